@@ -1,0 +1,35 @@
+//! Cases: CreateCase, GetCase, UpdateCase, DeleteCase, SearchCases.
+
+use crate::Service;
+use crate::store::Tags;
+use caseload_model::{Error, RequestContext, Result};
+
+impl Service {
+    /// Replaces a case's tags (TagResource / UntagResource on a case ARN). Not a field change, so
+    /// no audit event.
+    pub(crate) async fn update_case_tags(
+        &self,
+        ctx: &RequestContext,
+        domain_id: &str,
+        case_id: &str,
+        tags: Tags,
+    ) -> Result<()> {
+        for _attempt in 0..5 {
+            let mut case = self
+                .store
+                .get_case(&ctx.account_id, domain_id, case_id)
+                .await?
+                .ok_or_else(|| Error::not_found("Case", case_id))?;
+            case.tags = tags.clone();
+            case.version += 1;
+            match self.store.update_case(&case, None).await {
+                Ok(()) => return Ok(()),
+                Err(crate::store::StoreError::VersionMismatch) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::conflict(format!(
+            "Case {case_id} is being changed concurrently; retry"
+        )))
+    }
+}

@@ -1,0 +1,154 @@
+//! TagResource, UntagResource, ListTagsForResource: tags on any resource, addressed by ARN.
+//! An ARN of another account or region, or of a resource that does not exist, is not found:
+//! accounts never learn about each other's resources.
+
+use crate::Service;
+use crate::arn::Arn;
+use crate::store::{ResourceKind, Tags};
+use caseload_model::shapes::*;
+use caseload_model::{Error, RequestContext, Result};
+
+/// Most tags a resource may carry.
+const MAX_TAGS: usize = 50;
+
+/// Who owns a set of tags.
+enum Owner {
+    Domain(String),
+    Resource(String, ResourceKind, String),
+    Case(String, String),
+}
+
+impl Service {
+    async fn resolve(&self, ctx: &RequestContext, arn: &str) -> Result<(Owner, Tags)> {
+        let not_found = || Error::not_found("Resource", arn);
+        let parsed = Arn::parse(arn).ok_or_else(|| {
+            Error::validation(format!("'{arn}' is not an ARN of a Cases resource"))
+        })?;
+        if parsed.account_id != ctx.account_id || parsed.region != ctx.region {
+            return Err(not_found());
+        }
+        let domain = self
+            .domain(ctx, &parsed.domain_id)
+            .await
+            .map_err(|_| not_found())?;
+        let Some((kind, id)) = parsed.resource else {
+            return Ok((Owner::Domain(domain.domain_id), domain.tags));
+        };
+        let resource_kind = match kind.as_str() {
+            "field" => ResourceKind::Field,
+            "template" => ResourceKind::Template,
+            "layout" => ResourceKind::Layout,
+            "case-rule" => ResourceKind::CaseRule,
+            "case" => {
+                let case = self
+                    .store
+                    .get_case(&ctx.account_id, &domain.domain_id, &id)
+                    .await?
+                    .ok_or_else(not_found)?;
+                return Ok((Owner::Case(domain.domain_id, id), case.tags));
+            }
+            _ => return Err(not_found()),
+        };
+        match self
+            .store
+            .get_resource(&ctx.account_id, &domain.domain_id, resource_kind, &id)
+            .await?
+        {
+            Some(r) if !r.deleted => {
+                Ok((Owner::Resource(domain.domain_id, resource_kind, id), r.tags))
+            }
+            _ => Err(not_found()),
+        }
+    }
+
+    async fn save_tags(
+        &self,
+        ctx: &RequestContext,
+        arn: &str,
+        owner: Owner,
+        tags: Tags,
+    ) -> Result<()> {
+        let not_found = || Error::not_found("Resource", arn);
+        match owner {
+            Owner::Domain(d) => {
+                if !self
+                    .store
+                    .update_domain_tags(&ctx.account_id, &d, &tags)
+                    .await?
+                {
+                    return Err(not_found());
+                }
+            }
+            Owner::Resource(d, kind, id) => {
+                let mut r = self
+                    .store
+                    .get_resource(&ctx.account_id, &d, kind, &id)
+                    .await?
+                    .ok_or_else(not_found)?;
+                r.tags = tags;
+                if !self.store.replace_resource(&r).await? {
+                    return Err(not_found());
+                }
+            }
+            Owner::Case(d, id) => {
+                self.update_case_tags(ctx, &d, &id, tags).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn tag_resource_impl(
+        &self,
+        ctx: &RequestContext,
+        input: TagResourceRequest,
+    ) -> Result<()> {
+        check_tag_keys(input.tags.keys())?;
+        let (owner, mut tags) = self.resolve(ctx, &input.arn).await?;
+        tags.extend(input.tags);
+        if tags.len() > MAX_TAGS {
+            return Err(Error::validation(format!(
+                "A resource can have at most {MAX_TAGS} tags"
+            )));
+        }
+        self.save_tags(ctx, &input.arn, owner, tags).await
+    }
+
+    pub(crate) async fn untag_resource_impl(
+        &self,
+        ctx: &RequestContext,
+        input: UntagResourceRequest,
+    ) -> Result<()> {
+        let (owner, mut tags) = self.resolve(ctx, &input.arn).await?;
+        for k in &input.tag_keys {
+            tags.remove(k);
+        }
+        self.save_tags(ctx, &input.arn, owner, tags).await
+    }
+
+    pub(crate) async fn list_tags_for_resource_impl(
+        &self,
+        ctx: &RequestContext,
+        input: ListTagsForResourceRequest,
+    ) -> Result<ListTagsForResourceResponse> {
+        let (_, tags) = self.resolve(ctx, &input.arn).await?;
+        Ok(ListTagsForResourceResponse { tags: Some(tags) })
+    }
+}
+
+/// Tag keys users set: 1–128 characters, not in the `aws:` namespace AWS reserves.
+pub fn check_tag_keys<'a>(keys: impl Iterator<Item = &'a String>) -> Result<()> {
+    for k in keys {
+        let len = k.chars().count();
+        if len == 0 || len > 128 {
+            return Err(Error::validation(format!(
+                "Tag key '{k}' must be 1 to 128 characters long"
+            )));
+        }
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(Error::validation(format!(
+                "Tag key '{k}' uses the reserved prefix 'aws:'"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Storage backends implementing `caseload_domain::store::Store`.
+//!
+//! - `sqlite`: the embedded default. One SQLite database (WAL, synchronous=FULL) is the system of
+//!   record; migrations are in `migrations/sqlite/`, applied in order at open and recorded in
+//!   `PRAGMA user_version`.
+//!
+//! Backends know nothing of HTTP or of the API's rules; they store records atomically and enforce
+//! only the uniqueness and quota checks the domain layer asks them to.
+
+pub mod sqlite;
+
+pub use sqlite::SqliteStore;

@@ -1,0 +1,296 @@
+//! The SQLite backend. All statements run on a blocking thread (`spawn_blocking`) against one
+//! connection guarded by a mutex: SQLite allows one writer at a time anyway, and one connection
+//! keeps `--in-memory` (a private in-memory database) and file mode identical. Reader connections
+//! and group commit are the performance work of a later step; the `Store` contract does not change.
+
+mod cases;
+mod domains;
+mod resources;
+
+use caseload_domain::store::{StoreError, StoreResult, Tags};
+use rusqlite::{Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Migrations in order; the position (1-based) is the schema version.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_initial.sql")];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/caseload.sqlite3` and brings its schema up to date.
+    pub fn open(dir: &Path) -> StoreResult<SqliteStore> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            backend(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let conn = Connection::open(dir.join("caseload.sqlite3")).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        // Every acknowledged write is on disk: a power cut loses nothing that was answered.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(backend)?;
+        Self::init(conn)
+    }
+
+    /// A private database that lives as long as the process.
+    pub fn in_memory() -> StoreResult<SqliteStore> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(mut conn: Connection) -> StoreResult<SqliteStore> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on a blocking thread.
+    pub(crate) async fn with<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(backend)?;
+    let current = current.max(0) as usize;
+    if current > MIGRATIONS.len() {
+        return Err(backend(format!(
+            "the database has schema version {current}, newer than this caseload ({}); upgrade caseload",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn tags_to_text(t: &Tags) -> String {
+    serde_json::to_string(t).unwrap_or_else(|_| "{}".into())
+}
+
+pub(crate) fn tags_from_text(s: &str) -> StoreResult<Tags> {
+    serde_json::from_str(s).map_err(backend)
+}
+
+/// True when `e` is a UNIQUE constraint failure.
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+#[async_trait::async_trait]
+impl caseload_domain::store::Store for SqliteStore {
+    async fn token_secret(&self) -> StoreResult<Vec<u8>> {
+        self.with(|conn| {
+            let existing: Option<Vec<u8>> = conn
+                .query_row(
+                    "SELECT value FROM meta WHERE key = 'token_secret'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if let Some(k) = existing {
+                return Ok(k);
+            }
+            let key: [u8; 32] = rand::random();
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('token_secret', ?1)",
+                [key.to_vec()],
+            )
+            .map_err(backend)?;
+            Ok(key.to_vec())
+        })
+        .await
+    }
+
+    async fn insert_domain(
+        &self,
+        d: &caseload_domain::store::DomainRecord,
+        max: usize,
+    ) -> StoreResult<()> {
+        let d = d.clone();
+        self.with(move |c| domains::insert(c, &d, max)).await
+    }
+    async fn get_domain(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+    ) -> StoreResult<Option<caseload_domain::store::DomainRecord>> {
+        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
+        self.with(move |c| domains::get(c, &a, &d)).await
+    }
+    async fn list_domains(
+        &self,
+        account_id: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<caseload_domain::store::DomainRecord>> {
+        let (a, r, after) = (
+            account_id.to_owned(),
+            region.to_owned(),
+            after.map(str::to_owned),
+        );
+        self.with(move |c| domains::list(c, &a, &r, after.as_deref(), limit))
+            .await
+    }
+    async fn update_domain_tags(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        tags: &Tags,
+    ) -> StoreResult<bool> {
+        let (a, d, t) = (account_id.to_owned(), domain_id.to_owned(), tags.clone());
+        self.with(move |c| domains::update_tags(c, &a, &d, &t))
+            .await
+    }
+    async fn delete_domain(&self, account_id: &str, domain_id: &str) -> StoreResult<bool> {
+        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
+        self.with(move |c| domains::delete(c, &a, &d)).await
+    }
+
+    async fn insert_resource(
+        &self,
+        r: &caseload_domain::store::ResourceRecord,
+        quota: usize,
+    ) -> StoreResult<()> {
+        let r = r.clone();
+        self.with(move |c| resources::insert(c, &r, quota)).await
+    }
+    async fn replace_resource(
+        &self,
+        r: &caseload_domain::store::ResourceRecord,
+    ) -> StoreResult<bool> {
+        let r = r.clone();
+        self.with(move |c| resources::replace(c, &r)).await
+    }
+    async fn get_resource(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        kind: caseload_domain::store::ResourceKind,
+        id: &str,
+    ) -> StoreResult<Option<caseload_domain::store::ResourceRecord>> {
+        let (a, d, i) = (account_id.to_owned(), domain_id.to_owned(), id.to_owned());
+        self.with(move |c| resources::get(c, &a, &d, kind, &i))
+            .await
+    }
+    async fn list_resources(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        kind: caseload_domain::store::ResourceKind,
+        after: Option<&str>,
+        limit: usize,
+        include_deleted: bool,
+    ) -> StoreResult<Vec<caseload_domain::store::ResourceRecord>> {
+        let (a, d, after) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            after.map(str::to_owned),
+        );
+        self.with(move |c| {
+            resources::list(c, &a, &d, kind, after.as_deref(), limit, include_deleted)
+        })
+        .await
+    }
+
+    async fn insert_case(
+        &self,
+        case: &caseload_domain::store::CaseRecord,
+        audit: &caseload_domain::store::AuditRecord,
+        token: Option<&caseload_domain::store::IdempotencyRecord>,
+    ) -> StoreResult<caseload_domain::store::Created> {
+        let (case, audit, token) = (case.clone(), audit.clone(), token.cloned());
+        self.with(move |c| cases::insert(c, &case, &audit, token.as_ref()))
+            .await
+    }
+    async fn get_case(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+    ) -> StoreResult<Option<caseload_domain::store::CaseRecord>> {
+        let (a, d, i) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            case_id.to_owned(),
+        );
+        self.with(move |c| cases::get(c, &a, &d, &i)).await
+    }
+    async fn update_case(
+        &self,
+        case: &caseload_domain::store::CaseRecord,
+        audit: Option<&caseload_domain::store::AuditRecord>,
+    ) -> StoreResult<()> {
+        let (case, audit) = (case.clone(), audit.cloned());
+        self.with(move |c| cases::update(c, &case, audit.as_ref()))
+            .await
+    }
+    async fn delete_case(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+    ) -> StoreResult<bool> {
+        let (a, d, i) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            case_id.to_owned(),
+        );
+        self.with(move |c| cases::delete(c, &a, &d, &i)).await
+    }
+    async fn list_audit(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<caseload_domain::store::AuditRecord>> {
+        let (a, d, i, after) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            case_id.to_owned(),
+            after.map(str::to_owned),
+        );
+        self.with(move |c| cases::list_audit(c, &a, &d, &i, after.as_deref(), limit))
+            .await
+    }
+    async fn search_cases(
+        &self,
+        q: &caseload_domain::search::CaseQuery,
+    ) -> StoreResult<caseload_domain::store::CasePage> {
+        let q = q.clone();
+        self.with(move |c| cases::search(c, &q)).await
+    }
+}

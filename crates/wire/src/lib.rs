@@ -1,0 +1,43 @@
+//! restJson1 for ConnectCases: the only layer that knows HTTP and JSON.
+//!
+//! A request goes `router::route` (method + raw path → operation and URI labels), then
+//! `binding::bind_input` (labels, query string and JSON body → one JSON document, validated against
+//! the operation's input shape by `validate`), then `caseload_model::dispatch` (typed input → the
+//! domain → typed output). Every response, success or error, is built in `response`; every error
+//! becomes bytes on the wire in `response::error_response` and nowhere else.
+
+pub mod binding;
+pub mod response;
+pub mod router;
+pub mod validate;
+
+use bytes::Bytes;
+use caseload_model::{CasesApi, RequestContext};
+
+pub use response::{error_response, success_response};
+
+/// Serves one authenticated request: routes it, binds and validates its input, calls the API and
+/// serializes the outcome. Never panics on any input; every failure is a modelled error response.
+pub async fn handle(
+    api: &dyn CasesApi,
+    ctx: &RequestContext,
+    method: &http::Method,
+    path_and_query: &str,
+    body: &[u8],
+) -> http::Response<Bytes> {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let outcome = async {
+        let routed = router::route(method, path)?;
+        let input = binding::bind_input(&routed, query, body)?;
+        let out = caseload_model::dispatch(api, ctx, routed.operation, input).await?;
+        Ok::<_, caseload_model::Error>((routed.operation, out))
+    }
+    .await;
+    match outcome {
+        Ok((op, out)) => success_response(op, out, &ctx.request_id),
+        Err(e) => error_response(&e, &ctx.request_id),
+    }
+}
