@@ -1,1 +1,151 @@
+//! Test harness: starts the real `caseload` binary on a free port and builds SDK clients for it.
+//!
+//! The binary is the one cargo built for this workspace (`$CARGO_TARGET_DIR/debug/caseload`, or
+//! `CASELOAD_BIN` if set). Each `Server` is its own process with its own data, stopped on drop.
 
+use aws_sdk_connectcases::config::{BehaviorVersion, Credentials, Region};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub use aws_sdk_connectcases as sdk;
+
+/// Path of the server binary under test.
+pub fn binary() -> PathBuf {
+    if let Ok(p) = std::env::var("CASELOAD_BIN") {
+        return PathBuf::from(p);
+    }
+    // Integration tests run from target/debug/deps; the binary is in target/debug.
+    let exe = std::env::current_exe().expect("current exe");
+    let debug_dir = exe.parent().and_then(Path::parent).expect("target/debug");
+    debug_dir.join("caseload")
+}
+
+pub struct Server {
+    pub endpoint: String,
+    child: Child,
+    args: Vec<String>,
+}
+
+impl Server {
+    /// A throw-away in-memory server.
+    pub fn start() -> Server {
+        Self::start_with(&[])
+    }
+
+    /// An in-memory server with extra `serve` flags (e.g. lowered quotas).
+    pub fn start_with(extra: &[&str]) -> Server {
+        let mut args = vec!["--in-memory".to_owned()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(args)
+    }
+
+    /// A server keeping its data in `dir`; start another on the same dir to test restarts.
+    pub fn start_persistent(dir: &Path) -> Server {
+        Self::spawn(vec!["--data-dir".into(), dir.display().to_string()])
+    }
+
+    /// A server with arbitrary `serve` flags (no `--in-memory` added).
+    pub fn spawn(args: Vec<String>) -> Server {
+        let mut cmd = Command::new(binary());
+        cmd.arg("serve");
+        if !args.iter().any(|a| a == "--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        let mut child = cmd
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it with `cargo build -p caseload`)", binary().display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let endpoint = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"))
+            .to_owned();
+        Server { endpoint, child, args }
+    }
+
+    /// Stops the server abruptly (SIGKILL): nothing gets a chance to flush.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops the server gracefully (SIGTERM) and returns its exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.child.wait().expect("wait for the server")
+    }
+
+    /// The flags this server was started with (to start a successor on the same data).
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+
+    /// A client for the default identity (`test`/`test`, account 000000000000) in us-east-1.
+    pub fn client(&self) -> sdk::Client {
+        self.client_as("test", "test", "us-east-1")
+    }
+
+    /// A client signing with the given key and secret, for `region`. Retries are off, so a test
+    /// sees exactly the server's first answer.
+    pub fn client_as(&self, key: &str, secret: &str, region: &str) -> sdk::Client {
+        let conf = sdk::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(Credentials::new(key, secret, None, None, "caseload-tests"))
+            .endpoint_url(&self.endpoint)
+            .retry_config(sdk::config::retry::RetryConfig::disabled())
+            .build();
+        sdk::Client::from_conf(conf)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("caseload-test-{name}-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The error code (e.g. `ResourceNotFoundException`) of a failed SDK call, for assertions.
+pub fn error_code<E, R>(e: &aws_sdk_connectcases::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_connectcases::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match e {
+        aws_sdk_connectcases::error::SdkError::ServiceError(se) => se.err().code().unwrap_or("<no code>").to_owned(),
+        other => format!("<not a service error: {other:?}>"),
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it: formatting, lints, the generated-code check, unit
+# tests, the Rust SDK suite and the boto3 / AWS CLI suite against the real binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/caseload-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+echo "== python test dependencies"
+python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+
+echo "== format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== build the server the suites drive"
+cargo build -p caseload --locked
+
+echo "== Rust tests (unit, generated-code check, aws-sdk-connectcases suite)"
+cargo test --workspace --locked
+
+echo "== boto3 and AWS CLI suite"
+CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" python3 -m pytest -q tests/python

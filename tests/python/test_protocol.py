@@ -1,0 +1,145 @@
+"""The wire protocol as boto3, the AWS CLI and hand-made requests see it."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def test_domain_lifecycle_through_boto3(client):
+    d = client.create_domain(name="support")
+    assert d["domainArn"] == f"arn:aws:cases:us-east-1:000000000000:domain/{d['domainId']}"
+    got = client.get_domain(domainId=d["domainId"])
+    assert got["name"] == "support" and got["domainStatus"] == "Active"
+    assert got["createdTime"].year >= 2026
+    assert [x["domainId"] for x in client.list_domains()["domains"]] == [d["domainId"]]
+    client.delete_domain(domainId=d["domainId"])
+    with pytest.raises(ClientError) as e:
+        client.get_domain(domainId=d["domainId"])
+    assert code(e) == "ResourceNotFoundException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_errors_boto3_maps_to_modelled_exceptions(server, client):
+    client.create_domain(name="dup")
+    with pytest.raises(client.exceptions.ConflictException):
+        client.create_domain(name="dup")
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as e:
+        client.get_domain(domainId="missing")
+    assert e.value.response["resourceId"] == "missing"
+    assert e.value.response["resourceType"] == "Domain"
+    # boto3 checks ranges itself, so send what it would not.
+    status, headers, body = server.raw("POST", "/domains-list?maxResults=0")
+    assert status == 400 and headers["x-amzn-errortype"] == "ValidationException"
+    assert "'maxResults'" in body["message"]
+
+
+def test_paging_list_domains():
+    from conftest import Server
+
+    s = Server("--max-domains", "5")
+    try:
+        c = s.client()
+        for i in range(5):
+            c.create_domain(name=f"d{i}")
+        sizes, seen, kwargs = [], set(), {"maxResults": 2}
+        while True:
+            page = c.list_domains(**kwargs)
+            sizes.append(len(page["domains"]))
+            seen |= {d["domainId"] for d in page["domains"]}
+            if "nextToken" not in page:
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        assert sizes == [2, 2, 1] and len(seen) == 5
+    finally:
+        s.stop()
+
+
+def test_tags_with_boto3(client):
+    arn = client.create_domain(name="t")["domainArn"]
+    client.tag_resource(arn=arn, tags={"team": "blue", "env": "test"})
+    client.untag_resource(arn=arn, tagKeys=["env"])
+    assert client.list_tags_for_resource(arn=arn)["tags"] == {"team": "blue"}
+
+
+def test_aws_cli(server):
+    rc, out, err = server.aws_cli("create-domain", "--name", "from-cli")
+    assert rc == 0, err
+    domain_id = json.loads(out)["domainId"]
+    rc, out, err = server.aws_cli("list-domains")
+    assert rc == 0, err
+    assert json.loads(out)["domains"][0]["domainId"] == domain_id
+    rc, out, err = server.aws_cli("get-domain", "--domain-id", "nope")
+    assert rc != 0 and "ResourceNotFoundException" in err
+
+
+def test_unknown_routes_are_404_unknown_operation(server):
+    for method, path in [("GET", "/"), ("POST", "/nothing-here"), ("PATCH", "/domains/x")]:
+        status, headers, body = server.raw(method, path)
+        assert status == 404, path
+        assert headers["x-amzn-errortype"] == "UnknownOperationException"
+        assert path.split("?")[0] in body["message"] or method in body["message"]
+
+
+def test_unbuilt_operations_are_501_naming_the_operation(server, client):
+    d = client.create_domain(name="n")["domainId"]
+    with pytest.raises(ClientError) as e:
+        client.get_case_event_configuration(domainId=d)
+    assert code(e) == "NotImplementedException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert "GetCaseEventConfiguration" in e.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b"{not json", "SerializationException"),
+    (b"[1, 2]", "SerializationException"),
+    (b'{"name": 42}', "SerializationException"),
+    (b'{"name": ""}', "ValidationException"),
+    (b"{}", "ValidationException"),
+])
+def test_bad_bodies_are_4xx_with_a_clear_message(server, body, expected):
+    status, headers, data = server.raw("POST", "/domains", body, {"Content-Type": "application/json"})
+    assert status == 400
+    assert headers["x-amzn-errortype"] == expected
+    assert data["message"]
+
+
+def test_empty_post_without_content_type(server, client):
+    d = client.create_domain(name="e")["domainId"]
+    status, _, data = server.raw("POST", f"/domains/{d}")
+    assert status == 200 and data["domainId"] == d
+
+
+def test_oversized_bodies_are_refused(server):
+    body = json.dumps({"name": "x" * (6 * 1024 * 1024)}).encode()
+    status, headers, _ = server.raw("POST", "/domains", body, {"Content-Type": "application/json"})
+    assert status == 413
+    assert headers["x-amzn-errortype"] == "RequestEntityTooLargeException"
+
+
+def test_unsigned_and_badly_signed_requests(server):
+    status, headers, _ = server.raw("POST", "/domains-list", sign=False)
+    assert status == 403 and headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+    status, headers, _ = server.raw("POST", "/domains-list", secret="wrong")
+    assert status == 403 and headers["x-amzn-errortype"] == "InvalidSignatureException"
+    status, headers, _ = server.raw("POST", "/domains-list", key="unknown")
+    assert status == 403 and headers["x-amzn-errortype"] == "UnrecognizedClientException"
+    status, headers, _ = server.raw("POST", "/domains-list", headers={"Authorization": "garbage"}, sign=False)
+    assert status == 400 and headers["x-amzn-errortype"] == "IncompleteSignatureException"
+
+
+def test_restart_keeps_data(data_dir):
+    from conftest import Server
+
+    s = Server("--data-dir", data_dir)
+    d = s.client().create_domain(name="durable")["domainId"]
+    s.kill()
+    s = Server("--data-dir", data_dir)
+    try:
+        assert s.client().get_domain(domainId=d)["name"] == "durable"
+    finally:
+        assert s.stop() == 0
