@@ -57,16 +57,27 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it with `cargo build -p caseload`)", binary().display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {}: {e} (build it with `cargo build -p caseload`)",
+                    binary().display()
+                )
+            });
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
         let endpoint = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"))
             .to_owned();
-        Server { endpoint, child, args }
+        Server {
+            endpoint,
+            child,
+            args,
+        }
     }
 
     /// Stops the server abruptly (SIGKILL): nothing gets a chance to flush.
@@ -77,7 +88,10 @@ impl Server {
 
     /// Stops the server gracefully (SIGTERM) and returns its exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         self.child.wait().expect("wait for the server")
     }
 
@@ -117,7 +131,11 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("caseload-test-{name}-{}-{}", std::process::id(), unique()));
+        let p = std::env::temp_dir().join(format!(
+            "caseload-test-{name}-{}-{}",
+            std::process::id(),
+            unique()
+        ));
         std::fs::create_dir_all(&p).expect("create temp dir");
         TempDir(p)
     }
@@ -145,7 +163,9 @@ where
     R: std::fmt::Debug,
 {
     match e {
-        aws_sdk_connectcases::error::SdkError::ServiceError(se) => se.err().code().unwrap_or("<no code>").to_owned(),
+        aws_sdk_connectcases::error::SdkError::ServiceError(se) => {
+            se.err().code().unwrap_or("<no code>").to_owned()
+        }
         other => format!("<not a service error: {other:?}>"),
     }
 }

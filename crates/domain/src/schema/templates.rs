@@ -1,7 +1,9 @@
 //! Templates: which fields a case must have, its layout, its rules, and tags to propagate.
 
 use crate::store::ResourceRecord;
-use caseload_model::shapes::{LayoutConfiguration, TagPropagationConfiguration, TemplateRule, TemplateStatus};
+use caseload_model::shapes::{
+    LayoutConfiguration, TagPropagationConfiguration, TemplateRule, TemplateStatus,
+};
 use caseload_model::{Error, Result};
 use serde::{Deserialize, Serialize};
 

@@ -8,7 +8,10 @@ async fn create_get_list_delete() {
     let c = server.client();
     let created = c.create_domain().name("support").send().await.unwrap();
     let id = created.domain_id().to_owned();
-    assert_eq!(created.domain_arn(), format!("arn:aws:cases:us-east-1:000000000000:domain/{id}"));
+    assert_eq!(
+        created.domain_arn(),
+        format!("arn:aws:cases:us-east-1:000000000000:domain/{id}")
+    );
     assert_eq!(created.domain_status().as_str(), "Active");
 
     let got = c.get_domain().domain_id(&id).send().await.unwrap();
@@ -32,10 +35,18 @@ async fn create_get_list_delete() {
 #[tokio::test]
 async fn not_found_carries_resource_id_and_type() {
     let server = Server::start();
-    let e = server.client().get_domain().domain_id("no-such-domain").send().await.unwrap_err();
+    let e = server
+        .client()
+        .get_domain()
+        .domain_id("no-such-domain")
+        .send()
+        .await
+        .unwrap_err();
     let se = e.into_service_error();
     match se {
-        aws_sdk_connectcases::operation::get_domain::GetDomainError::ResourceNotFoundException(nf) => {
+        aws_sdk_connectcases::operation::get_domain::GetDomainError::ResourceNotFoundException(
+            nf,
+        ) => {
             assert_eq!(nf.resource_id(), "no-such-domain");
             assert_eq!(nf.resource_type(), "Domain");
             assert!(nf.message().contains("no-such-domain"));
@@ -63,13 +74,27 @@ async fn list_pages_through_every_domain_once() {
     let c = server.client();
     let mut ids = vec![];
     for i in 0..7 {
-        ids.push(c.create_domain().name(format!("d{i}")).send().await.unwrap().domain_id().to_owned());
+        ids.push(
+            c.create_domain()
+                .name(format!("d{i}"))
+                .send()
+                .await
+                .unwrap()
+                .domain_id()
+                .to_owned(),
+        );
     }
     let mut seen = vec![];
     let mut token: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = c.list_domains().max_results(3).set_next_token(token.clone()).send().await.unwrap();
+        let page = c
+            .list_domains()
+            .max_results(3)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .unwrap();
         pages += 1;
         assert!(page.domains().len() <= 3);
         seen.extend(page.domains().iter().map(|d| d.domain_id().to_owned()));
@@ -95,10 +120,18 @@ async fn list_pages_through_every_domain_once() {
 async fn validation_errors_name_the_member_and_rule() {
     let server = Server::start();
     let c = server.client();
-    let e = c.create_domain().name("x".repeat(101)).send().await.unwrap_err();
+    let e = c
+        .create_domain()
+        .name("x".repeat(101))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&e), "ValidationException");
     let msg = e.into_service_error().to_string();
-    assert!(msg.contains("'name'") && msg.contains("length less than or equal to 100"), "{msg}");
+    assert!(
+        msg.contains("'name'") && msg.contains("length less than or equal to 100"),
+        "{msg}"
+    );
     let e = c.list_domains().max_results(11).send().await.unwrap_err();
     assert_eq!(error_code(&e), "ValidationException");
 }
@@ -107,25 +140,59 @@ async fn validation_errors_name_the_member_and_rule() {
 async fn tags_on_a_domain() {
     let server = Server::start();
     let c = server.client();
-    let arn = c.create_domain().name("t").send().await.unwrap().domain_arn().to_owned();
-    c.tag_resource().arn(&arn).tags("team", Some("blue".into())).tags("tier", Some("1".into())).send().await.unwrap();
+    let arn = c
+        .create_domain()
+        .name("t")
+        .send()
+        .await
+        .unwrap()
+        .domain_arn()
+        .to_owned();
+    c.tag_resource()
+        .arn(&arn)
+        .tags("team", Some("blue".into()))
+        .tags("tier", Some("1".into()))
+        .send()
+        .await
+        .unwrap();
     let tags = c.list_tags_for_resource().arn(&arn).send().await.unwrap();
     let tags = tags.tags().unwrap();
     assert_eq!(tags.get("team"), Some(&Some("blue".to_owned())));
     assert_eq!(tags.len(), 2);
-    c.untag_resource().arn(&arn).tag_keys("team").send().await.unwrap();
+    c.untag_resource()
+        .arn(&arn)
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
     let tags = c.list_tags_for_resource().arn(&arn).send().await.unwrap();
     assert_eq!(tags.tags().unwrap().len(), 1);
     let domain_id = arn.rsplit('/').next().unwrap();
     let got = c.get_domain().domain_id(domain_id).send().await.unwrap();
     assert_eq!(got.tags().unwrap().get("tier"), Some(&Some("1".to_owned())));
 
-    let e = c.tag_resource().arn(&arn).tags("aws:reserved", Some("x".into())).send().await.unwrap_err();
+    let e = c
+        .tag_resource()
+        .arn(&arn)
+        .tags("aws:reserved", Some("x".into()))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&e), "ValidationException");
     let missing = arn.replace(domain_id, "00000000-0000-0000-0000-000000000000");
-    let e = c.list_tags_for_resource().arn(missing).send().await.unwrap_err();
+    let e = c
+        .list_tags_for_resource()
+        .arn(missing)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&e), "ResourceNotFoundException");
-    let e = c.list_tags_for_resource().arn("arn:aws:s3:::bucket").send().await.unwrap_err();
+    let e = c
+        .list_tags_for_resource()
+        .arn("arn:aws:s3:::bucket")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&e), "ValidationException");
 }
 
@@ -134,8 +201,20 @@ async fn a_restart_keeps_everything() {
     let dir = TempDir::new("domains-restart");
     let server = Server::start_persistent(dir.path());
     let c = server.client();
-    let arn = c.create_domain().name("durable").send().await.unwrap().domain_arn().to_owned();
-    c.tag_resource().arn(&arn).tags("k", Some("v".into())).send().await.unwrap();
+    let arn = c
+        .create_domain()
+        .name("durable")
+        .send()
+        .await
+        .unwrap()
+        .domain_arn()
+        .to_owned();
+    c.tag_resource()
+        .arn(&arn)
+        .tags("k", Some("v".into()))
+        .send()
+        .await
+        .unwrap();
     // SIGKILL: only what was committed to disk survives.
     server.kill();
 
