@@ -52,4 +52,159 @@ impl CasesApi for Service {
     ) -> Result<ListTagsForResourceResponse> {
         self.list_tags_for_resource_impl(ctx, input).await
     }
+    // Schema: fields, field options, templates, layouts.
+    async fn create_field(
+        &self,
+        ctx: &RequestContext,
+        input: CreateFieldRequest,
+    ) -> Result<CreateFieldResponse> {
+        self.create_field_impl(ctx, input).await
+    }
+    async fn update_field(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateFieldRequest,
+    ) -> Result<UpdateFieldResponse> {
+        self.update_field_impl(ctx, input).await
+    }
+    async fn delete_field(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteFieldRequest,
+    ) -> Result<DeleteFieldResponse> {
+        self.delete_field_impl(ctx, input).await
+    }
+    async fn list_fields(
+        &self,
+        ctx: &RequestContext,
+        input: ListFieldsRequest,
+    ) -> Result<ListFieldsResponse> {
+        self.list_fields_impl(ctx, input).await
+    }
+    async fn batch_get_field(
+        &self,
+        ctx: &RequestContext,
+        input: BatchGetFieldRequest,
+    ) -> Result<BatchGetFieldResponse> {
+        self.batch_get_field_impl(ctx, input).await
+    }
+    async fn batch_put_field_options(
+        &self,
+        ctx: &RequestContext,
+        input: BatchPutFieldOptionsRequest,
+    ) -> Result<BatchPutFieldOptionsResponse> {
+        self.batch_put_field_options_impl(ctx, input).await
+    }
+    async fn list_field_options(
+        &self,
+        ctx: &RequestContext,
+        input: ListFieldOptionsRequest,
+    ) -> Result<ListFieldOptionsResponse> {
+        self.list_field_options_impl(ctx, input).await
+    }
+    async fn create_template(
+        &self,
+        ctx: &RequestContext,
+        input: CreateTemplateRequest,
+    ) -> Result<CreateTemplateResponse> {
+        self.create_template_impl(ctx, input).await
+    }
+    async fn get_template(
+        &self,
+        ctx: &RequestContext,
+        input: GetTemplateRequest,
+    ) -> Result<GetTemplateResponse> {
+        self.get_template_impl(ctx, input).await
+    }
+    async fn update_template(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateTemplateRequest,
+    ) -> Result<UpdateTemplateResponse> {
+        self.update_template_impl(ctx, input).await
+    }
+    async fn delete_template(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteTemplateRequest,
+    ) -> Result<DeleteTemplateResponse> {
+        self.delete_template_impl(ctx, input).await
+    }
+    async fn list_templates(
+        &self,
+        ctx: &RequestContext,
+        input: ListTemplatesRequest,
+    ) -> Result<ListTemplatesResponse> {
+        self.list_templates_impl(ctx, input).await
+    }
+    async fn create_layout(
+        &self,
+        ctx: &RequestContext,
+        input: CreateLayoutRequest,
+    ) -> Result<CreateLayoutResponse> {
+        self.create_layout_impl(ctx, input).await
+    }
+    async fn get_layout(
+        &self,
+        ctx: &RequestContext,
+        input: GetLayoutRequest,
+    ) -> Result<GetLayoutResponse> {
+        self.get_layout_impl(ctx, input).await
+    }
+    async fn update_layout(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateLayoutRequest,
+    ) -> Result<UpdateLayoutResponse> {
+        self.update_layout_impl(ctx, input).await
+    }
+    async fn delete_layout(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteLayoutRequest,
+    ) -> Result<DeleteLayoutResponse> {
+        self.delete_layout_impl(ctx, input).await
+    }
+    async fn list_layouts(
+        &self,
+        ctx: &RequestContext,
+        input: ListLayoutsRequest,
+    ) -> Result<ListLayoutsResponse> {
+        self.list_layouts_impl(ctx, input).await
+    }
+    async fn create_case(
+        &self,
+        ctx: &RequestContext,
+        input: CreateCaseRequest,
+    ) -> Result<CreateCaseResponse> {
+        self.create_case_impl(ctx, input).await
+    }
+    async fn get_case(
+        &self,
+        ctx: &RequestContext,
+        input: GetCaseRequest,
+    ) -> Result<GetCaseResponse> {
+        self.get_case_impl(ctx, input).await
+    }
+    async fn update_case(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateCaseRequest,
+    ) -> Result<UpdateCaseResponse> {
+        self.update_case_impl(ctx, input).await
+    }
+    async fn delete_case(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteCaseRequest,
+    ) -> Result<DeleteCaseResponse> {
+        self.delete_case_impl(ctx, input).await
+    }
+    async fn search_cases(
+        &self,
+        ctx: &RequestContext,
+        input: SearchCasesRequest,
+    ) -> Result<SearchCasesResponse> {
+        self.search_cases_impl(ctx, input).await
+    }
 }

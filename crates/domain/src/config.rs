@@ -10,6 +10,13 @@ pub struct Quotas {
     pub layouts_per_domain: usize,
     pub case_rules_per_domain: usize,
     pub related_items_per_case: usize,
+    /// Fields placed in one layout ("Case fields per case layout"; AWS does not raise it).
+    pub fields_per_layout: usize,
+    /// How many fields, templates and layouts of a domain may be deleted: the DeleteField,
+    /// DeleteTemplate and DeleteLayout documentation says "You can delete up to 100 … per domain".
+    pub deleted_fields_per_domain: usize,
+    pub deleted_templates_per_domain: usize,
+    pub deleted_layouts_per_domain: usize,
 }
 
 impl Default for Quotas {
@@ -22,6 +29,10 @@ impl Default for Quotas {
             layouts_per_domain: 100,
             case_rules_per_domain: 100,
             related_items_per_case: 200,
+            fields_per_layout: 100,
+            deleted_fields_per_domain: 100,
+            deleted_templates_per_domain: 100,
+            deleted_layouts_per_domain: 100,
         }
     }
 }

@@ -178,6 +178,22 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces an existing resource (same account, domain, kind and id), enforcing name
     /// uniqueness. Returns false when it does not exist.
     async fn replace_resource(&self, r: &ResourceRecord) -> StoreResult<bool>;
+    /// Replaces the resource with `r` only if it is still exactly `prior` (optimistic concurrency
+    /// for read-modify-write); false when it changed or vanished since `prior` was read. Enforces
+    /// name uniqueness like `replace_resource`.
+    async fn replace_resource_if(
+        &self,
+        r: &ResourceRecord,
+        prior: &ResourceRecord,
+    ) -> StoreResult<bool>;
+    /// How many resources of a kind the domain holds that are deleted (or not, as asked).
+    async fn count_resources(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        kind: ResourceKind,
+        deleted: bool,
+    ) -> StoreResult<usize>;
     async fn get_resource(
         &self,
         account_id: &str,
@@ -197,6 +213,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<ResourceRecord>>;
 
     // Cases.
+    /// The remembered `clientToken` of an operation in a domain, if it was seen.
+    async fn get_idempotency(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        operation: &'static str,
+        token: &str,
+    ) -> StoreResult<Option<IdempotencyRecord>>;
     /// Writes a new case with its first audit event and, if given, its client token, atomically.
     /// A reference number already used in the domain is `Duplicate("reference number")`.
     async fn insert_case(

@@ -80,15 +80,17 @@ impl Service {
                 }
             }
             Owner::Resource(d, kind, id) => {
-                let mut r = self
-                    .store
-                    .get_resource(&ctx.account_id, &d, kind, &id)
-                    .await?
-                    .ok_or_else(not_found)?;
-                r.tags = tags;
-                if !self.store.replace_resource(&r).await? {
-                    return Err(not_found());
-                }
+                // A compare-and-swap update, so that a concurrent UpdateField/UpdateTemplate is
+                // not overwritten with the body read before it.
+                self.update_resource(ctx, &d, kind, &id, |r| {
+                    r.tags.clone_from(&tags);
+                    Ok(())
+                })
+                .await
+                .map_err(|e| match e {
+                    Error::NotFound { .. } => not_found(),
+                    e => e,
+                })?;
             }
             Owner::Case(d, id) => {
                 self.update_case_tags(ctx, &d, &id, tags).await?;

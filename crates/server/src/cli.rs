@@ -20,6 +20,16 @@ pub struct Cli {
 pub enum Command {
     /// Run the API server.
     Serve(ServeArgs),
+    /// Rebuild the search index of a data directory from its database (the server must not be
+    /// running on it).
+    Reindex(ReindexArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReindexArgs {
+    /// Directory holding the SQLite database.
+    #[arg(long, env = "CASELOAD_DATA_DIR", default_value = "./caseload-data")]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]

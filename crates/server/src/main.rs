@@ -4,16 +4,16 @@
 mod cli;
 mod http;
 
-use anyhow_like::Fail;
 use caseload_auth::Identities;
 use caseload_domain::{Quotas, Service};
 use caseload_store::SqliteStore;
 use clap::Parser;
-use cli::{Cli, Command, ServeArgs};
+use cli::{Cli, Command, ReindexArgs, ServeArgs};
+use startup::Fail;
 use std::sync::Arc;
 
-/// A fatal start-up error: printed as one line, exit status 1.
-mod anyhow_like {
+/// A fatal start-up error: printed as one line, exit status 1. Any displayable error converts.
+mod startup {
     pub struct Fail(pub String);
     impl<E: std::fmt::Display> From<E> for Fail {
         fn from(e: E) -> Self {
@@ -38,6 +38,7 @@ fn main() {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Reindex(args) => reindex(args),
         }
     });
     if let Err(Fail(message)) = result {
@@ -87,6 +88,23 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    Ok(())
+}
+
+fn reindex(args: ReindexArgs) -> Result<(), Fail> {
+    if !args.data_dir.join("caseload.sqlite3").exists() {
+        return Err(Fail(format!(
+            "{} holds no caseload database",
+            args.data_dir.display()
+        )));
+    }
+    let started = std::time::Instant::now();
+    SqliteStore::reindex(&args.data_dir)?;
+    println!(
+        "rebuilt the search index of {} in {:.1?}",
+        args.data_dir.display(),
+        started.elapsed()
+    );
     Ok(())
 }
 

@@ -3,10 +3,13 @@
 //! - `sqlite`: the embedded default. One SQLite database (WAL, synchronous=FULL) is the system of
 //!   record; migrations are in `migrations/sqlite/`, applied in order at open and recorded in
 //!   `PRAGMA user_version`.
+//! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
+//!   through its change log and rebuildable from it at any time.
 //!
 //! Backends know nothing of HTTP or of the API's rules; they store records atomically and enforce
 //! only the uniqueness and quota checks the domain layer asks them to.
 
+pub mod index;
 pub mod sqlite;
 
 pub use sqlite::SqliteStore;

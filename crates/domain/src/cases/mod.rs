@@ -1,4 +1,18 @@
 //! Cases: CreateCase, GetCase, UpdateCase, DeleteCase, SearchCases.
+//!
+//! - `fields`: the domain's fields as case operations need them.
+//! - `validate`: the rules values must follow; `maintain`: the server-maintained fields;
+//!   `audit`: the audit event of each write.
+//! - `create`, `get` (GetCase, DeleteCase), `update`, `search`: the operations.
+
+mod audit;
+mod create;
+mod fields;
+mod get;
+mod maintain;
+mod search;
+mod update;
+mod validate;
 
 use crate::Service;
 use crate::store::Tags;

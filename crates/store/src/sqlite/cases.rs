@@ -1,14 +1,13 @@
 use super::{backend, is_unique_violation, tags_from_text, tags_to_text};
-use caseload_domain::search::CaseQuery;
 use caseload_domain::store::{
-    AuditRecord, CasePage, CaseRecord, Created, IdempotencyRecord, StoreError, StoreResult,
+    AuditRecord, CaseRecord, Created, IdempotencyRecord, StoreError, StoreResult,
 };
 use caseload_model::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-const COLUMNS: &str = "account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version";
+pub(crate) const COLUMNS: &str = "account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version";
 
-fn from_row(r: &Row) -> rusqlite::Result<(CaseRecord, String, String)> {
+pub(crate) fn from_row(r: &Row) -> rusqlite::Result<(CaseRecord, String, String)> {
     Ok((
         CaseRecord {
             account_id: r.get(0)?,
@@ -27,7 +26,9 @@ fn from_row(r: &Row) -> rusqlite::Result<(CaseRecord, String, String)> {
     ))
 }
 
-fn finish((mut c, fields, tags): (CaseRecord, String, String)) -> StoreResult<CaseRecord> {
+pub(crate) fn finish(
+    (mut c, fields, tags): (CaseRecord, String, String),
+) -> StoreResult<CaseRecord> {
     c.fields = serde_json::from_str(&fields).map_err(backend)?;
     c.tags = tags_from_text(&tags)?;
     Ok(c)
@@ -61,29 +62,49 @@ fn insert_audit(tx: &Transaction, c: &CaseRecord, a: &AuditRecord) -> StoreResul
     Ok(())
 }
 
+/// The remembered token `token` of `operation` in a domain.
+pub fn get_idempotency(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    operation: &'static str,
+    token: &str,
+) -> StoreResult<Option<IdempotencyRecord>> {
+    c.query_row(
+        "SELECT request_hash, response, created_ms FROM idempotency WHERE account_id = ?1 AND domain_id = ?2 AND operation = ?3 AND token = ?4",
+        params![account, domain, operation, token],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+    )
+    .optional()
+    .map_err(backend)?
+    .map(|(request_hash, response, created_ms)| {
+        Ok(IdempotencyRecord {
+            account_id: account.to_owned(),
+            domain_id: domain.to_owned(),
+            operation,
+            token: token.to_owned(),
+            request_hash,
+            response: serde_json::from_str(&response).map_err(backend)?,
+            created: Timestamp::from_unix_millis(created_ms),
+        })
+    })
+    .transpose()
+}
+
 pub fn insert(
     c: &mut Connection,
     case: &CaseRecord,
     audit: &AuditRecord,
     token: Option<&IdempotencyRecord>,
 ) -> StoreResult<Created> {
+    // The token is looked up inside the write transaction: SQLite runs one writer at a time, so
+    // of two concurrent requests with the same token exactly one inserts and the other replays.
     let tx = c.transaction().map_err(backend)?;
     if let Some(t) = token {
-        let seen = tx
-            .query_row(
-                "SELECT request_hash, response, created_ms FROM idempotency WHERE account_id = ?1 AND domain_id = ?2 AND operation = ?3 AND token = ?4",
-                params![t.account_id, t.domain_id, t.operation, t.token],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
-            )
-            .optional()
-            .map_err(backend)?;
-        if let Some((request_hash, response, created_ms)) = seen {
-            return Ok(Created::Replayed(IdempotencyRecord {
-                request_hash,
-                response: serde_json::from_str(&response).map_err(backend)?,
-                created: Timestamp::from_unix_millis(created_ms),
-                ..t.clone()
-            }));
+        if let Some(seen) =
+            get_idempotency(&tx, &t.account_id, &t.domain_id, t.operation, &t.token)?
+        {
+            return Ok(Created::Replayed(seen));
         }
         tx.execute(
             "INSERT INTO idempotency (account_id, domain_id, operation, token, request_hash, response, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -221,21 +242,4 @@ pub fn list_audit(
         })
     })
     .collect()
-}
-
-/// Search by scanning the domain's cases and applying the reference evaluator. Correct by
-/// construction, linear in the domain's size; the Tantivy index replaces it for large domains.
-pub fn search(c: &mut Connection, q: &CaseQuery) -> StoreResult<CasePage> {
-    let mut stmt = c
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM cases WHERE account_id = ?1 AND domain_id = ?2"
-        ))
-        .map_err(backend)?;
-    let rows = stmt
-        .query_map(params![q.account_id, q.domain_id], from_row)
-        .map_err(backend)?;
-    let cases = rows
-        .map(|r| r.map_err(backend).and_then(finish))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(caseload_domain::search::run(q, cases))
 }

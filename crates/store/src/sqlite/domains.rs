@@ -109,6 +109,12 @@ pub fn delete(c: &mut Connection, account: &str, domain: &str) -> StoreResult<bo
             params![account, domain],
         )
         .map_err(backend)?;
+    // An empty case id tells the search indexer to drop the whole domain.
+    tx.execute(
+        "INSERT INTO changes (account_id, domain_id, case_id, deleted) VALUES (?1, ?2, '', 1)",
+        params![account, domain],
+    )
+    .map_err(backend)?;
     for table in ["resources", "cases", "audit", "idempotency"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE account_id = ?1 AND domain_id = ?2"),

@@ -4,8 +4,11 @@
 //! and group commit are the performance work of a later step; the `Store` contract does not change.
 
 mod cases;
+mod changes;
 mod domains;
 mod resources;
+
+use crate::index::SearchIndex;
 
 use caseload_domain::store::{StoreError, StoreResult, Tags};
 use rusqlite::{Connection, OptionalExtension};
@@ -18,6 +21,8 @@ const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_initial
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Serves SearchCases; derived from the `cases` table through the `changes` log.
+    index: Arc<SearchIndex>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -25,8 +30,19 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `dir/caseload.sqlite3` and brings its schema up to date.
+    /// Opens (creating if needed) `dir/caseload.sqlite3` and the search index in `dir/index`,
+    /// and brings both up to date.
     pub fn open(dir: &Path) -> StoreResult<SqliteStore> {
+        Self::open_with(dir, false)
+    }
+
+    /// Opens the store in `dir` after throwing the search index away and rebuilding it from the
+    /// database (`caseload reindex`).
+    pub fn reindex(dir: &Path) -> StoreResult<SqliteStore> {
+        Self::open_with(dir, true)
+    }
+
+    fn open_with(dir: &Path, rebuild_index: bool) -> StoreResult<SqliteStore> {
         std::fs::create_dir_all(dir).map_err(|e| {
             backend(format!(
                 "cannot create data directory {}: {e}",
@@ -39,21 +55,26 @@ impl SqliteStore {
         // Every acknowledged write is on disk: a power cut loses nothing that was answered.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
-        Self::init(conn)
+        Self::init(conn, Some(&dir.join("index")), rebuild_index)
     }
 
     /// A private database that lives as long as the process.
     pub fn in_memory() -> StoreResult<SqliteStore> {
-        Self::init(Connection::open_in_memory().map_err(backend)?)
+        Self::init(Connection::open_in_memory().map_err(backend)?, None, false)
     }
 
-    fn init(mut conn: Connection) -> StoreResult<SqliteStore> {
+    fn init(
+        mut conn: Connection,
+        index_dir: Option<&Path>,
+        rebuild_index: bool,
+    ) -> StoreResult<SqliteStore> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         migrate(&mut conn)?;
-        Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let conn = Arc::new(Mutex::new(conn));
+        let log = Arc::new(changes::SqliteLog { conn: conn.clone() });
+        let index = SearchIndex::open(index_dir, log, rebuild_index)?;
+        Ok(SqliteStore { conn, index })
     }
 
     /// Runs `f` with the connection on a blocking thread.
@@ -193,6 +214,26 @@ impl caseload_domain::store::Store for SqliteStore {
         let r = r.clone();
         self.with(move |c| resources::replace(c, &r)).await
     }
+    async fn replace_resource_if(
+        &self,
+        r: &caseload_domain::store::ResourceRecord,
+        prior: &caseload_domain::store::ResourceRecord,
+    ) -> StoreResult<bool> {
+        let (r, prior) = (r.clone(), prior.clone());
+        self.with(move |c| resources::replace_if(c, &r, &prior))
+            .await
+    }
+    async fn count_resources(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        kind: caseload_domain::store::ResourceKind,
+        deleted: bool,
+    ) -> StoreResult<usize> {
+        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
+        self.with(move |c| resources::count(c, &a, &d, kind, deleted))
+            .await
+    }
     async fn get_resource(
         &self,
         account_id: &str,
@@ -224,6 +265,21 @@ impl caseload_domain::store::Store for SqliteStore {
         .await
     }
 
+    async fn get_idempotency(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        operation: &'static str,
+        token: &str,
+    ) -> StoreResult<Option<caseload_domain::store::IdempotencyRecord>> {
+        let (a, d, t) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            token.to_owned(),
+        );
+        self.with(move |c| cases::get_idempotency(c, &a, &d, operation, &t))
+            .await
+    }
     async fn insert_case(
         &self,
         case: &caseload_domain::store::CaseRecord,
@@ -290,7 +346,28 @@ impl caseload_domain::store::Store for SqliteStore {
         &self,
         q: &caseload_domain::search::CaseQuery,
     ) -> StoreResult<caseload_domain::store::CasePage> {
-        let q = q.clone();
-        self.with(move |c| cases::search(c, &q)).await
+        // Read-your-writes: wait until every change committed before this point is indexed.
+        let seq = self.with(|c| changes::last_seq(c)).await?;
+        self.index.wait_for(seq).await?;
+        let (index, query) = (self.index.clone(), q.clone());
+        let (total, mut ids) = tokio::task::spawn_blocking(move || index.search(&query))
+            .await
+            .map_err(backend)??;
+        let more = ids.len() > q.limit;
+        ids.truncate(q.limit);
+        let (account, domain) = (q.account_id.clone(), q.domain_id.clone());
+        let cases = self
+            .with(move |c| {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    // A case deleted since the index snapshot is simply left out.
+                    if let Some(case) = cases::get(c, &account, &domain, id)? {
+                        out.push(case);
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
+        Ok(caseload_domain::store::CasePage { cases, total, more })
     }
 }

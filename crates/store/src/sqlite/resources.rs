@@ -85,6 +85,49 @@ pub fn insert(c: &mut Connection, r: &ResourceRecord, quota: usize) -> StoreResu
 }
 
 pub fn replace(c: &mut Connection, r: &ResourceRecord) -> StoreResult<bool> {
+    write(c, r)
+}
+
+/// Compares and writes in one transaction, so no other write can slip in between.
+pub fn replace_if(
+    c: &mut Connection,
+    r: &ResourceRecord,
+    prior: &ResourceRecord,
+) -> StoreResult<bool> {
+    let tx = c.transaction().map_err(backend)?;
+    let current = get(
+        &tx,
+        &prior.account_id,
+        &prior.domain_id,
+        prior.kind,
+        &prior.id,
+    )?;
+    if current.as_ref() != Some(prior) {
+        return Ok(false);
+    }
+    let written = write(&tx, r)?;
+    tx.commit().map_err(backend)?;
+    Ok(written)
+}
+
+pub fn count(
+    c: &mut Connection,
+    account: &str,
+    domain: &str,
+    kind: ResourceKind,
+    deleted: bool,
+) -> StoreResult<usize> {
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM resources WHERE account_id = ?1 AND domain_id = ?2 AND kind = ?3 AND deleted = ?4",
+            params![account, domain, kind.as_str(), deleted as i64],
+            |row| row.get(0),
+        )
+        .map_err(backend)?;
+    Ok(n as usize)
+}
+
+fn write(c: &Connection, r: &ResourceRecord) -> StoreResult<bool> {
     let n = c
         .execute(
             "UPDATE resources SET name = ?5, deleted = ?6, modified_ms = ?7, body = ?8, tags = ?9 WHERE account_id = ?1 AND domain_id = ?2 AND kind = ?3 AND id = ?4",
@@ -95,7 +138,7 @@ pub fn replace(c: &mut Connection, r: &ResourceRecord) -> StoreResult<bool> {
 }
 
 pub fn get(
-    c: &mut Connection,
+    c: &Connection,
     account: &str,
     domain: &str,
     kind: ResourceKind,
@@ -140,4 +183,65 @@ pub fn list(
         )
         .map_err(backend)?;
     rows.map(|r| r.map_err(backend).and_then(finish)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, name: &str) -> ResourceRecord {
+        ResourceRecord {
+            account_id: "a".into(),
+            domain_id: "d".into(),
+            kind: ResourceKind::Field,
+            id: id.into(),
+            name: name.into(),
+            deleted: false,
+            created: Timestamp::from_unix_millis(1),
+            modified: Timestamp::from_unix_millis(1),
+            body: serde_json::json!({"v": 1}),
+            tags: Default::default(),
+        }
+    }
+
+    #[test]
+    fn replace_if_refuses_a_stale_read() {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::migrate(&mut c).unwrap();
+        let first = record("1", "one");
+        insert(&mut c, &first, usize::MAX).unwrap();
+        insert(&mut c, &record("2", "two"), usize::MAX).unwrap();
+
+        let mut renamed = first.clone();
+        renamed.name = "uno".into();
+        assert!(replace_if(&mut c, &renamed, &first).unwrap());
+        // A writer that read `first` before the rename must not overwrite it.
+        let mut stale = first.clone();
+        stale.body = serde_json::json!({"v": 1, "lost": true});
+        assert!(!replace_if(&mut c, &stale, &first).unwrap());
+        let now = get(&c, "a", "d", ResourceKind::Field, "1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(now, renamed);
+
+        let mut clash = renamed.clone();
+        clash.name = "two".into();
+        assert!(matches!(
+            replace_if(&mut c, &clash, &renamed),
+            Err(StoreError::Duplicate(_))
+        ));
+        assert!(!replace_if(&mut c, &record("3", "x"), &record("3", "x")).unwrap());
+
+        let mut deleted = renamed.clone();
+        deleted.deleted = true;
+        assert!(replace_if(&mut c, &deleted, &renamed).unwrap());
+        assert_eq!(
+            count(&mut c, "a", "d", ResourceKind::Field, true).unwrap(),
+            1
+        );
+        assert_eq!(
+            count(&mut c, "a", "d", ResourceKind::Field, false).unwrap(),
+            1
+        );
+    }
 }

@@ -1,4 +1,7 @@
 //! Every test that drives the real server through `aws-sdk-connectcases`, in one binary.
 
+mod cases;
 mod domains;
 mod protocol;
+mod schema;
+mod search_property;

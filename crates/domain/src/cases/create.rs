@@ -1,0 +1,211 @@
+//! CreateCase: a case from an Active template, with validated values, the server-maintained
+//! fields, propagated tags, an audit event, and `clientToken` idempotency.
+
+use super::{audit, maintain, validate};
+use crate::arn;
+use crate::schema::templates::TemplateDoc;
+use crate::store::{CaseRecord, Created, IdempotencyRecord, ResourceKind, StoreError, Tags};
+use crate::tags::check_tag_keys;
+use crate::{Service, paging};
+use caseload_model::shapes::*;
+use caseload_model::{Error, RequestContext, Result, Timestamp};
+use std::collections::BTreeMap;
+
+const OPERATION: &str = "CreateCase";
+/// Most tags a case may carry (the model's `MutableTags` limit).
+const MAX_TAGS: usize = 50;
+/// Attempts at drawing a reference number not used in the domain. With 10⁸ numbers a second
+/// collision is already unlikely below millions of cases.
+const REFERENCE_ATTEMPTS: usize = 16;
+
+/// The `requiredFields` of a template that can still be given values (a field deleted after the
+/// template was made cannot), plus `title`, which every case needs.
+pub(crate) fn required_fields(
+    template: Option<&TemplateDoc>,
+    fields: &super::fields::CaseFields,
+) -> Vec<String> {
+    let mut out = vec!["title".to_owned()];
+    for id in template
+        .map(|t| t.required_fields.as_slice())
+        .unwrap_or(&[])
+    {
+        if !out.contains(id) && fields.get(id).is_some_and(|f| !f.deleted) {
+            out.push(id.clone());
+        }
+    }
+    out
+}
+
+/// A digest of everything that makes two CreateCase requests the same request, the token aside.
+/// Field order does not matter; the values do, exactly as sent.
+fn request_digest(input: &CreateCaseRequest) -> String {
+    let mut fields: Vec<&FieldValue> = input.fields.iter().collect();
+    fields.sort_by(|a, b| a.id.cmp(&b.id));
+    let tags = input.tags.clone().unwrap_or_default();
+    paging::query_digest(&(
+        OPERATION,
+        &input.template_id,
+        fields,
+        &input.performed_by,
+        tags,
+    ))
+}
+
+/// The answer to a token seen before: the original response if the request is the same.
+fn replay(seen: IdempotencyRecord, digest: &str) -> Result<CreateCaseResponse> {
+    if seen.request_hash != digest {
+        return Err(Error::conflict(format!(
+            "The clientToken '{}' was already used with a different CreateCase request",
+            seen.token
+        )));
+    }
+    serde_json::from_value(seen.response).map_err(Error::internal)
+}
+
+/// The case's tags: the template's propagated tags, overridden by the request's on a clash.
+fn case_tags(template: &TemplateDoc, requested: Option<&BTreeMap<String, String>>) -> Result<Tags> {
+    let mut tags = Tags::new();
+    for c in &template.tag_propagation_configurations {
+        if c.resource_type == TagPropagationResourceType::Cases {
+            tags.extend(c.tag_map.iter().map(|(k, v)| (k.clone(), Some(v.clone()))));
+        }
+    }
+    if let Some(req) = requested {
+        check_tag_keys(req.keys())?;
+        tags.extend(req.iter().map(|(k, v)| (k.clone(), Some(v.clone()))));
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(Error::validation(format!(
+            "The case would have {} tags (with those its template propagates); at most {MAX_TAGS} are allowed",
+            tags.len()
+        )));
+    }
+    Ok(tags)
+}
+
+impl Service {
+    pub(crate) async fn create_case_impl(
+        &self,
+        ctx: &RequestContext,
+        input: CreateCaseRequest,
+    ) -> Result<CreateCaseResponse> {
+        let domain = self.domain(ctx, &input.domain_id).await?;
+        let domain_id = domain.domain_id.as_str();
+        let digest = request_digest(&input);
+        let token = input.client_token.as_deref().filter(|t| !t.is_empty());
+        // A token seen before answers before any validation: the original request was valid
+        // when it was made, even if the schema has changed since.
+        if let Some(t) = token
+            && let Some(seen) = self
+                .store
+                .get_idempotency(&ctx.account_id, domain_id, OPERATION, t)
+                .await?
+        {
+            return replay(seen, &digest);
+        }
+
+        let template = self
+            .case_template(ctx, domain_id, &input.template_id)
+            .await?;
+        let fields = self.case_fields(ctx, domain_id).await?;
+        let changes = validate::check_values(&fields, &input.fields, None)?;
+        let required = required_fields(Some(&template), &fields);
+        validate::check_none_blanked(&required, &changes)?;
+        let tags = case_tags(&template, input.tags.as_ref())?;
+        let user = match &input.performed_by {
+            Some(UserUnion::UserArn(u)) => Some(u.as_str()),
+            _ => None,
+        };
+
+        let case_id = crate::new_id();
+        let response = CreateCaseResponse {
+            case_arn: arn::resource(&ctx.region, &ctx.account_id, domain_id, "case", &case_id),
+            case_id: case_id.clone(),
+        };
+        let now = Timestamp::now();
+        for _ in 0..REFERENCE_ATTEMPTS {
+            let reference_number = format!("{:08}", rand::random_range(0..100_000_000u32));
+            let mut values = maintain::initial(&case_id, &reference_number, now);
+            maintain::apply(&mut values, changes.clone(), now, user);
+            validate::check_required_present(&required, &values)?;
+            let event = audit::record(
+                ctx,
+                &case_id,
+                AuditEventType::CaseCreated,
+                now,
+                audit::changed_fields(&BTreeMap::new(), &values),
+                input.performed_by.as_ref(),
+            )?;
+            let case = CaseRecord {
+                account_id: ctx.account_id.clone(),
+                domain_id: domain_id.to_owned(),
+                case_id: case_id.clone(),
+                template_id: input.template_id.clone(),
+                reference_number,
+                fields: values,
+                tags: tags.clone(),
+                created: now,
+                updated: now,
+                version: 1,
+            };
+            let remembered = token.map(|t| IdempotencyRecord {
+                account_id: ctx.account_id.clone(),
+                domain_id: domain_id.to_owned(),
+                operation: OPERATION,
+                token: t.to_owned(),
+                request_hash: digest.clone(),
+                response: serde_json::json!({
+                    "caseId": response.case_id,
+                    "caseArn": response.case_arn,
+                }),
+                created: now,
+            });
+            match self
+                .store
+                .insert_case(&case, &event, remembered.as_ref())
+                .await
+            {
+                Ok(Created::New) => return Ok(response),
+                // A concurrent request with the same token committed first.
+                Ok(Created::Replayed(seen)) => return replay(seen, &digest),
+                Err(StoreError::Duplicate(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::internal(
+            "no free reference number found; the domain's reference numbers are nearly exhausted",
+        ))
+    }
+
+    /// The template a new case is made from: it must exist (ResourceNotFoundException), and be
+    /// neither deleted nor Inactive (ValidationException).
+    async fn case_template(
+        &self,
+        ctx: &RequestContext,
+        domain_id: &str,
+        template_id: &str,
+    ) -> Result<TemplateDoc> {
+        let record = self
+            .store
+            .get_resource(
+                &ctx.account_id,
+                domain_id,
+                ResourceKind::Template,
+                template_id,
+            )
+            .await?
+            .ok_or_else(|| Error::not_found("Template", template_id))?;
+        if record.deleted {
+            return Err(Error::validation(format!(
+                "Template {template_id} has been deleted; cases cannot be created from it"
+            )));
+        }
+        let doc = TemplateDoc::from_record(&record)?;
+        if doc.status != TemplateStatus::Active {
+            return Err(Error::validation(format!(
+                "Template {template_id} is Inactive; cases can only be created from Active templates"
+            )));
+        }
+        Ok(doc)
+    }
+}

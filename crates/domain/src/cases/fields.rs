@@ -1,0 +1,98 @@
+//! The domain's fields as case operations see them: each field's type, whether it was deleted,
+//! and its SingleSelect options. Loaded once per request, deleted fields included, because
+//! searches and reads still honour values stored for deleted fields.
+
+use crate::Service;
+use crate::schema::fields::{FieldDoc, FieldOptionDoc};
+use crate::store::ResourceKind;
+use caseload_model::shapes::FieldType;
+use caseload_model::{RequestContext, Result};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FieldInfo {
+    pub field_type: FieldType,
+    pub deleted: bool,
+    pub options: Vec<FieldOptionDoc>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CaseFields {
+    by_id: HashMap<String, FieldInfo>,
+}
+
+/// Fields read from the store per call while loading a domain's schema.
+const LOAD_BATCH: usize = 1000;
+
+impl CaseFields {
+    #[cfg(test)]
+    pub fn new(fields: impl IntoIterator<Item = (String, FieldInfo)>) -> Self {
+        CaseFields {
+            by_id: fields.into_iter().collect(),
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&FieldInfo> {
+        self.by_id.get(id)
+    }
+
+    pub fn type_of(&self, id: &str) -> Option<FieldType> {
+        self.get(id).map(|f| f.field_type)
+    }
+
+    /// The fields `searchTerm` looks into: Text, Url and SingleSelect (which includes the
+    /// reference number).
+    pub fn term_fields(&self) -> BTreeSet<String> {
+        self.by_id
+            .iter()
+            .filter(|(_, f)| {
+                matches!(
+                    f.field_type,
+                    FieldType::Text | FieldType::Url | FieldType::SingleSelect
+                )
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+impl Service {
+    /// Every field of the domain, deleted ones included.
+    pub(crate) async fn case_fields(
+        &self,
+        ctx: &RequestContext,
+        domain_id: &str,
+    ) -> Result<CaseFields> {
+        let mut by_id = HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let batch = self
+                .store
+                .list_resources(
+                    &ctx.account_id,
+                    domain_id,
+                    ResourceKind::Field,
+                    after.as_deref(),
+                    LOAD_BATCH,
+                    true,
+                )
+                .await?;
+            let done = batch.len() < LOAD_BATCH;
+            after = batch.last().map(|r| r.id.clone());
+            for r in batch {
+                let doc = FieldDoc::from_record(&r)?;
+                by_id.insert(
+                    r.id,
+                    FieldInfo {
+                        field_type: doc.field_type,
+                        deleted: r.deleted,
+                        options: doc.options,
+                    },
+                );
+            }
+            if done {
+                return Ok(CaseFields { by_id });
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Counts every match and keeps the first `k` in the query's order after the keyset cursor.
+//!
+//! Within a segment, values are compared by their ordinal in the segment's sorted dictionary of
+//! the `sort` column (byte order = the evaluator's value order, see `encode`), so no string is
+//! touched per document. The cursor is translated into each segment's ordinals once. Only the
+//! kept hits are turned back into strings, to merge segments.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// Sorts are at most 2 (the model's limit); one more slot for the case id.
+const SLOTS: usize = 3;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// Sort keys (encoded as in the `sort` column), `None` where the case has no value.
+    pub keys: Vec<Option<String>>,
+    pub case_id: String,
+}
+
+pub struct SortCollector {
+    /// `sort.<field id>` column names and whether each is descending.
+    pub sorts: Vec<(String, bool)>,
+    /// Only hits strictly after this position are kept.
+    pub after: Option<Hit>,
+    pub k: usize,
+}
+
+/// One component of a comparable key: missing values last in either direction.
+fn component(ord: Option<u64>, descending: bool) -> (u8, u64) {
+    match ord {
+        None => (1, 0),
+        Some(o) if descending => (0, u64::MAX - o),
+        Some(o) => (0, o),
+    }
+}
+
+/// Orders two hits (across segments) like the reference evaluator.
+pub fn compare(a: &Hit, b: &Hit, descending: &[bool]) -> Ordering {
+    for ((x, y), desc) in a.keys.iter().zip(&b.keys).zip(descending) {
+        let o = match (x, y) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(x), Some(y)) if *desc => y.cmp(x),
+            (Some(x), Some(y)) => x.cmp(y),
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.case_id.cmp(&b.case_id)
+}
+
+/// Where a cursor value falls in a segment's dictionary: the first ordinal not below it, and
+/// whether that ordinal is the value itself.
+#[derive(Clone, Copy)]
+struct Position {
+    ord: u64,
+    exact: bool,
+}
+
+fn position(column: Option<&StrColumn>, value: &str) -> tantivy::Result<Position> {
+    let Some(column) = column else {
+        return Ok(Position {
+            ord: 0,
+            exact: false,
+        });
+    };
+    let dict = column.dictionary();
+    if let Some(ord) = dict.term_ord(value.as_bytes())? {
+        return Ok(Position { ord, exact: true });
+    }
+    let mut stream = dict.range().ge(value.as_bytes()).into_stream()?;
+    let ord = if stream.advance() {
+        stream.term_ord()
+    } else {
+        dict.num_terms() as u64
+    };
+    Ok(Position { ord, exact: false })
+}
+
+/// `ord` (a value of this segment) compared with a cursor value at `p`.
+fn against(ord: u64, p: Position) -> Ordering {
+    if ord < p.ord {
+        Ordering::Less
+    } else if ord == p.ord && p.exact {
+        Ordering::Equal
+    } else {
+        Ordering::Greater
+    }
+}
+
+impl Collector for SortCollector {
+    type Fruit = (u64, Vec<Hit>);
+    type Child = SegmentSort;
+
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentSort> {
+        let ff = reader.fast_fields();
+        let mut columns = Vec::new();
+        for (name, _) in &self.sorts {
+            columns.push(ff.str(name)?);
+        }
+        let ids = ff.str("case_id")?.ok_or_else(|| {
+            tantivy::TantivyError::SchemaError("case_id is not a fast field".into())
+        })?;
+        let after = match &self.after {
+            None => None,
+            Some(hit) => {
+                let mut keys = Vec::new();
+                for (i, key) in hit.keys.iter().enumerate() {
+                    keys.push(match key {
+                        Some(v) => Some(position(columns[i].as_ref(), v)?),
+                        None => None,
+                    });
+                }
+                Some((keys, position(Some(&ids), &hit.case_id)?))
+            }
+        };
+        Ok(SegmentSort {
+            descending: self.sorts.iter().map(|(_, d)| *d).collect(),
+            columns,
+            ids,
+            after,
+            k: self.k,
+            total: 0,
+            heap: BinaryHeap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(u64, Vec<Hit>)>) -> tantivy::Result<(u64, Vec<Hit>)> {
+        let descending: Vec<bool> = self.sorts.iter().map(|(_, d)| *d).collect();
+        let total = fruits.iter().map(|(t, _)| t).sum();
+        let mut hits: Vec<Hit> = fruits.into_iter().flat_map(|(_, h)| h).collect();
+        hits.sort_by(|a, b| compare(a, b, &descending));
+        hits.truncate(self.k);
+        Ok((total, hits))
+    }
+}
+
+pub struct SegmentSort {
+    descending: Vec<bool>,
+    columns: Vec<Option<StrColumn>>,
+    ids: StrColumn,
+    after: Option<(Vec<Option<Position>>, Position)>,
+    k: usize,
+    total: u64,
+    /// The best `k` so far; the worst on top, to be replaced.
+    heap: BinaryHeap<([(u8, u64); SLOTS], DocId)>,
+}
+
+impl SegmentSort {
+    fn ord(column: Option<&StrColumn>, doc: DocId) -> Option<u64> {
+        column.and_then(|c| c.ords().first(doc))
+    }
+
+    /// True when `doc` comes strictly after the cursor.
+    fn past_cursor(&self, doc: DocId) -> bool {
+        let Some((keys, id)) = &self.after else {
+            return true;
+        };
+        for (i, cursor) in keys.iter().enumerate() {
+            let o = match (Self::ord(self.columns[i].as_ref(), doc), cursor) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(ord), Some(p)) => {
+                    let o = against(ord, *p);
+                    if self.descending[i] { o.reverse() } else { o }
+                }
+            };
+            if o != Ordering::Equal {
+                return o == Ordering::Greater;
+            }
+        }
+        Self::ord(Some(&self.ids), doc).is_some_and(|ord| against(ord, *id) == Ordering::Greater)
+    }
+}
+
+impl SegmentCollector for SegmentSort {
+    type Fruit = (u64, Vec<Hit>);
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        self.total += 1;
+        if self.k == 0 || !self.past_cursor(doc) {
+            return;
+        }
+        let mut key = [(0u8, 0u64); SLOTS];
+        for (i, column) in self.columns.iter().enumerate() {
+            key[i] = component(Self::ord(column.as_ref(), doc), self.descending[i]);
+        }
+        key[self.columns.len()] = (0, Self::ord(Some(&self.ids), doc).unwrap_or(u64::MAX));
+        if self.heap.len() < self.k {
+            self.heap.push((key, doc));
+        } else if self.heap.peek().is_some_and(|worst| key < worst.0) {
+            self.heap.pop();
+            self.heap.push((key, doc));
+        }
+    }
+
+    fn harvest(self) -> (u64, Vec<Hit>) {
+        let mut out = Vec::with_capacity(self.heap.len());
+        let mut buf = String::new();
+        let text = |column: &StrColumn, ord: u64, buf: &mut String| -> Option<String> {
+            buf.clear();
+            matches!(column.ord_to_str(ord, buf), Ok(true)).then(|| buf.clone())
+        };
+        for (_, doc) in self.heap.into_iter() {
+            let keys = self
+                .columns
+                .iter()
+                .map(|c| {
+                    c.as_ref()
+                        .and_then(|c| Self::ord(Some(c), doc).and_then(|o| text(c, o, &mut buf)))
+                })
+                .collect();
+            let case_id = Self::ord(Some(&self.ids), doc)
+                .and_then(|o| text(&self.ids, o, &mut buf))
+                .unwrap_or_default();
+            out.push(Hit { keys, case_id });
+        }
+        (self.total, out)
+    }
+}

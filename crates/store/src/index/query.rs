@@ -1,0 +1,238 @@
+//! Compiles a `CaseQuery`'s filter and search terms into a Tantivy query over the `terms` field.
+//! Each construct mirrors the reference evaluator (`caseload_domain::search::eval`).
+
+use super::Fields;
+use super::encode::{self, SEP};
+use caseload_domain::search::{CaseQuery, Filter, Op};
+use caseload_domain::value::Value;
+use std::ops::Bound;
+use std::sync::Arc;
+use tantivy::columnar::StrColumn;
+use tantivy::query::doc_predicate_query::{
+    ConstOrVariableSegmentPredicate, DocPredicate, DocPredicateQuery, SegmentDocPredicate,
+};
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery, Weight,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, SegmentReader, Term};
+
+fn term(fields: &Fields, text: &str) -> Term {
+    Term::from_field_text(fields.terms, text)
+}
+
+fn term_query(fields: &Fields, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term(fields, text), IndexRecordOption::Basic))
+}
+
+/// Terms starting with `prefix`: the range [prefix, prefix + U+10FFFF). No indexed term has that
+/// character after a prefix (terms are made of field ids, words and printable values).
+fn prefix_query(fields: &Fields, prefix: &str) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(term(fields, prefix)),
+        Bound::Excluded(term(fields, &format!("{prefix}{}", char::MAX))),
+    ))
+}
+
+fn all_but(inner: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+        (Occur::MustNot, inner),
+    ]))
+}
+
+/// The whole query: the domain's scope, the filter, and the search terms.
+pub fn compile(fields: &Fields, q: &CaseQuery, scope: &str) -> Box<dyn Query> {
+    let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, term_query(fields, scope))];
+    if let Some(f) = &q.filter {
+        must.push((Occur::Must, filter(fields, f)));
+    }
+    if let Some((last, whole)) = q.search_terms.split_last() {
+        // A word matches when some searchable field has it (the last one as a prefix).
+        for w in whole {
+            let any: Vec<(Occur, Box<dyn Query>)> = q
+                .term_fields
+                .iter()
+                .map(|f| {
+                    (
+                        Occur::Should,
+                        term_query(fields, &format!("{}{w}", encode::word_prefix(f))),
+                    )
+                })
+                .collect();
+            must.push((Occur::Must, or(any)));
+        }
+        let any: Vec<(Occur, Box<dyn Query>)> = q
+            .term_fields
+            .iter()
+            .map(|f| {
+                (
+                    Occur::Should,
+                    prefix_query(fields, &format!("{}{last}", encode::word_prefix(f))),
+                )
+            })
+            .collect();
+        must.push((Occur::Must, or(any)));
+    }
+    Box::new(BooleanQuery::new(must))
+}
+
+fn or(clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+    if clauses.is_empty() {
+        Box::new(EmptyQuery)
+    } else {
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+fn filter(fields: &Fields, f: &Filter) -> Box<dyn Query> {
+    match f {
+        Filter::Not(inner) => all_but(filter(fields, inner)),
+        Filter::And(children) if children.is_empty() => Box::new(AllQuery),
+        Filter::And(children) => Box::new(BooleanQuery::new(
+            children
+                .iter()
+                .map(|c| (Occur::Must, filter(fields, c)))
+                .collect(),
+        )),
+        Filter::Or(children) => or(children
+            .iter()
+            .map(|c| (Occur::Should, filter(fields, c)))
+            .collect()),
+        Filter::Tag { key, value: None } => term_query(fields, &encode::tag_key_term(key)),
+        Filter::Tag {
+            key,
+            value: Some(v),
+        } => term_query(fields, &encode::tag_value_term(key, v)),
+        Filter::Field(p) => {
+            let fid = p.field_id.as_str();
+            if p.value == Value::Empty {
+                // Only `equalTo emptyValue` reaches here: "has no value".
+                return all_but(term_query(fields, &encode::has_term(fid)));
+            }
+            match p.op {
+                Op::EqualTo => match encode::equal_term(fid, &p.value) {
+                    Some(t) => term_query(fields, &t),
+                    None => Box::new(EmptyQuery),
+                },
+                Op::Contains => match &p.value {
+                    Value::String(needle) => contains(fields, fid, &needle.to_lowercase()),
+                    _ => Box::new(EmptyQuery),
+                },
+                Op::GreaterThan
+                | Op::GreaterThanOrEqualTo
+                | Op::LessThan
+                | Op::LessThanOrEqualTo => {
+                    let Some(key) = encode::sort_key(&p.value) else {
+                        return Box::new(EmptyQuery);
+                    };
+                    let prefix = encode::range_prefix(fid);
+                    let at = term(fields, &format!("{prefix}{key}"));
+                    let start = Bound::Included(term(fields, &prefix));
+                    let end = Bound::Excluded(term(
+                        fields,
+                        &format!(
+                            "{}{}",
+                            &prefix[..prefix.len() - SEP.len_utf8()],
+                            char::from_u32(SEP as u32 + 1).unwrap_or(SEP)
+                        ),
+                    ));
+                    let (lower, upper) = match p.op {
+                        Op::GreaterThan => (Bound::Excluded(at), end),
+                        Op::GreaterThanOrEqualTo => (Bound::Included(at), end),
+                        Op::LessThan => (start, Bound::Excluded(at)),
+                        _ => (start, Bound::Included(at)),
+                    };
+                    Box::new(RangeQuery::new(lower, upper))
+                }
+            }
+        }
+    }
+}
+
+/// `contains`: a case-insensitive substring. Needles up to `GRAM` characters are one indexed
+/// gram; longer ones intersect their grams and verify each candidate against the stored value,
+/// so the answer is exact.
+fn contains(fields: &Fields, field_id: &str, needle: &str) -> Box<dyn Query> {
+    if needle.is_empty() {
+        return term_query(fields, &encode::has_term(field_id));
+    }
+    let grams = encode::needle_grams(needle);
+    let candidates: Vec<(Occur, Box<dyn Query>)> = grams
+        .iter()
+        .map(|g| {
+            (
+                Occur::Must,
+                term_query(fields, &encode::gram_term(field_id, g)),
+            )
+        })
+        .collect();
+    let candidates = BooleanQuery::new(candidates);
+    if needle.chars().count() <= encode::GRAM {
+        return Box::new(candidates);
+    }
+    let weight = match candidates.weight(EnableScoring::disabled_from_schema(&fields.schema)) {
+        Ok(w) => Arc::from(w),
+        Err(_) => return Box::new(EmptyQuery),
+    };
+    Box::new(DocPredicateQuery::from(Verified {
+        candidates: weight,
+        column: format!("sort.{field_id}"),
+        needle: needle.to_owned(),
+    }))
+}
+
+struct Verified {
+    candidates: Arc<dyn Weight>,
+    column: String,
+    needle: String,
+}
+
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verified")
+            .field("column", &self.column)
+            .field("needle", &self.needle)
+            .finish()
+    }
+}
+
+impl DocPredicate for Verified {
+    type SegmentDocPredicate = VerifySegment;
+
+    fn doc_predicate(
+        &self,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<ConstOrVariableSegmentPredicate<VerifySegment>> {
+        let Some(column) = reader.fast_fields().str(&self.column)? else {
+            return Ok(ConstOrVariableSegmentPredicate::Const(false));
+        };
+        let necessary_condition = self.candidates.scorer(reader, 1.0)?;
+        Ok(ConstOrVariableSegmentPredicate::Variable {
+            predicate: VerifySegment {
+                column,
+                needle: self.needle.clone(),
+                buf: String::new(),
+            },
+            necessary_condition: Box::new(necessary_condition),
+        })
+    }
+}
+
+/// Checks one segment's candidates against the value in the `sort` column.
+pub struct VerifySegment {
+    column: StrColumn,
+    needle: String,
+    buf: String,
+}
+
+impl SegmentDocPredicate for VerifySegment {
+    fn eval(&mut self, doc: DocId) -> bool {
+        let Some(ord) = self.column.ords().first(doc) else {
+            return false;
+        };
+        self.buf.clear();
+        matches!(self.column.ord_to_str(ord, &mut self.buf), Ok(true))
+            && self.buf.to_lowercase().contains(&self.needle)
+    }
+}

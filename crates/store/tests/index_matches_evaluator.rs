@@ -1,0 +1,260 @@
+//! The search index must answer exactly like the reference evaluator
+//! (`caseload_domain::search::run`): same matches, same total, same order, same pages when a
+//! search is followed page by page through keyset cursors. Random cases, filters, search terms
+//! and sorts, through the real `SqliteStore`.
+
+use caseload_domain::search::{self, CaseQuery, Cursor, FieldPredicate, Filter, Op, SortSpec};
+use caseload_domain::store::{AuditRecord, CaseRecord, Store};
+use caseload_domain::value::Value;
+use caseload_model::Timestamp;
+use caseload_model::shapes::FieldType;
+use caseload_store::SqliteStore;
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+const FIELDS: &[(&str, FieldType)] = &[
+    ("title", FieldType::Text),
+    ("notes", FieldType::Text),
+    ("amount", FieldType::Number),
+    ("urgent", FieldType::Boolean),
+    ("due", FieldType::DateTime),
+    ("status", FieldType::SingleSelect),
+    ("owner", FieldType::User),
+];
+const WORDS: &[&str] = &[
+    "printer", "Fire", "print", "ink", "déjà", "vu", "on", "a", "x-ray", "FIRE",
+];
+const STATUSES: &[&str] = &["open", "closed", "pending"];
+
+fn text() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(WORDS), 0..4).prop_map(|w| w.join(" "))
+}
+
+fn value_for(t: FieldType) -> BoxedStrategy<Value> {
+    let v: BoxedStrategy<Value> = match t {
+        FieldType::Text => text().prop_map(Value::String).boxed(),
+        FieldType::Number => prop::sample::select(vec![-2.5, -0.0, 0.0, 1.0, 3.0, 1e9])
+            .prop_map(Value::Double)
+            .boxed(),
+        FieldType::Boolean => any::<bool>().prop_map(Value::Boolean).boxed(),
+        FieldType::DateTime => (0i64..5)
+            .prop_map(|d| {
+                Value::String(
+                    Timestamp::from_unix_millis(1_700_000_000_000 + d * 86_400_000).to_iso8601(),
+                )
+            })
+            .boxed(),
+        FieldType::SingleSelect => prop::sample::select(STATUSES)
+            .prop_map(|s| Value::String(s.to_owned()))
+            .boxed(),
+        _ => prop::sample::select(vec!["arn:u1", "arn:u2", "arn:U3"])
+            .prop_map(|s| Value::UserArn(s.to_owned()))
+            .boxed(),
+    };
+    prop_oneof![8 => v, 1 => Just(Value::Empty)].boxed()
+}
+
+fn case_fields() -> impl Strategy<Value = BTreeMap<String, Value>> {
+    let per_field: Vec<BoxedStrategy<Option<(String, Value)>>> = FIELDS
+        .iter()
+        .map(|(id, t)| {
+            prop::option::weighted(0.7, value_for(*t))
+                .prop_map(move |v| v.map(|v| ((*id).to_owned(), v)))
+                .boxed()
+        })
+        .collect();
+    per_field.prop_map(|kv| kv.into_iter().flatten().collect())
+}
+
+fn tags() -> impl Strategy<Value = BTreeMap<String, Option<String>>> {
+    prop::collection::btree_map(
+        prop::sample::select(vec!["team".to_owned(), "tier".to_owned()]),
+        prop::option::weighted(
+            0.8,
+            prop::sample::select(vec!["a".to_owned(), "b".to_owned()]),
+        ),
+        0..3,
+    )
+}
+
+fn predicate() -> impl Strategy<Value = FieldPredicate> {
+    (0..FIELDS.len(), 0..6usize, any::<bool>()).prop_flat_map(|(i, op, empty)| {
+        let (id, t) = FIELDS[i];
+        let ops: Vec<Op> = match t {
+            FieldType::Text => vec![Op::EqualTo, Op::Contains],
+            FieldType::Number | FieldType::DateTime => vec![
+                Op::EqualTo,
+                Op::GreaterThan,
+                Op::GreaterThanOrEqualTo,
+                Op::LessThan,
+                Op::LessThanOrEqualTo,
+            ],
+            _ => vec![Op::EqualTo],
+        };
+        let op = ops[op % ops.len()];
+        let value: BoxedStrategy<Value> = if op == Op::EqualTo && empty {
+            Just(Value::Empty).boxed()
+        } else if op == Op::Contains {
+            prop_oneof![
+                prop::sample::select(vec![
+                    "pri",
+                    "IRE",
+                    "rint",
+                    "r f",
+                    "printer fire",
+                    "é",
+                    "x",
+                    "zzzz",
+                    ""
+                ])
+                .prop_map(|s| Value::String(s.to_owned())),
+                text().prop_map(Value::String),
+            ]
+            .boxed()
+        } else {
+            value_for(t)
+                .prop_filter("a value", |v| *v != Value::Empty)
+                .boxed()
+        };
+        value.prop_map(move |value| FieldPredicate {
+            field_id: id.to_owned(),
+            field_type: t,
+            op,
+            value,
+        })
+    })
+}
+
+fn filter() -> impl Strategy<Value = Filter> {
+    let leaf = prop_oneof![
+        4 => predicate().prop_map(Filter::Field),
+        1 => (prop::sample::select(vec!["team", "tier", "none"]), prop::option::of(prop::sample::select(vec!["a", "b"])))
+            .prop_map(|(k, v)| Filter::Tag { key: k.to_owned(), value: v.map(str::to_owned) }),
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|f| Filter::Not(Box::new(f))),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Filter::And),
+            prop::collection::vec(inner, 0..3).prop_map(Filter::Or),
+        ]
+    })
+}
+
+fn sorts() -> impl Strategy<Value = Vec<SortSpec>> {
+    prop::collection::vec((0..FIELDS.len(), any::<bool>()), 0..3).prop_map(|s| {
+        let mut out: Vec<SortSpec> = s
+            .into_iter()
+            .map(|(i, descending)| SortSpec {
+                field_id: FIELDS[i].0.to_owned(),
+                field_type: FIELDS[i].1,
+                descending,
+            })
+            .collect();
+        if out.is_empty() {
+            out.push(SortSpec {
+                field_id: "due".into(),
+                field_type: FieldType::DateTime,
+                descending: true,
+            });
+        }
+        out
+    })
+}
+
+fn search_terms() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "printer", "fire", "pri", "f", "déj", "x", "ray", "nothing",
+        ]),
+        0..3,
+    )
+    .prop_map(|w| w.into_iter().map(str::to_owned).collect())
+}
+
+fn record(
+    i: usize,
+    fields: BTreeMap<String, Value>,
+    tags: BTreeMap<String, Option<String>>,
+) -> CaseRecord {
+    CaseRecord {
+        account_id: "000000000000".into(),
+        domain_id: "d".into(),
+        case_id: format!("case-{i:03}"),
+        template_id: "t".into(),
+        reference_number: format!("{:08}", i),
+        fields,
+        tags,
+        created: Timestamp::from_unix_millis(0),
+        updated: Timestamp::from_unix_millis(0),
+        version: 1,
+    }
+}
+
+fn audit(c: &CaseRecord) -> AuditRecord {
+    AuditRecord {
+        event_id: format!("e-{}", c.case_id),
+        case_id: c.case_id.clone(),
+        performed_time: c.created,
+        body: serde_json::json!({}),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn index_pages_equal_evaluator_pages(
+        cases in prop::collection::vec((case_fields(), tags()), 0..24),
+        filter in prop::option::of(filter()),
+        terms in search_terms(),
+        sorts in sorts(),
+        limit in 1usize..6,
+        // Cases deleted after indexing: the index must forget them.
+        deleted in prop::collection::btree_set(0usize..24, 0..4),
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let store = SqliteStore::in_memory().unwrap();
+            // A second domain whose cases must never appear.
+            let mut other = record(999, BTreeMap::from([("title".to_owned(), Value::String("printer".into()))]), BTreeMap::new());
+            other.domain_id = "other".into();
+            store.insert_case(&other, &audit(&other), None).await.unwrap();
+            let mut all = Vec::new();
+            for (i, (fields, tags)) in cases.into_iter().enumerate() {
+                let c = record(i, fields, tags);
+                store.insert_case(&c, &audit(&c), None).await.unwrap();
+                all.push(c);
+            }
+            for i in &deleted {
+                if *i < all.len() {
+                    store.delete_case("000000000000", "d", &all[*i].case_id).await.unwrap();
+                }
+            }
+            all.retain(|c| !deleted.contains(&c.case_id[5..].parse::<usize>().unwrap()));
+            let term_fields: BTreeSet<String> = ["title", "notes", "status"].iter().map(|s| s.to_string()).collect();
+            let mut q = CaseQuery {
+                account_id: "000000000000".into(),
+                domain_id: "d".into(),
+                filter: filter.clone(),
+                search_terms: terms.clone(),
+                term_fields,
+                sorts: sorts.clone(),
+                after: None,
+                limit,
+            };
+            // Follow every page, comparing each with the evaluator's page at the same cursor.
+            for _page in 0..30 {
+                let want = search::run(&q, all.clone());
+                let got = store.search_cases(&q).await.unwrap();
+                let ids = |cs: &[CaseRecord]| cs.iter().map(|c| c.case_id.clone()).collect::<Vec<_>>();
+                prop_assert_eq!(got.total, want.total, "total for {:?}", &q);
+                prop_assert_eq!(ids(&got.cases), ids(&want.cases), "page for {:?}", &q);
+                prop_assert_eq!(got.more, want.more);
+                let Some(last) = got.cases.last() else { break };
+                if !got.more { break; }
+                q.after = Some(Cursor { sort_values: search::sort_key(last, &q.sorts), case_id: last.case_id.clone() });
+            }
+            Ok(())
+        })?;
+    }
+}
