@@ -35,6 +35,9 @@ pub struct Service {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) quotas: Quotas,
     pub(crate) tokens: paging::TokenSigner,
+    /// Each domain's fields as case operations need them, tagged with the store's schema
+    /// generation they were read at (see `Store::schema_generation`).
+    pub(crate) schema_cache: cases::fields::SchemaCache,
 }
 
 impl Service {
@@ -44,6 +47,7 @@ impl Service {
             store,
             quotas,
             tokens: paging::TokenSigner::new(key),
+            schema_cache: Default::default(),
         })
     }
 }

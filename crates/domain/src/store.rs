@@ -144,6 +144,14 @@ pub struct CasePage {
 
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// A number that changes whenever any schema resource (field, template, layout, case rule)
+    /// or domain is written, so the domain layer may cache schemas between changes. `None` (the
+    /// default) disables caching: a backend shared by several servers must return `None` unless
+    /// it can observe the others' writes.
+    fn schema_generation(&self) -> Option<u64> {
+        None
+    }
+
     /// A secret that survives restarts, used to sign pagination tokens.
     async fn token_secret(&self) -> StoreResult<Vec<u8>>;
 
@@ -255,4 +263,28 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<AuditRecord>>;
     /// Runs a search. Reflects every write that completed before the call (read-your-writes).
     async fn search_cases(&self, q: &CaseQuery) -> StoreResult<CasePage>;
+
+    // Bulk transfer (`caseload export` / `caseload import`). The defaults refuse, so a backend
+    // without a bulk path still compiles and says so.
+    /// Cases of a domain ordered by case id, starting after the case id `after`.
+    async fn list_cases(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<CaseRecord>> {
+        let _ = (account_id, domain_id, after, limit);
+        Err(StoreError::Backend("this backend cannot list cases".into()))
+    }
+    /// Writes new cases as one atomic batch, without audit events or client tokens (a restore,
+    /// not API writes); search sees them like any other write. A case id or reference number
+    /// already used in the domain is `Duplicate`, and then nothing of the batch is written.
+    /// Owned, so a backend can hand the batch to another thread without copying it.
+    async fn import_cases(&self, cases: Vec<CaseRecord>) -> StoreResult<()> {
+        let _ = cases;
+        Err(StoreError::Backend(
+            "this backend cannot import cases".into(),
+        ))
+    }
 }

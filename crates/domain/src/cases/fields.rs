@@ -21,11 +21,14 @@ pub(crate) struct CaseFields {
     by_id: HashMap<String, FieldInfo>,
 }
 
+/// (account, domain) → (schema generation, fields).
+pub(crate) type SchemaCache = std::sync::Mutex<HashMap<(String, String), (u64, CaseFields)>>;
+
 /// Fields read from the store per call while loading a domain's schema.
 const LOAD_BATCH: usize = 1000;
 
 impl CaseFields {
-    #[cfg(test)]
+    /// Also how `transfer` checks imported cases against the schema of the file.
     pub fn new(fields: impl IntoIterator<Item = (String, FieldInfo)>) -> Self {
         CaseFields {
             by_id: fields.into_iter().collect(),
@@ -57,12 +60,34 @@ impl CaseFields {
 }
 
 impl Service {
-    /// Every field of the domain, deleted ones included.
+    /// Every field of the domain, deleted ones included. Served from the schema cache while the
+    /// store reports no schema change since it was filled.
     pub(crate) async fn case_fields(
         &self,
         ctx: &RequestContext,
         domain_id: &str,
     ) -> Result<CaseFields> {
+        // Read the generation before the fields: a change racing with the load then makes the
+        // entry stale at once instead of hiding behind it.
+        let generation = self.store.schema_generation();
+        let key = (ctx.account_id.clone(), domain_id.to_owned());
+        if let Some(g) = generation {
+            let cache = self.schema_cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((cached_at, fields)) = cache.get(&key)
+                && *cached_at == g
+            {
+                return Ok(fields.clone());
+            }
+        }
+        let fields = self.load_case_fields(ctx, domain_id).await?;
+        if let Some(g) = generation {
+            let mut cache = self.schema_cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.insert(key, (g, fields.clone()));
+        }
+        Ok(fields)
+    }
+
+    async fn load_case_fields(&self, ctx: &RequestContext, domain_id: &str) -> Result<CaseFields> {
         let mut by_id = HashMap::new();
         let mut after: Option<String> = None;
         loop {

@@ -7,12 +7,12 @@
 
 mod audit;
 mod create;
-mod fields;
+pub(crate) mod fields;
 mod get;
 mod maintain;
 mod search;
 mod update;
-mod validate;
+pub(crate) mod validate;
 
 use crate::Service;
 use crate::store::Tags;

@@ -150,17 +150,24 @@ impl SearchIndex {
             indexed: tx,
             wake: wake.clone(),
         };
-        // Resume from the last committed change, or rebuild from the cases table.
-        match payload.and_then(|p| p.parse::<i64>().ok()) {
-            Some(seq) => {
-                indexer.indexed.send_replace(seq);
-            }
-            None => indexer.rebuild()?,
-        };
-        indexer.catch_up()?;
+        // Resume from the last committed change, or rebuild from the cases table. Both happen on
+        // the indexer thread: the server starts serving at once, and searches wait for the index
+        // to reach the writes that preceded them.
+        let resume_from = payload.and_then(|p| p.parse::<i64>().ok());
+        if let Some(seq) = resume_from {
+            indexer.indexed.send_replace(seq);
+        }
         std::thread::Builder::new()
             .name("caseload-indexer".into())
-            .spawn(move || indexer.run())
+            .spawn(move || {
+                if resume_from.is_none() {
+                    while let Err(e) = indexer.rebuild() {
+                        tracing::error!(error = %e, "rebuilding the search index failed; retrying");
+                        std::thread::sleep(Duration::from_millis(500));
+                    }
+                }
+                indexer.run()
+            })
             .map_err(backend)?;
         Ok(Arc::new(SearchIndex {
             fields,
@@ -246,6 +253,13 @@ fn document(fields: &Fields, c: &CaseRecord) -> TantivyDocument {
 impl Indexer {
     fn run(mut self) {
         loop {
+            if let Err(e) = self.catch_up() {
+                tracing::error!(error = %e, "search indexer failed; retrying");
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            if self.indexed.is_closed() {
+                return;
+            }
             {
                 let (flag, cv) = &*self.wake;
                 let guard = flag.lock().unwrap_or_else(|e| e.into_inner());
@@ -255,13 +269,6 @@ impl Indexer {
                     .wait_timeout_while(guard, Duration::from_millis(200), |woken| !*woken)
                     .unwrap_or_else(|e| e.into_inner());
                 *guard = false;
-            }
-            if let Err(e) = self.catch_up() {
-                tracing::error!(error = %e, "search indexer failed; retrying");
-                std::thread::sleep(Duration::from_millis(500));
-            }
-            if self.indexed.is_closed() {
-                return;
             }
         }
     }

@@ -1,10 +1,10 @@
-//! The SQLite backend. All statements run on a blocking thread (`spawn_blocking`) against one
-//! connection guarded by a mutex: SQLite allows one writer at a time anyway, and one connection
-//! keeps `--in-memory` (a private in-memory database) and file mode identical. Reader connections
-//! and group commit are the performance work of a later step; the `Store` contract does not change.
+//! The SQLite backend. Writes are group-committed by one writer thread and reads run on a pool
+//! of read-only connections (see `db`). Every `Store` method is one transaction.
 
+mod bulk;
 mod cases;
 mod changes;
+mod db;
 mod domains;
 mod resources;
 
@@ -13,14 +13,16 @@ use crate::index::SearchIndex;
 use caseload_domain::store::{StoreError, StoreResult, Tags};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Migrations in order; the position (1-based) is the schema version.
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_initial.sql")];
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    db: db::Db,
+    /// Bumped after every schema write; this process is the database's only writer.
+    schema_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Serves SearchCases; derived from the `cases` table through the `changes` log.
     index: Arc<SearchIndex>,
 }
@@ -49,47 +51,69 @@ impl SqliteStore {
                 dir.display()
             ))
         })?;
-        let conn = Connection::open(dir.join("caseload.sqlite3")).map_err(backend)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(backend)?;
-        // Every acknowledged write is on disk: a power cut loses nothing that was answered.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(backend)?;
-        Self::init(conn, Some(&dir.join("index")), rebuild_index)
+        let path = dir.join("caseload.sqlite3");
+        let conn = db::open_file(&path)?;
+        Self::init(conn, Some(&path), Some(&dir.join("index")), rebuild_index)
     }
 
     /// A private database that lives as long as the process.
     pub fn in_memory() -> StoreResult<SqliteStore> {
-        Self::init(Connection::open_in_memory().map_err(backend)?, None, false)
+        Self::init(
+            Connection::open_in_memory().map_err(backend)?,
+            None,
+            None,
+            false,
+        )
     }
 
     fn init(
         mut conn: Connection,
+        file: Option<&Path>,
         index_dir: Option<&Path>,
         rebuild_index: bool,
     ) -> StoreResult<SqliteStore> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         migrate(&mut conn)?;
-        let conn = Arc::new(Mutex::new(conn));
-        let log = Arc::new(changes::SqliteLog { conn: conn.clone() });
+        let db = db::Db::start(conn, file)?;
+        let log = Arc::new(changes::SqliteLog { db: db.clone() });
         let index = SearchIndex::open(index_dir, log, rebuild_index)?;
-        Ok(SqliteStore { conn, index })
+        Ok(SqliteStore {
+            db,
+            schema_generation: Default::default(),
+            index,
+        })
     }
 
-    /// Runs `f` with the connection on a blocking thread.
+    /// Runs a write transaction; returns once it is durable.
     pub(crate) async fn with<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        self.db.write(f).await
+    }
+
+    /// Runs a write that changes a schema resource or a domain, and bumps the schema generation
+    /// once it is durable (and also if it failed: a spurious bump only costs a cache reload).
+    async fn schema_write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let r = self.db.write(f).await;
+        self.schema_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        r
+    }
+
+    /// Runs a read (it sees every write that returned before it started).
+    pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.db.read(f).await
     }
 }
 
@@ -129,6 +153,13 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 
 #[async_trait::async_trait]
 impl caseload_domain::store::Store for SqliteStore {
+    fn schema_generation(&self) -> Option<u64> {
+        Some(
+            self.schema_generation
+                .load(std::sync::atomic::Ordering::SeqCst),
+        )
+    }
+
     async fn token_secret(&self) -> StoreResult<Vec<u8>> {
         self.with(|conn| {
             let existing: Option<Vec<u8>> = conn
@@ -159,7 +190,8 @@ impl caseload_domain::store::Store for SqliteStore {
         max: usize,
     ) -> StoreResult<()> {
         let d = d.clone();
-        self.with(move |c| domains::insert(c, &d, max)).await
+        self.schema_write(move |c| domains::insert(c, &d, max))
+            .await
     }
     async fn get_domain(
         &self,
@@ -167,7 +199,7 @@ impl caseload_domain::store::Store for SqliteStore {
         domain_id: &str,
     ) -> StoreResult<Option<caseload_domain::store::DomainRecord>> {
         let (a, d) = (account_id.to_owned(), domain_id.to_owned());
-        self.with(move |c| domains::get(c, &a, &d)).await
+        self.read(move |c| domains::get(c, &a, &d)).await
     }
     async fn list_domains(
         &self,
@@ -181,7 +213,7 @@ impl caseload_domain::store::Store for SqliteStore {
             region.to_owned(),
             after.map(str::to_owned),
         );
-        self.with(move |c| domains::list(c, &a, &r, after.as_deref(), limit))
+        self.read(move |c| domains::list(c, &a, &r, after.as_deref(), limit))
             .await
     }
     async fn update_domain_tags(
@@ -196,7 +228,7 @@ impl caseload_domain::store::Store for SqliteStore {
     }
     async fn delete_domain(&self, account_id: &str, domain_id: &str) -> StoreResult<bool> {
         let (a, d) = (account_id.to_owned(), domain_id.to_owned());
-        self.with(move |c| domains::delete(c, &a, &d)).await
+        self.schema_write(move |c| domains::delete(c, &a, &d)).await
     }
 
     async fn insert_resource(
@@ -205,14 +237,15 @@ impl caseload_domain::store::Store for SqliteStore {
         quota: usize,
     ) -> StoreResult<()> {
         let r = r.clone();
-        self.with(move |c| resources::insert(c, &r, quota)).await
+        self.schema_write(move |c| resources::insert(c, &r, quota))
+            .await
     }
     async fn replace_resource(
         &self,
         r: &caseload_domain::store::ResourceRecord,
     ) -> StoreResult<bool> {
         let r = r.clone();
-        self.with(move |c| resources::replace(c, &r)).await
+        self.schema_write(move |c| resources::replace(c, &r)).await
     }
     async fn replace_resource_if(
         &self,
@@ -220,7 +253,7 @@ impl caseload_domain::store::Store for SqliteStore {
         prior: &caseload_domain::store::ResourceRecord,
     ) -> StoreResult<bool> {
         let (r, prior) = (r.clone(), prior.clone());
-        self.with(move |c| resources::replace_if(c, &r, &prior))
+        self.schema_write(move |c| resources::replace_if(c, &r, &prior))
             .await
     }
     async fn count_resources(
@@ -231,7 +264,7 @@ impl caseload_domain::store::Store for SqliteStore {
         deleted: bool,
     ) -> StoreResult<usize> {
         let (a, d) = (account_id.to_owned(), domain_id.to_owned());
-        self.with(move |c| resources::count(c, &a, &d, kind, deleted))
+        self.read(move |c| resources::count(c, &a, &d, kind, deleted))
             .await
     }
     async fn get_resource(
@@ -242,7 +275,7 @@ impl caseload_domain::store::Store for SqliteStore {
         id: &str,
     ) -> StoreResult<Option<caseload_domain::store::ResourceRecord>> {
         let (a, d, i) = (account_id.to_owned(), domain_id.to_owned(), id.to_owned());
-        self.with(move |c| resources::get(c, &a, &d, kind, &i))
+        self.read(move |c| resources::get(c, &a, &d, kind, &i))
             .await
     }
     async fn list_resources(
@@ -259,7 +292,7 @@ impl caseload_domain::store::Store for SqliteStore {
             domain_id.to_owned(),
             after.map(str::to_owned),
         );
-        self.with(move |c| {
+        self.read(move |c| {
             resources::list(c, &a, &d, kind, after.as_deref(), limit, include_deleted)
         })
         .await
@@ -277,7 +310,7 @@ impl caseload_domain::store::Store for SqliteStore {
             domain_id.to_owned(),
             token.to_owned(),
         );
-        self.with(move |c| cases::get_idempotency(c, &a, &d, operation, &t))
+        self.read(move |c| cases::get_idempotency(c, &a, &d, operation, &t))
             .await
     }
     async fn insert_case(
@@ -301,7 +334,7 @@ impl caseload_domain::store::Store for SqliteStore {
             domain_id.to_owned(),
             case_id.to_owned(),
         );
-        self.with(move |c| cases::get(c, &a, &d, &i)).await
+        self.read(move |c| cases::get(c, &a, &d, &i)).await
     }
     async fn update_case(
         &self,
@@ -339,7 +372,7 @@ impl caseload_domain::store::Store for SqliteStore {
             case_id.to_owned(),
             after.map(str::to_owned),
         );
-        self.with(move |c| cases::list_audit(c, &a, &d, &i, after.as_deref(), limit))
+        self.read(move |c| cases::list_audit(c, &a, &d, &i, after.as_deref(), limit))
             .await
     }
     async fn search_cases(
@@ -347,7 +380,7 @@ impl caseload_domain::store::Store for SqliteStore {
         q: &caseload_domain::search::CaseQuery,
     ) -> StoreResult<caseload_domain::store::CasePage> {
         // Read-your-writes: wait until every change committed before this point is indexed.
-        let seq = self.with(|c| changes::last_seq(c)).await?;
+        let seq = self.read(|c| changes::last_seq(c)).await?;
         self.index.wait_for(seq).await?;
         let (index, query) = (self.index.clone(), q.clone());
         let (total, mut ids) = tokio::task::spawn_blocking(move || index.search(&query))
@@ -357,7 +390,7 @@ impl caseload_domain::store::Store for SqliteStore {
         ids.truncate(q.limit);
         let (account, domain) = (q.account_id.clone(), q.domain_id.clone());
         let cases = self
-            .with(move |c| {
+            .read(move |c| {
                 let mut out = Vec::with_capacity(ids.len());
                 for id in &ids {
                     // A case deleted since the index snapshot is simply left out.
@@ -369,5 +402,27 @@ impl caseload_domain::store::Store for SqliteStore {
             })
             .await?;
         Ok(caseload_domain::store::CasePage { cases, total, more })
+    }
+
+    async fn list_cases(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<caseload_domain::store::CaseRecord>> {
+        let (a, d, after) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            after.map(str::to_owned),
+        );
+        self.read(move |c| bulk::list(c, &a, &d, after.as_deref(), limit))
+            .await
+    }
+    async fn import_cases(
+        &self,
+        cases: Vec<caseload_domain::store::CaseRecord>,
+    ) -> StoreResult<()> {
+        self.with(move |c| bulk::insert(c, &cases)).await
     }
 }
