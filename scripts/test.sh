@@ -20,5 +20,12 @@ cargo build -p caseload --locked
 echo "== Rust tests (unit, generated-code check, aws-sdk-connectcases suite)"
 cargo test --workspace --locked
 
+echo "== benchmark smoke test (a few hundred cases: it must work, the numbers mean nothing)"
+bench_tmp="$(mktemp -d)"
+cargo build -p caseload-bench --locked
+"$CARGO_TARGET_DIR/debug/caseload-bench" run --quick --sizes 300 \
+    --work-dir "$bench_tmp/work" --results-dir "$bench_tmp" --markdown "$bench_tmp/BENCHMARKS.md"
+rm -rf "$bench_tmp"
+
 echo "== boto3 and AWS CLI suite"
 CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" python3 -m pytest -q tests/python

@@ -207,4 +207,132 @@ impl CasesApi for Service {
     ) -> Result<SearchCasesResponse> {
         self.search_cases_impl(ctx, input).await
     }
+    async fn batch_update_case(
+        &self,
+        ctx: &RequestContext,
+        input: BatchUpdateCaseRequest,
+    ) -> Result<BatchUpdateCaseResponse> {
+        self.batch_update_case_impl(ctx, input).await
+    }
+    async fn start_merge_cases(
+        &self,
+        ctx: &RequestContext,
+        input: StartMergeCasesRequest,
+    ) -> Result<StartMergeCasesResponse> {
+        self.start_merge_cases_impl(ctx, input).await
+    }
+    async fn get_merge_cases_status(
+        &self,
+        ctx: &RequestContext,
+        input: GetMergeCasesStatusRequest,
+    ) -> Result<GetMergeCasesStatusResponse> {
+        self.get_merge_cases_status_impl(ctx, input).await
+    }
+    // Case rules.
+    async fn create_case_rule(
+        &self,
+        ctx: &RequestContext,
+        input: CreateCaseRuleRequest,
+    ) -> Result<CreateCaseRuleResponse> {
+        self.create_case_rule_impl(ctx, input).await
+    }
+    async fn batch_get_case_rule(
+        &self,
+        ctx: &RequestContext,
+        input: BatchGetCaseRuleRequest,
+    ) -> Result<BatchGetCaseRuleResponse> {
+        self.batch_get_case_rule_impl(ctx, input).await
+    }
+    async fn list_case_rules(
+        &self,
+        ctx: &RequestContext,
+        input: ListCaseRulesRequest,
+    ) -> Result<ListCaseRulesResponse> {
+        self.list_case_rules_impl(ctx, input).await
+    }
+    async fn update_case_rule(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateCaseRuleRequest,
+    ) -> Result<UpdateCaseRuleResponse> {
+        self.update_case_rule_impl(ctx, input).await
+    }
+    async fn delete_case_rule(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteCaseRuleRequest,
+    ) -> Result<DeleteCaseRuleResponse> {
+        self.delete_case_rule_impl(ctx, input).await
+    }
+    // Related items, audit history and case events.
+    async fn create_related_item(
+        &self,
+        ctx: &RequestContext,
+        input: CreateRelatedItemRequest,
+    ) -> Result<CreateRelatedItemResponse> {
+        self.create_related_item_impl(ctx, input).await
+    }
+    async fn batch_create_related_item(
+        &self,
+        ctx: &RequestContext,
+        input: BatchCreateRelatedItemRequest,
+    ) -> Result<BatchCreateRelatedItemResponse> {
+        self.batch_create_related_item_impl(ctx, input).await
+    }
+    async fn update_related_item(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateRelatedItemRequest,
+    ) -> Result<UpdateRelatedItemResponse> {
+        self.update_related_item_impl(ctx, input).await
+    }
+    async fn delete_related_item(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteRelatedItemRequest,
+    ) -> Result<DeleteRelatedItemResponse> {
+        self.delete_related_item_impl(ctx, input).await
+    }
+    async fn search_related_items(
+        &self,
+        ctx: &RequestContext,
+        input: SearchRelatedItemsRequest,
+    ) -> Result<SearchRelatedItemsResponse> {
+        self.search_related_items_impl(ctx, input).await
+    }
+    async fn search_all_related_items(
+        &self,
+        ctx: &RequestContext,
+        input: SearchAllRelatedItemsRequest,
+    ) -> Result<SearchAllRelatedItemsResponse> {
+        self.search_all_related_items_impl(ctx, input).await
+    }
+    async fn list_cases_for_contact(
+        &self,
+        ctx: &RequestContext,
+        input: ListCasesForContactRequest,
+    ) -> Result<ListCasesForContactResponse> {
+        self.list_cases_for_contact_impl(ctx, input).await
+    }
+    async fn get_case_audit_events(
+        &self,
+        ctx: &RequestContext,
+        input: GetCaseAuditEventsRequest,
+    ) -> Result<GetCaseAuditEventsResponse> {
+        self.get_case_audit_events_impl(ctx, input).await
+    }
+    async fn get_case_event_configuration(
+        &self,
+        ctx: &RequestContext,
+        input: GetCaseEventConfigurationRequest,
+    ) -> Result<GetCaseEventConfigurationResponse> {
+        self.get_case_event_configuration_impl(ctx, input).await
+    }
+    async fn put_case_event_configuration(
+        &self,
+        ctx: &RequestContext,
+        input: PutCaseEventConfigurationRequest,
+    ) -> Result<PutCaseEventConfigurationResponse> {
+        self.put_case_event_configuration_impl(ctx, input).await
+    }
 }

@@ -20,6 +20,20 @@ pub fn resource(region: &str, account: &str, domain_id: &str, kind: &str, id: &s
     format!("{}/{kind}/{id}", domain(region, account, domain_id))
 }
 
+/// The ARN of a related item of a case.
+pub fn related_item(
+    region: &str,
+    account: &str,
+    domain_id: &str,
+    case_id: &str,
+    related_item_id: &str,
+) -> String {
+    format!(
+        "{}/related-item/{related_item_id}",
+        resource(region, account, domain_id, "case", case_id)
+    )
+}
+
 impl Arn {
     pub fn parse(s: &str) -> Option<Arn> {
         let mut parts = s.splitn(6, ':');

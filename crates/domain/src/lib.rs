@@ -4,11 +4,16 @@
 //! - `api`: the `CasesApi` implementation; one delegating line per operation.
 //! - `domains`, `tags`: domains and tagging by ARN.
 //! - `schema`: fields (system and custom) and options, templates, layouts.
+//! - `rules`: case rules (required, hidden, field options): definitions, evaluation, enforcement.
 //! - `cases`: case CRUD and search, `value` (typed field values), `search` (the compiled query
 //!   and the reference evaluator that defines correct answers).
+//! - `related`: related items (comments, contacts, files, SLAs, linked cases, custom records)
+//!   and their searches; `events`: the case event configuration and the events changes produce.
+//! - `merge`: merging cases (StartMergeCases, GetMergeCasesStatus, the merge the worker runs).
 //! - `store`: the storage contract (`Store` trait and records) that backends implement.
 //! - `paging`: signed, query-bound pagination tokens. `arn`: ARN building and parsing.
 //! - `config`: quotas.
+//! - `transfer`: the export file format, exporting a domain, checking an import.
 //!
 //! Invariants: no HTTP, no SQL, no JSON wire handling here (the wire layer validates inputs
 //! against the model before they arrive); every rule of the service is checked here, not in a
@@ -19,11 +24,16 @@ pub mod arn;
 pub mod cases;
 pub mod config;
 mod domains;
+pub mod events;
+pub mod merge;
 pub mod paging;
+pub mod related;
+pub mod rules;
 pub mod schema;
 pub mod search;
 pub mod store;
 mod tags;
+pub mod transfer;
 pub mod value;
 
 pub use config::Quotas;
@@ -38,6 +48,8 @@ pub struct Service {
     /// Each domain's fields as case operations need them, tagged with the store's schema
     /// generation they were read at (see `Store::schema_generation`).
     pub(crate) schema_cache: cases::fields::SchemaCache,
+    /// Wakes the server's merge worker when a merge starts (`merge::run`).
+    pub(crate) merge_waker: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl Service {
@@ -48,6 +60,7 @@ impl Service {
             quotas,
             tokens: paging::TokenSigner::new(key),
             schema_cache: Default::default(),
+            merge_waker: Default::default(),
         })
     }
 }

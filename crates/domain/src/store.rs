@@ -5,9 +5,11 @@
 //! Records carry plain data. Their `body` fields are versioned JSON documents owned by the domain
 //! layer (see `schema`), so adding a member to a resource never needs a storage migration.
 
+use crate::related::query::{ItemKey, RelatedQuery};
 use crate::search::CaseQuery;
 use crate::value::Value;
 use caseload_model::Timestamp;
+use caseload_model::shapes::{AuditEventPerformedBy, CaseSummary, RelatedItemType};
 use std::collections::BTreeMap;
 
 /// Tag key → value. `None` is a tag with a null value, which the model's sparse map allows.
@@ -142,6 +144,110 @@ pub struct CasePage {
     pub more: bool,
 }
 
+/// A related item of a case (a comment, contact, file, SLA, linked case or custom record).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelatedItemRecord {
+    pub account_id: String,
+    pub domain_id: String,
+    pub case_id: String,
+    /// Unique within the domain.
+    pub related_item_id: String,
+    pub item_type: RelatedItemType,
+    pub association_time: Timestamp,
+    /// Insertion order within the store, assigned on insert (ignored before). It breaks ties
+    /// between items associated in the same millisecond, so every search order is total.
+    pub seq: i64,
+    /// The attribute a filter can select by equality (`related::query::ref_key`), indexed by the
+    /// backend: the contact ARN, file ARN, linked case id or SLA name.
+    pub ref_key: Option<String>,
+    /// Type-specific content, a JSON document the domain layer versions (`related::ItemDoc`).
+    pub body: serde_json::Value,
+    pub tags: Tags,
+    /// Incremented by every update; used for optimistic concurrency.
+    pub version: i64,
+}
+
+/// A related item to create, with what the same transaction must check and write besides it.
+#[derive(Clone, Debug)]
+pub struct NewRelatedItem {
+    pub item: RelatedItemRecord,
+    pub audit: AuditRecord,
+    /// Most related items its case may hold, of any type and of the item's own type.
+    pub max_in_case: usize,
+    pub max_of_type: usize,
+    /// The item's case with the server-maintained fields the item moves (an SLA moves
+    /// `next_sla_breach_datetime`), written with the same optimistic check as `update_case`.
+    pub case_update: Option<CaseRecord>,
+}
+
+/// One page of related items, and where the next page starts (a position in the query's order,
+/// not necessarily an item's: a backend may stop early to bound its work).
+#[derive(Debug, Default)]
+pub struct RelatedPage {
+    pub items: Vec<RelatedItemRecord>,
+    pub next: Option<ItemKey>,
+}
+
+/// One entry of the event outbox: an EventBridge-shaped event describing a committed change,
+/// written in the change's own transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    /// Position in the outbox, assigned on insert; strictly increasing in commit order.
+    pub seq: i64,
+    pub account_id: String,
+    pub region: String,
+    pub domain_id: String,
+    pub case_id: String,
+    pub time: Timestamp,
+    /// The event as delivered (an EventBridge envelope).
+    pub body: serde_json::Value,
+}
+
+/// A merge of a secondary case into a primary one (StartMergeCases), from the moment it is
+/// accepted until it has run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeRecord {
+    pub account_id: String,
+    pub domain_id: String,
+    /// Also the `mergeEventId` of the two `Case.Merged` audit events.
+    pub merge_id: String,
+    pub primary_case_id: String,
+    pub secondary_case_id: String,
+    /// False while the merge is IN_PROGRESS.
+    pub completed: bool,
+    pub started: Timestamp,
+    /// What to merge and on whose behalf, a JSON document the domain layer versions
+    /// (`merge::MergeDoc`).
+    pub body: serde_json::Value,
+}
+
+/// The outcome of recording a new merge.
+#[derive(Debug, PartialEq)]
+pub enum MergeStart {
+    Started,
+    /// This case is the primary or the secondary of a merge that is still running.
+    Busy(String),
+    /// This case was merged into another case before, as the secondary.
+    MergedBefore(String),
+}
+
+/// Everything a merge writes, in one transaction: both cases (each at `version` = stored + 1)
+/// with their `Case.Merged` audit events, the related items it changes, and the merge marked
+/// completed. `VersionMismatch` when a case or an item changed since it was read. The cases are
+/// `None` only when one vanished before the merge ran: then only the merge is marked completed.
+#[derive(Clone, Debug)]
+pub struct MergeFinish {
+    pub merge: MergeRecord,
+    pub primary: Option<(CaseRecord, AuditRecord)>,
+    pub secondary: Option<(CaseRecord, AuditRecord)>,
+    /// Items replaced at `version` = stored + 1: moved to the primary, or given more tags.
+    pub changed_items: Vec<RelatedItemRecord>,
+    /// Items deleted, at their stored version (a secondary's link that would be a duplicate).
+    pub removed_items: Vec<RelatedItemRecord>,
+    /// New items: the links between the two cases.
+    pub new_items: Vec<RelatedItemRecord>,
+}
+
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A number that changes whenever any schema resource (field, template, layout, case rule)
@@ -244,14 +350,33 @@ pub trait Store: Send + Sync + 'static {
         case_id: &str,
     ) -> StoreResult<Option<CaseRecord>>;
     /// Replaces a case whose stored version is `c.version - 1`, with an audit event, atomically.
-    async fn update_case(&self, c: &CaseRecord, audit: Option<&AuditRecord>) -> StoreResult<()>;
-    /// Removes a case with its audit history. Returns false when it does not exist.
+    async fn update_case(&self, c: &CaseRecord, audit: Option<&AuditRecord>) -> StoreResult<()> {
+        self.update_case_with_items(c, audit, &[]).await
+    }
+    /// `update_case`, also replacing related items of the case the update moved (an SLA that the
+    /// new field values complete), each checked like `update_related_item`.
+    async fn update_case_with_items(
+        &self,
+        c: &CaseRecord,
+        audit: Option<&AuditRecord>,
+        items: &[RelatedItemRecord],
+    ) -> StoreResult<()>;
+    /// Removes a case with its related items and audit history. Returns false when it does not
+    /// exist. `performed_by` is who deleted it, for the CASE.DELETED event.
     async fn delete_case(
         &self,
         account_id: &str,
         domain_id: &str,
         case_id: &str,
+        performed_by: &AuditEventPerformedBy,
     ) -> StoreResult<bool>;
+    /// The case with this reference number in the domain, if any.
+    async fn get_case_by_reference(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        reference_number: &str,
+    ) -> StoreResult<Option<CaseRecord>>;
     /// Audit events of a case, newest first, starting after the event `after`.
     async fn list_audit(
         &self,
@@ -263,6 +388,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<AuditRecord>>;
     /// Runs a search. Reflects every write that completed before the call (read-your-writes).
     async fn search_cases(&self, q: &CaseQuery) -> StoreResult<CasePage>;
+    /// Remembers a client token, atomically: if the token is already remembered nothing is
+    /// written and the remembered record is returned, so of two concurrent requests with one
+    /// token exactly one is `New`.
+    async fn remember_token(&self, token: &IdempotencyRecord) -> StoreResult<Created>;
 
     // Bulk transfer (`caseload export` / `caseload import`). The defaults refuse, so a backend
     // without a bulk path still compiles and says so.
@@ -287,4 +416,116 @@ pub trait Store: Send + Sync + 'static {
             "this backend cannot import cases".into(),
         ))
     }
+
+    // Related items.
+    /// Inserts related items, their audit events, their cases' updates and, if given, the client
+    /// token, atomically: `QuotaExceeded` when an item would take its case past a quota,
+    /// `VersionMismatch` when an item's case is gone or (with `case_update`) changed since read.
+    /// Nothing is written on failure; a token seen before is `Replayed` and nothing is written.
+    async fn insert_related_items(
+        &self,
+        items: &[NewRelatedItem],
+        token: Option<&IdempotencyRecord>,
+    ) -> StoreResult<Created>;
+    async fn get_related_item(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+        related_item_id: &str,
+    ) -> StoreResult<Option<RelatedItemRecord>>;
+    /// Every related item of a case, in insertion order (a case holds a bounded number).
+    async fn list_related_items(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+    ) -> StoreResult<Vec<RelatedItemRecord>>;
+    /// Replaces an item whose stored version is `item.version - 1`, with its audit event and
+    /// case update, atomically; `VersionMismatch` otherwise.
+    async fn update_related_item(
+        &self,
+        item: &RelatedItemRecord,
+        audit: &AuditRecord,
+        case_update: Option<&CaseRecord>,
+    ) -> StoreResult<()>;
+    /// Removes an item that is still at `item.version`, with its audit event and case update,
+    /// atomically; `VersionMismatch` when it changed or vanished since read.
+    async fn delete_related_item(
+        &self,
+        item: &RelatedItemRecord,
+        audit: &AuditRecord,
+        case_update: Option<&CaseRecord>,
+    ) -> StoreResult<()>;
+    /// Moves the related items of `from_case` whose type is in `types` to `to_case` (merges),
+    /// keeping their ids, association times, creators and tags. Returns how many moved.
+    async fn move_related_items(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        from_case: &str,
+        to_case: &str,
+        types: &[RelatedItemType],
+    ) -> StoreResult<usize>;
+    /// One page of a related-item search, over one case or the whole domain. Reflects every
+    /// write that completed before the call.
+    async fn search_related_items(&self, q: &RelatedQuery) -> StoreResult<RelatedPage>;
+    /// Cases of the domain with a Contact related item for `contact_arn`, by case id, after
+    /// `after`.
+    async fn list_cases_for_contact(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        contact_arn: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<CaseSummary>>;
+
+    // Case events.
+    /// The domain's case event configuration document, if one was ever put.
+    async fn get_event_config(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+    ) -> StoreResult<Option<serde_json::Value>>;
+    /// Stores the domain's case event configuration; case and related-item writes committed
+    /// after it follow it (`domain::events::event_for`).
+    async fn put_event_config(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        region: &str,
+        body: &serde_json::Value,
+    ) -> StoreResult<()>;
+    /// Outbox events after `after`, in order, at most `limit`; only those of one account and
+    /// region when `scope` is given.
+    async fn events_after(
+        &self,
+        after: i64,
+        scope: Option<(&str, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<EventRecord>>;
+    /// The sequence number of the last event ever appended (0 if none).
+    async fn last_event_seq(&self) -> StoreResult<i64>;
+    /// How far a delivery target (a webhook URL) has durably got in the outbox.
+    async fn delivery_cursor(&self, target: &str) -> StoreResult<Option<i64>>;
+    async fn set_delivery_cursor(&self, target: &str, seq: i64) -> StoreResult<()>;
+    /// Forgets events up to `up_to_seq` that are older than `older_than`. Returns how many.
+    async fn prune_events(&self, up_to_seq: i64, older_than: Timestamp) -> StoreResult<usize>;
+
+    // Merges.
+    /// Records a new merge unless one of its cases is in a running merge or was merged away
+    /// before, atomically: of two concurrent merges of one case exactly one starts.
+    async fn start_merge(&self, m: &MergeRecord) -> StoreResult<MergeStart>;
+    /// The merges a case takes part in, as primary or secondary, oldest first.
+    async fn merges_of_case(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+    ) -> StoreResult<Vec<MergeRecord>>;
+    /// Merges still running, in every account, oldest first, at most `limit`.
+    async fn running_merges(&self, limit: usize) -> StoreResult<Vec<MergeRecord>>;
+    /// Writes a merge's outcome and marks it completed, atomically (see `MergeFinish`).
+    async fn finish_merge(&self, f: &MergeFinish) -> StoreResult<()>;
 }

@@ -23,6 +23,80 @@ pub enum Command {
     /// Rebuild the search index of a data directory from its database (the server must not be
     /// running on it).
     Reindex(ReindexArgs),
+    /// Write a whole domain (schema, rules, cases, tags) as newline-delimited JSON (the server
+    /// must not be running on the data directory).
+    Export(ExportArgs),
+    /// Load an export file into a new (or empty) domain: directly into a data directory with the
+    /// server stopped, or through a running server with --endpoint.
+    Import(ImportArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// Directory holding the SQLite database.
+    #[arg(long, env = "CASELOAD_DATA_DIR", default_value = "./caseload-data")]
+    pub data_dir: PathBuf,
+    /// The domain to export.
+    #[arg(long)]
+    pub domain_id: String,
+    /// The account that owns the domain.
+    #[arg(long, default_value = "000000000000")]
+    pub account_id: String,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// The export file (NDJSON).
+    pub file: PathBuf,
+    /// Import directly into this data directory (the server must be stopped).
+    #[arg(long, env = "CASELOAD_DATA_DIR", default_value = "./caseload-data")]
+    pub data_dir: PathBuf,
+    /// Import through the server at this URL instead (e.g. http://127.0.0.1:4599), signing with
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Import into this existing domain, which must be empty (no custom fields, templates,
+    /// layouts or cases), instead of creating one.
+    #[arg(long)]
+    pub domain_id: Option<String>,
+    /// Name of the new domain (default: the name in the file).
+    #[arg(long, conflicts_with = "domain_id")]
+    pub name: Option<String>,
+    /// Account of the domain (direct import; through a server, the credentials decide).
+    #[arg(long, default_value = "000000000000")]
+    pub account_id: String,
+    /// Region of the domain, and of the signature with --endpoint.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub region: String,
+    #[arg(
+        long,
+        env = "AWS_ACCESS_KEY_ID",
+        default_value = "test",
+        hide_env_values = true
+    )]
+    pub access_key_id: String,
+    #[arg(
+        long,
+        env = "AWS_SECRET_ACCESS_KEY",
+        default_value = "test",
+        hide_env_values = true
+    )]
+    pub secret_access_key: String,
+    /// Cases per transaction (direct import).
+    #[arg(long, default_value_t = 10_000)]
+    pub batch_size: usize,
+    /// CreateCase calls in flight (import through a server).
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -80,4 +154,48 @@ pub struct ServeArgs {
     /// Options per SingleSelect field (AWS default 500).
     #[arg(long, env = "CASELOAD_MAX_FIELD_OPTIONS", default_value_t = 500)]
     pub max_field_options: usize,
+
+    /// Serve `GET /_caseload/baseline` (and `PUT` to set its bytes) without authentication: the
+    /// benchmark's bare endpoint on the same server stack. Never for production.
+    #[arg(long, hide = true)]
+    pub bench_baseline: bool,
+
+    /// Case rules per domain (AWS default 100).
+    #[arg(long, env = "CASELOAD_MAX_CASE_RULES", default_value_t = 100)]
+    pub max_case_rules: usize,
+
+    /// Related items per case (AWS default 200).
+    #[arg(long, env = "CASELOAD_MAX_RELATED_ITEMS", default_value_t = 200)]
+    pub max_related_items: usize,
+
+    /// File related items per case (AWS default 50).
+    #[arg(long, env = "CASELOAD_MAX_FILES", default_value_t = 50)]
+    pub max_files: usize,
+
+    /// SLA related items per case (AWS default 10).
+    #[arg(long, env = "CASELOAD_MAX_SLAS", default_value_t = 10)]
+    pub max_slas: usize,
+
+    /// Fields in one Custom related item (AWS default 5).
+    #[arg(long, env = "CASELOAD_MAX_CUSTOM_ITEM_FIELDS", default_value_t = 5)]
+    pub max_custom_item_fields: usize,
+
+    /// Deliver every case event to this http URL (repeatable), in order, at least once, signed
+    /// with --webhook-secret (header X-Caseload-Signature: sha256=HMAC).
+    #[arg(long, env = "CASELOAD_WEBHOOKS", value_delimiter = ',')]
+    pub webhook: Vec<String>,
+
+    /// The HMAC-SHA256 key webhook deliveries are signed with (required with --webhook).
+    #[arg(long, env = "CASELOAD_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+
+    /// How long delivered events stay available to resuming event feeds.
+    #[arg(long, env = "CASELOAD_EVENT_RETENTION_HOURS", default_value_t = 24)]
+    pub event_retention_hours: u64,
+
+    /// Keep every merge IN_PROGRESS for at least this many milliseconds before running it, so
+    /// clients that poll GetMergeCasesStatus, or meet ConflictException during a merge, can be
+    /// tested. 0 runs merges at once.
+    #[arg(long, env = "CASELOAD_MERGE_DELAY_MS", default_value_t = 0)]
+    pub merge_delay_ms: u64,
 }

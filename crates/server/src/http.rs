@@ -4,20 +4,52 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
 use caseload_auth::Identities;
 use caseload_model::{Error, RequestContext};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 pub struct AppState {
     pub api: Arc<dyn caseload_model::CasesApi>,
     pub identities: Identities,
     pub max_body_bytes: usize,
+    /// The bytes `GET /_caseload/baseline` answers with; `None` unless `--bench-baseline`.
+    pub baseline: Option<RwLock<Bytes>>,
+    /// Case event delivery: `GET /_caseload/events` follows it, and every API call nudges it.
+    pub events: Arc<crate::events::Hub>,
 }
 
+/// The benchmark's bare endpoint: the same listener, HTTP stack and runtime as the API, but no
+/// authentication, routing or work, so it measures what the stack alone costs.
+const BASELINE: &str = "/_caseload/baseline";
+
 pub fn router(state: Arc<AppState>) -> axum::Router {
-    axum::Router::new().fallback(handle).with_state(state)
+    let mut router = axum::Router::new();
+    if state.baseline.is_some() {
+        router = router.route(BASELINE, get(baseline).put(set_baseline));
+    }
+    router
+        .route(crate::events::sse::PATH, get(crate::events::sse::feed))
+        .fallback(handle)
+        .with_state(state)
+}
+
+async fn baseline(State(state): State<Arc<AppState>>) -> Response {
+    let bytes = match &state.baseline {
+        Some(b) => b.read().unwrap_or_else(|e| e.into_inner()).clone(),
+        None => Bytes::new(),
+    };
+    ([(http::header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+async fn set_baseline(State(state): State<Arc<AppState>>, body: Bytes) -> http::StatusCode {
+    if let Some(b) = &state.baseline {
+        *b.write().unwrap_or_else(|e| e.into_inner()) = body;
+    }
+    http::StatusCode::NO_CONTENT
 }
 
 fn into_axum(r: http::Response<bytes::Bytes>) -> Response {
@@ -66,6 +98,8 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
         &body,
     )
     .await;
+    // A write may have appended events; the delivery side looks (never on this request's time).
+    state.events.poke();
     tracing::debug!(status = response.status().as_u16(), "answered");
     into_axum(response)
 }

@@ -2,13 +2,16 @@
 //! service, binds the listener, and serves until SIGTERM/SIGINT.
 
 mod cli;
+mod events;
 mod http;
+mod merges;
+mod transfer;
 
 use caseload_auth::Identities;
 use caseload_domain::{Quotas, Service};
 use caseload_store::SqliteStore;
 use clap::Parser;
-use cli::{Cli, Command, ReindexArgs, ServeArgs};
+use cli::{Cli, Command, ExportArgs, ImportArgs, ReindexArgs, ServeArgs};
 use startup::Fail;
 use std::sync::Arc;
 
@@ -39,6 +42,8 @@ fn main() {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Reindex(args) => reindex(args),
+            Command::Export(args) => export(args).await,
+            Command::Import(args) => import(args).await,
         }
     });
     if let Err(Fail(message)) = result {
@@ -70,13 +75,43 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         templates_per_domain: args.max_templates,
         layouts_per_domain: args.max_layouts,
         options_per_field: args.max_field_options,
+        case_rules_per_domain: args.max_case_rules,
+        related_items_per_case: args.max_related_items,
+        files_per_case: args.max_files,
+        slas_per_case: args.max_slas,
+        fields_per_custom_item: args.max_custom_item_fields,
         ..Quotas::default()
     };
-    let service = Service::new(Arc::new(store), quotas).await?;
+    let store: Arc<dyn caseload_domain::store::Store> = Arc::new(store);
+    let service = Arc::new(Service::new(store.clone(), quotas).await?);
+    if !args.webhook.is_empty() && args.webhook_secret.is_none() {
+        return Err(Fail(
+            "--webhook needs --webhook-secret (or CASELOAD_WEBHOOK_SECRET): receivers verify deliveries with it".into(),
+        ));
+    }
+    // Open event feeds end when this flips, so that a graceful shutdown does not wait on them.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let events = events::Hub::start(
+        store,
+        events::Options {
+            webhooks: args.webhook.clone(),
+            secret: args.webhook_secret.clone().unwrap_or_default().into_bytes(),
+            retention: std::time::Duration::from_secs(args.event_retention_hours * 3600),
+        },
+        stop_rx,
+    )
+    .await
+    .map_err(Fail)?;
+    merges::spawn(
+        service.clone(),
+        std::time::Duration::from_millis(args.merge_delay_ms),
+    );
     let state = Arc::new(http::AppState {
-        api: Arc::new(service),
+        api: service,
         identities,
         max_body_bytes: args.max_body_bytes,
+        baseline: args.bench_baseline.then(Default::default),
+        events,
     });
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -86,7 +121,10 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     // Tests and scripts wait for this exact line to learn the port.
     println!("listening on http://{addr}");
     axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        })
         .await?;
     Ok(())
 }
@@ -104,6 +142,61 @@ fn reindex(args: ReindexArgs) -> Result<(), Fail> {
         "rebuilt the search index of {} in {:.1?}",
         args.data_dir.display(),
         started.elapsed()
+    );
+    Ok(())
+}
+
+async fn export(args: ExportArgs) -> Result<(), Fail> {
+    let cases = transfer::export::run(transfer::export::Export {
+        data_dir: args.data_dir,
+        account_id: args.account_id,
+        domain_id: args.domain_id,
+        output: args.output,
+        quiet: args.quiet,
+    })
+    .await
+    .map_err(Fail)?;
+    if !args.quiet {
+        eprintln!("exported {cases} cases");
+    }
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> Result<(), Fail> {
+    let imported = match args.endpoint {
+        Some(endpoint) => {
+            transfer::remote::run(transfer::remote::RemoteImport {
+                file: args.file,
+                endpoint,
+                access_key_id: args.access_key_id,
+                secret_access_key: args.secret_access_key,
+                region: args.region,
+                domain_id: args.domain_id,
+                name: args.name,
+                concurrency: args.concurrency,
+                quiet: args.quiet,
+            })
+            .await
+        }
+        None => {
+            transfer::direct::run(transfer::direct::DirectImport {
+                file: args.file,
+                data_dir: args.data_dir,
+                account_id: args.account_id,
+                region: args.region,
+                domain_id: args.domain_id,
+                name: args.name,
+                batch: args.batch_size.max(1),
+                quiet: args.quiet,
+            })
+            .await
+        }
+    }
+    .map_err(Fail)?;
+    // One line for scripts: the domain's id comes last.
+    println!(
+        "imported domain '{}': {} schema resources, {} cases; domain id {}",
+        imported.name, imported.schema_resources, imported.cases, imported.domain_id
     );
     Ok(())
 }

@@ -227,7 +227,18 @@ proptest! {
             }
             for i in &deleted {
                 if *i < all.len() {
-                    store.delete_case("000000000000", "d", &all[*i].case_id).await.unwrap();
+                    store
+                        .delete_case(
+                            "000000000000",
+                            "d",
+                            &all[*i].case_id,
+                            &caseload_model::shapes::AuditEventPerformedBy {
+                                iam_principal_arn: "arn:aws:iam::000000000000:root".into(),
+                                user: None,
+                            },
+                        )
+                        .await
+                        .unwrap();
                 }
             }
             all.retain(|c| !deleted.contains(&c.case_id[5..].parse::<usize>().unwrap()));

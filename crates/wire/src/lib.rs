@@ -41,3 +41,39 @@ pub async fn handle(
         Err(e) => error_response(&e, &ctx.request_id),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An API that overrides nothing: every operation has the trait's default.
+    struct Unbuilt;
+
+    #[async_trait::async_trait]
+    impl CasesApi for Unbuilt {}
+
+    #[tokio::test]
+    async fn an_operation_without_behaviour_is_501_naming_it() {
+        let ctx = RequestContext {
+            account_id: "000000000000".into(),
+            region: "us-east-1".into(),
+            principal_arn: "arn:aws:iam::000000000000:root".into(),
+            request_id: "rid".into(),
+        };
+        let r = handle(
+            &Unbuilt,
+            &ctx,
+            &http::Method::POST,
+            "/domains/d-1/case-event-configuration",
+            b"{}",
+        )
+        .await;
+        assert_eq!(r.status(), 501);
+        assert_eq!(r.headers()[response::ERROR_TYPE], "NotImplementedException");
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(
+            body["message"],
+            "GetCaseEventConfiguration is not implemented by caseload yet"
+        );
+    }
+}

@@ -94,8 +94,8 @@ pub fn route(method: &http::Method, path: &str) -> Result<Routed, Error> {
             .zip(&segments)
             .all(|(want, got)| match want {
                 // Most segments carry no escapes: compare them as they are, without allocating.
-            Segment::Literal(lit) if !got.contains('%') => got == lit,
-            Segment::Literal(lit) => decode(got).is_some_and(|g| g == *lit),
+                Segment::Literal(lit) if !got.contains('%') => got == lit,
+                Segment::Literal(lit) => decode(got).is_some_and(|g| g == *lit),
                 Segment::Label(name) => match decode(got) {
                     Some(v) if !v.is_empty() => {
                         labels.push((*name, v));

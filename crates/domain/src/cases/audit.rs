@@ -1,14 +1,21 @@
-//! Audit events of case writes: an `AuditEvent` document (as GetCaseAuditEvents will return it)
-//! with the old and new value of every field the write changed.
+//! Audit events: an `AuditEvent` document per case or related-item write, with the old and new
+//! value of every field (or related-item attribute, see `related::attributes`) the write changed;
+//! and GetCaseAuditEvents, which returns a case's events newest first.
 
+use crate::Service;
+use crate::paging::query_digest;
 use crate::store::AuditRecord;
 use crate::value::Value;
 use caseload_model::shapes::{
     AuditEvent, AuditEventField, AuditEventFieldValueUnion, AuditEventPerformedBy, AuditEventType,
-    EmptyFieldValue, UserUnion,
+    EmptyFieldValue, GetCaseAuditEventsRequest, GetCaseAuditEventsResponse, RelatedItemType,
+    UserUnion,
 };
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use std::collections::BTreeMap;
+
+/// GetCaseAuditEvents' page size when the request names none (also the model's maximum).
+const DEFAULT_PAGE: usize = 25;
 
 fn audit_value(v: &Value) -> AuditEventFieldValueUnion {
     match v {
@@ -60,6 +67,39 @@ pub(crate) fn record(
     fields: Vec<AuditEventField>,
     performed_by: Option<&UserUnion>,
 ) -> Result<AuditRecord> {
+    build(ctx, case_id, kind, None, now, fields, performed_by)
+}
+
+/// The audit record of a write to a related item of type `item_type` of `case_id`.
+pub(crate) fn related_record(
+    ctx: &RequestContext,
+    case_id: &str,
+    kind: AuditEventType,
+    item_type: RelatedItemType,
+    now: Timestamp,
+    fields: Vec<AuditEventField>,
+    performed_by: Option<&UserUnion>,
+) -> Result<AuditRecord> {
+    build(
+        ctx,
+        case_id,
+        kind,
+        Some(item_type),
+        now,
+        fields,
+        performed_by,
+    )
+}
+
+fn build(
+    ctx: &RequestContext,
+    case_id: &str,
+    kind: AuditEventType,
+    related_item_type: Option<RelatedItemType>,
+    now: Timestamp,
+    fields: Vec<AuditEventField>,
+    performed_by: Option<&UserUnion>,
+) -> Result<AuditRecord> {
     let event = AuditEvent {
         event_id: crate::new_id(),
         fields: fields.into_iter().map(Some).collect(),
@@ -69,7 +109,7 @@ pub(crate) fn record(
             user: performed_by.cloned(),
         }),
         performed_time: now,
-        related_item_type: None,
+        related_item_type,
         r#type: kind,
     };
     Ok(AuditRecord {
@@ -78,6 +118,53 @@ pub(crate) fn record(
         performed_time: now,
         body: serde_json::to_value(&event).map_err(Error::internal)?,
     })
+}
+
+impl Service {
+    pub(crate) async fn get_case_audit_events_impl(
+        &self,
+        ctx: &RequestContext,
+        input: GetCaseAuditEventsRequest,
+    ) -> Result<GetCaseAuditEventsResponse> {
+        let limit = input.max_results.map_or(DEFAULT_PAGE, |n| n as usize);
+        let case = self.case(ctx, &input.domain_id, &input.case_id).await?;
+        let digest = query_digest(&(
+            "GetCaseAuditEvents",
+            &ctx.account_id,
+            &case.domain_id,
+            &case.case_id,
+        ));
+        // The position is the last event id returned; events only ever get older behind it.
+        let after: Option<String> = match input.next_token.as_deref() {
+            Some(t) if !t.is_empty() => Some(self.tokens.read(&digest, t)?),
+            _ => None,
+        };
+        let mut page = self
+            .store
+            .list_audit(
+                &ctx.account_id,
+                &case.domain_id,
+                &case.case_id,
+                after.as_deref(),
+                limit + 1,
+            )
+            .await?;
+        let next_token = if page.len() > limit {
+            page.truncate(limit);
+            page.last().map(|e| self.tokens.issue(&digest, &e.event_id))
+        } else {
+            None
+        };
+        let audit_events = page
+            .into_iter()
+            .map(|e| serde_json::from_value(e.body).map(Some))
+            .collect::<Result<Vec<Option<AuditEvent>>, _>>()
+            .map_err(Error::internal)?;
+        Ok(GetCaseAuditEventsResponse {
+            audit_events,
+            next_token,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -109,8 +109,9 @@ impl Service {
             .await?;
         let fields = self.case_fields(ctx, domain_id).await?;
         let changes = validate::check_values(&fields, &input.fields, None)?;
-        let required = required_fields(Some(&template), &fields);
-        validate::check_none_blanked(&required, &changes)?;
+        let demands = self
+            .demands(ctx, domain_id, Some(&template), &fields)
+            .await?;
         let tags = case_tags(&template, input.tags.as_ref())?;
         let user = match &input.performed_by {
             Some(UserUnion::UserArn(u)) => Some(u.as_str()),
@@ -127,7 +128,7 @@ impl Service {
             let reference_number = format!("{:08}", rand::random_range(0..100_000_000u32));
             let mut values = maintain::initial(&case_id, &reference_number, now);
             maintain::apply(&mut values, changes.clone(), now, user);
-            validate::check_required_present(&required, &values)?;
+            demands.check_new(&changes, &values)?;
             let event = audit::record(
                 ctx,
                 &case_id,

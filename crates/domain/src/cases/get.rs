@@ -73,9 +73,19 @@ impl Service {
         input: DeleteCaseRequest,
     ) -> Result<DeleteCaseResponse> {
         self.domain(ctx, &input.domain_id).await?;
+        self.refuse_merging_case(ctx, &input.domain_id, &input.case_id)
+            .await?;
         if !self
             .store
-            .delete_case(&ctx.account_id, &input.domain_id, &input.case_id)
+            .delete_case(
+                &ctx.account_id,
+                &input.domain_id,
+                &input.case_id,
+                &AuditEventPerformedBy {
+                    iam_principal_arn: ctx.principal_arn.clone(),
+                    user: None,
+                },
+            )
             .await?
         {
             return Err(Error::not_found("Case", &input.case_id));

@@ -1,15 +1,18 @@
-//! Cases: CreateCase, GetCase, UpdateCase, DeleteCase, SearchCases.
+//! Cases: CreateCase, GetCase, UpdateCase, BatchUpdateCase, DeleteCase, SearchCases.
 //!
 //! - `fields`: the domain's fields as case operations need them.
-//! - `validate`: the rules values must follow; `maintain`: the server-maintained fields;
-//!   `audit`: the audit event of each write.
-//! - `create`, `get` (GetCase, DeleteCase), `update`, `search`: the operations.
+//! - `validate`: the rules values must follow; `demands`: what the case's template requires
+//!   (required fields, case rules); `maintain`: the server-maintained fields;
+//!   `audit`: the audit event of each write, and GetCaseAuditEvents.
+//! - `create`, `get` (GetCase, DeleteCase), `update`, `batch_update`, `search`: the operations.
 
-mod audit;
+pub(crate) mod audit;
+mod batch_update;
 mod create;
+mod demands;
 pub(crate) mod fields;
 mod get;
-mod maintain;
+pub(crate) mod maintain;
 mod search;
 mod update;
 pub(crate) mod validate;

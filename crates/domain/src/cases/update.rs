@@ -1,69 +1,135 @@
-//! UpdateCase: a partial update of the listed fields, with the same rules as CreateCase, the
-//! server-maintained fields kept current, an audit event, and optimistic concurrency.
+//! UpdateCase: a partial update of the listed fields, with the same rules as CreateCase (values,
+//! required fields, case rules), the server-maintained fields kept current, an audit event, and
+//! optimistic concurrency. `update_one` is also how BatchUpdateCase updates each of its cases.
 
-use super::{audit, create::required_fields, maintain, validate};
+use super::demands::Demands;
+use super::fields::CaseFields;
+use super::{audit, maintain, validate};
 use crate::Service;
 use crate::schema::templates::TemplateDoc;
-use crate::store::{ResourceKind, StoreError};
+use crate::store::{CaseRecord, ResourceKind, StoreError};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
+use std::collections::HashMap;
 
 /// Attempts before giving up on a case that other requests keep changing.
 const MAX_ATTEMPTS: usize = 16;
 
+/// What updating cases of one domain needs, loaded once per request: the domain's fields, and
+/// what each template met so far demands of a write.
+pub(crate) struct Updates {
+    pub fields: CaseFields,
+    demands: HashMap<String, Demands>,
+}
+
 impl Service {
-    pub(crate) async fn update_case_impl(
+    pub(crate) async fn updates(&self, ctx: &RequestContext, domain_id: &str) -> Result<Updates> {
+        Ok(Updates {
+            fields: self.case_fields(ctx, domain_id).await?,
+            demands: HashMap::new(),
+        })
+    }
+
+    async fn demands_of(
         &self,
         ctx: &RequestContext,
-        input: UpdateCaseRequest,
-    ) -> Result<UpdateCaseResponse> {
-        let domain_id = input.domain_id.as_str();
-        let mut case = self.case(ctx, domain_id, &input.case_id).await?;
-        let fields = self.case_fields(ctx, domain_id).await?;
+        domain_id: &str,
+        template_id: &str,
+        u: &mut Updates,
+    ) -> Result<Demands> {
+        if let Some(d) = u.demands.get(template_id) {
+            return Ok(d.clone());
+        }
         let template = self
             .store
             .get_resource(
                 &ctx.account_id,
                 domain_id,
                 ResourceKind::Template,
-                &case.template_id,
+                template_id,
             )
             .await?
             .map(|r| TemplateDoc::from_record(&r))
             .transpose()?;
-        let required = required_fields(template.as_ref(), &fields);
-        let user = match &input.performed_by {
+        let d = self
+            .demands(ctx, domain_id, template.as_ref(), &u.fields)
+            .await?;
+        u.demands.insert(template_id.to_owned(), d.clone());
+        Ok(d)
+    }
+
+    pub(crate) async fn update_case_impl(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateCaseRequest,
+    ) -> Result<UpdateCaseResponse> {
+        let mut updates = self.updates(ctx, &input.domain_id).await?;
+        self.update_one(
+            ctx,
+            &input.domain_id,
+            &input.case_id,
+            &input.fields,
+            input.performed_by.as_ref(),
+            &mut updates,
+        )
+        .await?;
+        Ok(UpdateCaseResponse {})
+    }
+
+    /// Writes `values` to one case with a `Case.Updated` audit event, and returns the case as
+    /// stored. A missing domain or case is a ResourceNotFoundException naming it.
+    pub(crate) async fn update_one(
+        &self,
+        ctx: &RequestContext,
+        domain_id: &str,
+        case_id: &str,
+        values: &[FieldValue],
+        performed_by: Option<&UserUnion>,
+        u: &mut Updates,
+    ) -> Result<CaseRecord> {
+        let mut case = self.case(ctx, domain_id, case_id).await?;
+        self.refuse_merging_secondary(ctx, domain_id, case_id)
+            .await?;
+        let demands = self
+            .demands_of(ctx, domain_id, &case.template_id, u)
+            .await?;
+        let user = match performed_by {
             Some(UserUnion::UserArn(u)) => Some(u.as_str()),
             _ => None,
         };
         for _ in 0..MAX_ATTEMPTS {
-            let changes = validate::check_values(&fields, &input.fields, Some(&case.fields))?;
-            validate::check_none_blanked(&required, &changes)?;
+            let changes = validate::check_values(&u.fields, values, Some(&case.fields))?;
             let now = Timestamp::now();
             let mut next = case.clone();
-            maintain::apply(&mut next.fields, changes, now, user);
+            maintain::apply(&mut next.fields, changes.clone(), now, user);
+            demands.check_update(&changes, &next.fields)?;
             next.updated = now;
             next.version += 1;
+            // SLAs whose field this update brings to a target value are completed with it.
+            let slas = self.sla_progress(&case, &mut next, now).await?;
             let event = audit::record(
                 ctx,
                 &case.case_id,
                 AuditEventType::CaseUpdated,
                 now,
                 audit::changed_fields(&case.fields, &next.fields),
-                input.performed_by.as_ref(),
+                performed_by,
             )?;
-            match self.store.update_case(&next, Some(&event)).await {
-                Ok(()) => return Ok(UpdateCaseResponse {}),
+            match self
+                .store
+                .update_case_with_items(&next, Some(&event), &slas)
+                .await
+            {
+                Ok(()) => return Ok(next),
                 Err(StoreError::VersionMismatch) => {
                     // Changed (or deleted) since it was read: start again from the stored case.
-                    case = self.case(ctx, domain_id, &input.case_id).await?;
+                    case = self.case(ctx, domain_id, case_id).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         Err(Error::conflict(format!(
-            "Case {} is being changed by other requests; retry",
-            input.case_id
+            "Case {case_id} is being changed by other requests; retry"
         )))
     }
 }

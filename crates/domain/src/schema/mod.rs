@@ -8,3 +8,5 @@ pub mod layouts;
 mod options;
 mod resource;
 pub mod templates;
+
+pub(crate) use resource::to_body;

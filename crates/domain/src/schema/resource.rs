@@ -14,13 +14,23 @@ pub(crate) const DEFAULT_PAGE: usize = 100;
 /// How often a read-modify-write is retried when other requests keep changing the same record.
 const MAX_ATTEMPTS: usize = 16;
 
-/// The `resourceType` of a ResourceNotFoundException, and the noun used in messages.
+/// The `resourceType` of a ResourceNotFoundException.
 pub(crate) fn type_name(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::Field => "Field",
         ResourceKind::Template => "Template",
         ResourceKind::Layout => "Layout",
         ResourceKind::CaseRule => "CaseRule",
+    }
+}
+
+/// The kind in a sentence ("a case rule named …").
+fn noun(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Field => "field",
+        ResourceKind::Template => "template",
+        ResourceKind::Layout => "layout",
+        ResourceKind::CaseRule => "case rule",
     }
 }
 
@@ -32,7 +42,7 @@ pub(crate) fn to_body(doc: &impl Serialize) -> Result<serde_json::Value> {
 fn name_taken(kind: ResourceKind, name: &str) -> Error {
     Error::conflict(format!(
         "A {} named '{name}' already exists in this domain",
-        type_name(kind).to_ascii_lowercase()
+        noun(kind)
     ))
 }
 
@@ -88,7 +98,7 @@ impl Service {
             Err(StoreError::Duplicate(_)) => Err(name_taken(r.kind, &r.name)),
             Err(StoreError::QuotaExceeded) => Err(Error::QuotaExceeded(format!(
                 "The domain already has the maximum of {quota} {}s",
-                type_name(r.kind).to_ascii_lowercase()
+                noun(r.kind)
             ))),
             Err(e) => Err(e.into()),
         }
@@ -153,7 +163,7 @@ impl Service {
         if deleted >= max_deleted {
             return Err(Error::QuotaExceeded(format!(
                 "The domain already has the maximum of {max_deleted} deleted {}s",
-                type_name(kind).to_ascii_lowercase()
+                noun(kind)
             )));
         }
         self.update_resource(ctx, domain_id, kind, id, |r| {

@@ -4,6 +4,7 @@
 use super::resource::to_body;
 use crate::Service;
 use crate::arn;
+use crate::rules::definition::{CaseRuleDoc, template_rule_problem};
 use crate::store::{ResourceKind, ResourceRecord};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -92,18 +93,49 @@ impl Service {
             )
             .await?;
         }
-        for rule in s.rules.unwrap_or_default() {
-            self.live_reference(
-                ctx,
-                domain_id,
-                ResourceKind::CaseRule,
-                &rule.case_rule_id,
-                "rules",
-            )
-            .await?;
+        let rules = s.rules.unwrap_or_default();
+        let fields = if rules.is_empty() {
+            Default::default()
+        } else {
+            self.case_fields(ctx, domain_id).await?
+        };
+        let mut attached = HashSet::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let member = format!("rules[{i}]");
+            if !attached.insert((rule.case_rule_id.as_str(), rule.field_id.as_deref())) {
+                return Err(Error::validation(format!(
+                    "{member}: case rule {} is attached to the same field more than once",
+                    rule.case_rule_id
+                )));
+            }
+            let record = self
+                .live_reference(
+                    ctx,
+                    domain_id,
+                    ResourceKind::CaseRule,
+                    &rule.case_rule_id,
+                    &format!("{member}.caseRuleId"),
+                )
+                .await?;
             if let Some(field) = &rule.field_id {
-                self.live_reference(ctx, domain_id, ResourceKind::Field, field, "rules")
-                    .await?;
+                self.live_reference(
+                    ctx,
+                    domain_id,
+                    ResourceKind::Field,
+                    field,
+                    &format!("{member}.fieldId"),
+                )
+                .await?;
+            }
+            let doc = CaseRuleDoc::from_record(&record)?;
+            let type_of = |id: &str| fields.type_of(id);
+            if let Some(problem) =
+                template_rule_problem(&doc.rule, rule.field_id.as_deref(), &type_of)
+            {
+                return Err(Error::validation(format!(
+                    "{member}: case rule {} cannot be attached here: {problem}",
+                    rule.case_rule_id
+                )));
             }
         }
         for t in s.tag_propagation_configurations.unwrap_or_default() {

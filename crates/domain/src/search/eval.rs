@@ -2,19 +2,25 @@
 //! clarity, not speed; every search backend must agree with it exactly.
 
 use super::{FieldPredicate, Filter, Op, SortSpec, words};
-use crate::store::CaseRecord;
+use crate::store::{CaseRecord, Tags};
 use crate::value::Value;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// True when `case` satisfies `f`.
 pub fn matches(f: &Filter, case: &CaseRecord) -> bool {
+    matches_values(f, &case.fields, &case.tags)
+}
+
+/// True when a record with these field values and tags satisfies `f`. Custom related items are
+/// filtered with the same algebra as cases, so they share this evaluator.
+pub fn matches_values(f: &Filter, fields: &BTreeMap<String, Value>, tags: &Tags) -> bool {
     match f {
-        Filter::Field(p) => field_matches(p, case),
-        Filter::Not(inner) => !matches(inner, case),
-        Filter::And(all) => all.iter().all(|c| matches(c, case)),
-        Filter::Or(any) => any.iter().any(|c| matches(c, case)),
-        Filter::Tag { key, value } => match (case.tags.get(key), value) {
+        Filter::Field(p) => field_matches(p, fields),
+        Filter::Not(inner) => !matches_values(inner, fields, tags),
+        Filter::And(all) => all.iter().all(|c| matches_values(c, fields, tags)),
+        Filter::Or(any) => any.iter().any(|c| matches_values(c, fields, tags)),
+        Filter::Tag { key, value } => match (tags.get(key), value) {
             (Some(_), None) => true,
             (Some(stored), Some(wanted)) => stored.as_deref() == Some(wanted.as_str()),
             (None, _) => false,
@@ -24,11 +30,15 @@ pub fn matches(f: &Filter, case: &CaseRecord) -> bool {
 
 /// A case's value for `field_id`, treating a cleared field like one never set.
 fn stored<'a>(case: &'a CaseRecord, field_id: &str) -> Option<&'a Value> {
-    case.fields.get(field_id).filter(|v| **v != Value::Empty)
+    stored_in(&case.fields, field_id)
 }
 
-fn field_matches(p: &FieldPredicate, case: &CaseRecord) -> bool {
-    let Some(have) = stored(case, &p.field_id) else {
+fn stored_in<'a>(fields: &'a BTreeMap<String, Value>, field_id: &str) -> Option<&'a Value> {
+    fields.get(field_id).filter(|v| **v != Value::Empty)
+}
+
+fn field_matches(p: &FieldPredicate, fields: &BTreeMap<String, Value>) -> bool {
+    let Some(have) = stored_in(fields, &p.field_id) else {
         // Only "equalTo emptyValue" matches a field without a value.
         return p.op == Op::EqualTo && p.value == Value::Empty;
     };

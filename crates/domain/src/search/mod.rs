@@ -8,7 +8,7 @@ mod compile;
 mod eval;
 
 pub use compile::{MAX_FILTER_CHILDREN, MAX_FILTER_DEPTH, compile_filter, compile_sorts, words};
-pub use eval::{compare, matches, matches_terms, sort_key};
+pub use eval::{compare, matches, matches_terms, matches_values, sort_key};
 
 use crate::store::{CasePage, CaseRecord};
 use crate::value::Value;

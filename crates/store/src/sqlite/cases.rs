@@ -1,8 +1,10 @@
-use super::{backend, is_unique_violation, tags_from_text, tags_to_text};
+use super::{backend, is_unique_violation, outbox, related, tags_from_text, tags_to_text};
+use caseload_domain::events::Change;
 use caseload_domain::store::{
-    AuditRecord, CaseRecord, Created, IdempotencyRecord, StoreError, StoreResult,
+    AuditRecord, CaseRecord, Created, IdempotencyRecord, RelatedItemRecord, StoreError, StoreResult,
 };
 use caseload_model::Timestamp;
+use caseload_model::shapes::AuditEventPerformedBy;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 pub(crate) const COLUMNS: &str = "account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version";
@@ -38,7 +40,7 @@ fn fields_text(c: &CaseRecord) -> StoreResult<String> {
     serde_json::to_string(&c.fields).map_err(backend)
 }
 
-fn record_change(
+pub(crate) fn record_change(
     tx: &Transaction,
     account: &str,
     domain: &str,
@@ -54,9 +56,20 @@ fn record_change(
 }
 
 fn insert_audit(tx: &Transaction, c: &CaseRecord, a: &AuditRecord) -> StoreResult<()> {
+    insert_audit_for(tx, &c.account_id, &c.domain_id, &c.case_id, a)
+}
+
+/// Appends an audit event to a case's history.
+pub(crate) fn insert_audit_for(
+    tx: &Transaction,
+    account: &str,
+    domain: &str,
+    case_id: &str,
+    a: &AuditRecord,
+) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO audit (account_id, domain_id, case_id, event_id, performed_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![c.account_id, c.domain_id, c.case_id, a.event_id, a.performed_time.unix_millis(), a.body.to_string()],
+        params![account, domain, case_id, a.event_id, a.performed_time.unix_millis(), a.body.to_string()],
     )
     .map_err(backend)?;
     Ok(())
@@ -134,12 +147,18 @@ pub fn insert(
     }
     insert_audit(&tx, case, audit)?;
     record_change(&tx, &case.account_id, &case.domain_id, &case.case_id, false)?;
+    outbox::append(
+        &tx,
+        &case.account_id,
+        &case.domain_id,
+        Change::Case { case, audit },
+    )?;
     tx.commit().map_err(backend)?;
     Ok(Created::New)
 }
 
 pub fn get(
-    c: &mut Connection,
+    c: &Connection,
     account: &str,
     domain: &str,
     case_id: &str,
@@ -161,8 +180,23 @@ pub fn update(
     c: &mut Connection,
     case: &CaseRecord,
     audit: Option<&AuditRecord>,
+    items: &[RelatedItemRecord],
 ) -> StoreResult<()> {
     let tx = c.transaction().map_err(backend)?;
+    update_in(&tx, case, audit)?;
+    for item in items {
+        related::replace_in(&tx, item)?;
+    }
+    tx.commit().map_err(backend)
+}
+
+/// Replaces a case whose stored version is `case.version - 1` inside `tx`, with its audit event,
+/// its change-log entry and (for an audited write) its event.
+pub(crate) fn update_in(
+    tx: &Transaction,
+    case: &CaseRecord,
+    audit: Option<&AuditRecord>,
+) -> StoreResult<()> {
     let n = tx
         .execute(
             "UPDATE cases SET template_id = ?4, fields = ?5, tags = ?6, updated_ms = ?7, version = ?8 WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3 AND version = ?8 - 1",
@@ -173,30 +207,75 @@ pub fn update(
         return Err(StoreError::VersionMismatch);
     }
     if let Some(a) = audit {
-        insert_audit(&tx, case, a)?;
+        insert_audit(tx, case, a)?;
+        outbox::append(
+            tx,
+            &case.account_id,
+            &case.domain_id,
+            Change::Case { case, audit: a },
+        )?;
     }
-    record_change(&tx, &case.account_id, &case.domain_id, &case.case_id, false)?;
-    tx.commit().map_err(backend)
+    record_change(tx, &case.account_id, &case.domain_id, &case.case_id, false)
 }
 
-pub fn delete(c: &mut Connection, account: &str, domain: &str, case_id: &str) -> StoreResult<bool> {
+pub fn delete(
+    c: &mut Connection,
+    account: &str,
+    domain: &str,
+    case_id: &str,
+    performed_by: &AuditEventPerformedBy,
+) -> StoreResult<bool> {
     let tx = c.transaction().map_err(backend)?;
-    let n = tx
-        .execute(
-            "DELETE FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3",
-            params![account, domain, case_id],
-        )
-        .map_err(backend)?;
+    let Some(case) = get(&tx, account, domain, case_id)? else {
+        return Ok(false);
+    };
     tx.execute(
-        "DELETE FROM audit WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3",
+        "DELETE FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3",
         params![account, domain, case_id],
     )
     .map_err(backend)?;
-    if n > 0 {
-        record_change(&tx, account, domain, case_id, true)?;
+    for table in ["audit", "related_items"] {
+        tx.execute(
+            &format!(
+                "DELETE FROM {table} WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3"
+            ),
+            params![account, domain, case_id],
+        )
+        .map_err(backend)?;
     }
+    record_change(&tx, account, domain, case_id, true)?;
+    outbox::append(
+        &tx,
+        account,
+        domain,
+        Change::CaseDeleted {
+            case: &case,
+            performed_by,
+            time: Timestamp::now(),
+        },
+    )?;
     tx.commit().map_err(backend)?;
-    Ok(n > 0)
+    Ok(true)
+}
+
+/// The case with reference number `reference` in a domain.
+pub fn get_by_reference(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    reference: &str,
+) -> StoreResult<Option<CaseRecord>> {
+    c.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND reference_number = ?3"
+        ),
+        params![account, domain, reference],
+        from_row,
+    )
+    .optional()
+    .map_err(backend)?
+    .map(finish)
+    .transpose()
 }
 
 pub fn list_audit(
@@ -242,4 +321,19 @@ pub fn list_audit(
         })
     })
     .collect()
+}
+
+/// Inserts a client token unless it is already there (then returns the one that is).
+pub fn remember(c: &mut Connection, t: &IdempotencyRecord) -> StoreResult<Created> {
+    let tx = c.transaction().map_err(backend)?;
+    if let Some(seen) = get_idempotency(&tx, &t.account_id, &t.domain_id, t.operation, &t.token)? {
+        return Ok(Created::Replayed(seen));
+    }
+    tx.execute(
+        "INSERT INTO idempotency (account_id, domain_id, operation, token, request_hash, response, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![t.account_id, t.domain_id, t.operation, t.token, t.request_hash, t.response.to_string(), t.created.unix_millis()],
+    )
+    .map_err(backend)?;
+    tx.commit().map_err(backend)?;
+    Ok(Created::New)
 }

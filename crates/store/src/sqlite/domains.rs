@@ -115,7 +115,15 @@ pub fn delete(c: &mut Connection, account: &str, domain: &str) -> StoreResult<bo
         params![account, domain],
     )
     .map_err(backend)?;
-    for table in ["resources", "cases", "audit", "idempotency"] {
+    for table in [
+        "resources",
+        "cases",
+        "audit",
+        "idempotency",
+        "related_items",
+        "event_configs",
+        "merges",
+    ] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE account_id = ?1 AND domain_id = ?2"),
             params![account, domain],

@@ -6,6 +6,9 @@ mod cases;
 mod changes;
 mod db;
 mod domains;
+mod merges;
+mod outbox;
+mod related;
 mod resources;
 
 use crate::index::SearchIndex;
@@ -16,7 +19,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Migrations in order; the position (1-based) is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+    include_str!("../../migrations/sqlite/0002_related_items_and_events.sql"),
+    include_str!("../../migrations/sqlite/0003_merges.sql"),
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -336,13 +343,14 @@ impl caseload_domain::store::Store for SqliteStore {
         );
         self.read(move |c| cases::get(c, &a, &d, &i)).await
     }
-    async fn update_case(
+    async fn update_case_with_items(
         &self,
         case: &caseload_domain::store::CaseRecord,
         audit: Option<&caseload_domain::store::AuditRecord>,
+        items: &[caseload_domain::store::RelatedItemRecord],
     ) -> StoreResult<()> {
-        let (case, audit) = (case.clone(), audit.cloned());
-        self.with(move |c| cases::update(c, &case, audit.as_ref()))
+        let (case, audit, items) = (case.clone(), audit.cloned(), items.to_vec());
+        self.with(move |c| cases::update(c, &case, audit.as_ref(), &items))
             .await
     }
     async fn delete_case(
@@ -350,13 +358,29 @@ impl caseload_domain::store::Store for SqliteStore {
         account_id: &str,
         domain_id: &str,
         case_id: &str,
+        performed_by: &caseload_model::shapes::AuditEventPerformedBy,
     ) -> StoreResult<bool> {
-        let (a, d, i) = (
+        let (a, d, i, by) = (
             account_id.to_owned(),
             domain_id.to_owned(),
             case_id.to_owned(),
+            performed_by.clone(),
         );
-        self.with(move |c| cases::delete(c, &a, &d, &i)).await
+        self.with(move |c| cases::delete(c, &a, &d, &i, &by)).await
+    }
+    async fn get_case_by_reference(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        reference_number: &str,
+    ) -> StoreResult<Option<caseload_domain::store::CaseRecord>> {
+        let (a, d, r) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            reference_number.to_owned(),
+        );
+        self.read(move |c| cases::get_by_reference(c, &a, &d, &r))
+            .await
     }
     async fn list_audit(
         &self,
@@ -404,6 +428,45 @@ impl caseload_domain::store::Store for SqliteStore {
         Ok(caseload_domain::store::CasePage { cases, total, more })
     }
 
+    async fn remember_token(
+        &self,
+        token: &caseload_domain::store::IdempotencyRecord,
+    ) -> StoreResult<caseload_domain::store::Created> {
+        let token = token.clone();
+        self.with(move |c| cases::remember(c, &token)).await
+    }
+
+    async fn start_merge(
+        &self,
+        m: &caseload_domain::store::MergeRecord,
+    ) -> StoreResult<caseload_domain::store::MergeStart> {
+        let m = m.clone();
+        self.with(move |c| merges::start(c, &m)).await
+    }
+    async fn merges_of_case(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+    ) -> StoreResult<Vec<caseload_domain::store::MergeRecord>> {
+        let (a, d, i) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            case_id.to_owned(),
+        );
+        self.read(move |c| merges::of_case(c, &a, &d, &i)).await
+    }
+    async fn running_merges(
+        &self,
+        limit: usize,
+    ) -> StoreResult<Vec<caseload_domain::store::MergeRecord>> {
+        self.read(move |c| merges::running(c, limit)).await
+    }
+    async fn finish_merge(&self, f: &caseload_domain::store::MergeFinish) -> StoreResult<()> {
+        let f = f.clone();
+        self.with(move |c| merges::finish(c, &f)).await
+    }
+
     async fn list_cases(
         &self,
         account_id: &str,
@@ -424,5 +487,169 @@ impl caseload_domain::store::Store for SqliteStore {
         cases: Vec<caseload_domain::store::CaseRecord>,
     ) -> StoreResult<()> {
         self.with(move |c| bulk::insert(c, &cases)).await
+    }
+
+    async fn insert_related_items(
+        &self,
+        items: &[caseload_domain::store::NewRelatedItem],
+        token: Option<&caseload_domain::store::IdempotencyRecord>,
+    ) -> StoreResult<caseload_domain::store::Created> {
+        let (items, token) = (items.to_vec(), token.cloned());
+        self.with(move |c| related::insert_many(c, &items, token.as_ref()))
+            .await
+    }
+    async fn get_related_item(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+        related_item_id: &str,
+    ) -> StoreResult<Option<caseload_domain::store::RelatedItemRecord>> {
+        let (a, d, c, i) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            case_id.to_owned(),
+            related_item_id.to_owned(),
+        );
+        self.read(move |conn| related::get(conn, &a, &d, &c, &i))
+            .await
+    }
+    async fn list_related_items(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+    ) -> StoreResult<Vec<caseload_domain::store::RelatedItemRecord>> {
+        let (a, d, c) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            case_id.to_owned(),
+        );
+        self.read(move |conn| related::list_case(conn, &a, &d, &c))
+            .await
+    }
+    async fn update_related_item(
+        &self,
+        item: &caseload_domain::store::RelatedItemRecord,
+        audit: &caseload_domain::store::AuditRecord,
+        case_update: Option<&caseload_domain::store::CaseRecord>,
+    ) -> StoreResult<()> {
+        let (item, audit, case) = (item.clone(), audit.clone(), case_update.cloned());
+        self.with(move |c| related::update(c, &item, &audit, case.as_ref()))
+            .await
+    }
+    async fn delete_related_item(
+        &self,
+        item: &caseload_domain::store::RelatedItemRecord,
+        audit: &caseload_domain::store::AuditRecord,
+        case_update: Option<&caseload_domain::store::CaseRecord>,
+    ) -> StoreResult<()> {
+        let (item, audit, case) = (item.clone(), audit.clone(), case_update.cloned());
+        self.with(move |c| related::delete(c, &item, &audit, case.as_ref()))
+            .await
+    }
+    async fn move_related_items(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        from_case: &str,
+        to_case: &str,
+        types: &[caseload_model::shapes::RelatedItemType],
+    ) -> StoreResult<usize> {
+        let (a, d, from, to, types) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            from_case.to_owned(),
+            to_case.to_owned(),
+            types.to_vec(),
+        );
+        self.with(move |c| related::move_items(c, &a, &d, &from, &to, &types))
+            .await
+    }
+    async fn search_related_items(
+        &self,
+        q: &caseload_domain::related::query::RelatedQuery,
+    ) -> StoreResult<caseload_domain::store::RelatedPage> {
+        let q = q.clone();
+        self.read(move |c| related::search(c, &q)).await
+    }
+    async fn list_cases_for_contact(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        contact_arn: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<caseload_model::shapes::CaseSummary>> {
+        let (a, d, arn, after) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            contact_arn.to_owned(),
+            after.map(str::to_owned),
+        );
+        self.read(move |c| related::cases_for_contact(c, &a, &d, &arn, after.as_deref(), limit))
+            .await
+    }
+
+    async fn get_event_config(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
+        self.read(move |c| Ok(outbox::get_config(c, &a, &d)?.map(|(_, body)| body)))
+            .await
+    }
+    async fn put_event_config(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        region: &str,
+        body: &serde_json::Value,
+    ) -> StoreResult<()> {
+        let (a, d, r, b) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            region.to_owned(),
+            body.clone(),
+        );
+        self.with(move |c| outbox::put_config(c, &a, &d, &r, &b))
+            .await
+    }
+    async fn events_after(
+        &self,
+        after: i64,
+        scope: Option<(&str, &str)>,
+        limit: usize,
+    ) -> StoreResult<Vec<caseload_domain::store::EventRecord>> {
+        let scope = scope.map(|(a, r)| (a.to_owned(), r.to_owned()));
+        self.read(move |c| {
+            outbox::events_after(
+                c,
+                after,
+                scope.as_ref().map(|(a, r)| (a.as_str(), r.as_str())),
+                limit,
+            )
+        })
+        .await
+    }
+    async fn last_event_seq(&self) -> StoreResult<i64> {
+        self.read(|c| outbox::last_seq(c)).await
+    }
+    async fn delivery_cursor(&self, target: &str) -> StoreResult<Option<i64>> {
+        let t = target.to_owned();
+        self.read(move |c| outbox::cursor(c, &t)).await
+    }
+    async fn set_delivery_cursor(&self, target: &str, seq: i64) -> StoreResult<()> {
+        let t = target.to_owned();
+        self.with(move |c| outbox::set_cursor(c, &t, seq)).await
+    }
+    async fn prune_events(
+        &self,
+        up_to_seq: i64,
+        older_than: caseload_model::Timestamp,
+    ) -> StoreResult<usize> {
+        self.with(move |c| outbox::prune(c, up_to_seq, older_than))
+            .await
     }
 }

@@ -3,5 +3,8 @@
 mod cases;
 mod domains;
 mod protocol;
+mod related;
+mod rules;
 mod schema;
 mod search_property;
+mod transfer;

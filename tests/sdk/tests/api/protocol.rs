@@ -1,4 +1,4 @@
-//! Authentication, accounts, regions, unbuilt operations and the command line.
+//! Authentication, accounts, regions and the command line.
 
 use caseload_sdk_tests::{Server, TempDir, binary, error_code};
 use std::process::Command;
@@ -124,26 +124,6 @@ async fn regions_are_separate_and_go_into_arns() {
             .is_empty()
     );
     assert_eq!(west.list_domains().send().await.unwrap().domains().len(), 1);
-}
-
-#[tokio::test]
-async fn unbuilt_operations_answer_not_implemented() {
-    let server = Server::start();
-    let c = server.client();
-    let d = c.create_domain().name("n").send().await.unwrap();
-    let e = c
-        .get_case_event_configuration()
-        .domain_id(d.domain_id())
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(error_code(&e), "NotImplementedException");
-    assert_eq!(e.raw_response().unwrap().status().as_u16(), 501);
-    let message =
-        aws_sdk_connectcases::error::ProvideErrorMetadata::message(&e.into_service_error())
-            .unwrap_or_default()
-            .to_owned();
-    assert!(message.contains("GetCaseEventConfiguration"), "{message}");
 }
 
 #[test]

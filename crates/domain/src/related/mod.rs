@@ -1,0 +1,92 @@
+//! Related items: what is attached to a case (contacts, comments, files, SLAs, linked cases and
+//! custom records), their audit events, and the three searches over them.
+//!
+//! - `content`: checking an item's input content and what is stored from it; `sla`: SLA targets,
+//!   statuses and the case's `next_sla_breach_datetime`.
+//! - `create` (CreateRelatedItem, BatchCreateRelatedItem), `update`, `delete`: the writes.
+//! - `query`: the compiled search and its reference evaluator; `search`: SearchRelatedItems,
+//!   SearchAllRelatedItems, ListCasesForContact.
+//!
+//! An item is stored as a `RelatedItemRecord` whose body is an `ItemDoc`: its content as the API
+//! returns it, plus who created and last updated it. An SLA's status is re-derived on every read,
+//! since time alone moves it from Active to Overdue.
+
+mod content;
+mod create;
+mod delete;
+pub mod query;
+mod search;
+pub(crate) mod sla;
+mod update;
+
+use crate::Service;
+use crate::arn;
+use crate::store::RelatedItemRecord;
+use caseload_model::shapes::{RelatedItemContent, UserUnion};
+use caseload_model::{Error, RequestContext, Result, Timestamp};
+use serde::{Deserialize, Serialize};
+
+pub(crate) use content::attributes;
+
+/// The stored body of a related item. `v` is the document version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemDoc {
+    pub v: u32,
+    pub content: RelatedItemContent,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<UserUnion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_user: Option<UserUnion>,
+}
+
+impl ItemDoc {
+    pub fn from_body(body: &serde_json::Value) -> Result<ItemDoc> {
+        serde_json::from_value(body.clone()).map_err(Error::internal)
+    }
+
+    pub fn to_body(&self) -> Result<serde_json::Value> {
+        serde_json::to_value(self).map_err(Error::internal)
+    }
+
+    /// The content as a read at `now` returns it: an SLA's status is re-derived.
+    pub fn content_at(&self, now: Timestamp) -> RelatedItemContent {
+        let mut content = self.content.clone();
+        if let RelatedItemContent::Sla(s) = &mut content {
+            s.sla_configuration.status = sla::status(&s.sla_configuration, now);
+        }
+        content
+    }
+}
+
+pub(crate) fn item_arn(ctx: &RequestContext, item: &RelatedItemRecord) -> String {
+    arn::related_item(
+        &ctx.region,
+        &ctx.account_id,
+        &item.domain_id,
+        &item.case_id,
+        &item.related_item_id,
+    )
+}
+
+fn not_found(related_item_id: &str) -> Error {
+    Error::not_found("RelatedItem", related_item_id)
+}
+
+impl Service {
+    /// A related item of a case of the caller's domain, or ResourceNotFoundException for the
+    /// domain, the case or the item.
+    pub(crate) async fn related_item(
+        &self,
+        ctx: &RequestContext,
+        domain_id: &str,
+        case_id: &str,
+        related_item_id: &str,
+    ) -> Result<RelatedItemRecord> {
+        self.case(ctx, domain_id, case_id).await?;
+        self.store
+            .get_related_item(&ctx.account_id, domain_id, case_id, related_item_id)
+            .await?
+            .ok_or_else(|| not_found(related_item_id))
+    }
+}

@@ -1,0 +1,155 @@
+//! UpdateRelatedItem: per type, what can change. A comment's text is replaced; a custom item's
+//! fields are replaced as a whole (fields left out are removed); an SLA takes a new target,
+//! counted from its creation, with its status re-derived and the case's next breach kept
+//! current. Contacts, files and linked cases cannot be updated.
+
+use super::content::{custom_fields, member};
+use super::{ItemDoc, attributes, item_arn, query, sla};
+use crate::Service;
+use crate::cases::audit;
+use crate::store::{CaseRecord, RelatedItemRecord, StoreError};
+use caseload_model::shapes::*;
+use caseload_model::{Error, RequestContext, Result, Timestamp};
+
+/// Attempts before giving up on an item that other requests keep changing.
+const MAX_ATTEMPTS: usize = 16;
+
+fn update_member(u: &RelatedItemUpdateContent) -> &'static str {
+    match u {
+        RelatedItemUpdateContent::Comment(_) => "comment",
+        RelatedItemUpdateContent::Custom(_) => "custom",
+        RelatedItemUpdateContent::Sla(_) => "sla",
+    }
+}
+
+impl Service {
+    /// The case rewritten with its next breach as it is once SLA `item_id` has `config`.
+    pub(super) async fn case_with_sla(
+        &self,
+        ctx: &RequestContext,
+        item: &RelatedItemRecord,
+        config: Option<&SlaConfiguration>,
+    ) -> Result<CaseRecord> {
+        let case = self.case(ctx, &item.domain_id, &item.case_id).await?;
+        let slas = self.case_slas(&case).await?;
+        let mut next = case.clone();
+        sla::set_next_breach(
+            &mut next.fields,
+            slas.iter()
+                .filter(|(i, _)| i.related_item_id != item.related_item_id)
+                .filter_map(|(_, d)| sla::of(d))
+                .chain(config),
+        );
+        next.version += 1;
+        Ok(next)
+    }
+
+    pub(crate) async fn update_related_item_impl(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateRelatedItemRequest,
+    ) -> Result<UpdateRelatedItemResponse> {
+        // A running merge's secondary case and its related items are read-only.
+        self.refuse_merging_secondary(ctx, &input.domain_id, &input.case_id)
+            .await?;
+        for _ in 0..MAX_ATTEMPTS {
+            let item = self
+                .related_item(
+                    ctx,
+                    &input.domain_id,
+                    &input.case_id,
+                    &input.related_item_id,
+                )
+                .await?;
+            let mut doc = ItemDoc::from_body(&item.body)?;
+            let before = attributes(&doc.content);
+            let now = Timestamp::now();
+            let mut case_update = None;
+            match (&mut doc.content, &input.content) {
+                (RelatedItemContent::Comment(c), RelatedItemUpdateContent::Comment(u)) => {
+                    c.body.clone_from(&u.body);
+                    c.content_type = u.content_type;
+                }
+                (RelatedItemContent::Custom(c), RelatedItemUpdateContent::Custom(u)) => {
+                    let fields = self.case_fields(ctx, &item.domain_id).await?;
+                    c.fields =
+                        custom_fields(&fields, &u.fields, self.quotas.fields_per_custom_item)?;
+                }
+                (
+                    RelatedItemContent::Sla(s),
+                    RelatedItemUpdateContent::Sla(SlaUpdateContent::SlaUpdateConfiguration(u)),
+                ) => {
+                    let c = &mut s.sla_configuration;
+                    sla::retarget(c, item.association_time, u.target_sla_minutes, now);
+                    case_update = Some(self.case_with_sla(ctx, &item, Some(c)).await?);
+                }
+                (_, u) => {
+                    let t = item.item_type;
+                    return Err(Error::validation(
+                        if matches!(
+                            t,
+                            RelatedItemType::Comment
+                                | RelatedItemType::Custom
+                                | RelatedItemType::Sla
+                        ) {
+                            format!(
+                                "Related item {} is of type {} and takes a content.{} update, not content.{}",
+                                item.related_item_id,
+                                t.as_str(),
+                                member(t),
+                                update_member(u)
+                            )
+                        } else {
+                            format!(
+                                "Related item {} is of type {}, which cannot be updated; only Comment, Custom and Sla items can",
+                                item.related_item_id,
+                                t.as_str()
+                            )
+                        },
+                    ));
+                }
+            }
+            if input.performed_by.is_some() {
+                doc.last_updated_user.clone_from(&input.performed_by);
+            }
+            let event = audit::related_record(
+                ctx,
+                &item.case_id,
+                AuditEventType::RelatedItemUpdated,
+                item.item_type,
+                now,
+                audit::changed_fields(&before, &attributes(&doc.content)),
+                input.performed_by.as_ref(),
+            )?;
+            let mut next = item.clone();
+            next.body = doc.to_body()?;
+            next.ref_key = query::ref_key(&doc.content);
+            next.version += 1;
+            match self
+                .store
+                .update_related_item(&next, &event, case_update.as_ref())
+                .await
+            {
+                Ok(()) => {
+                    return Ok(UpdateRelatedItemResponse {
+                        association_time: next.association_time,
+                        content: doc.content_at(now),
+                        created_by: doc.created_by,
+                        last_updated_user: doc.last_updated_user,
+                        related_item_arn: item_arn(ctx, &next),
+                        related_item_id: next.related_item_id,
+                        tags: Some(next.tags),
+                        r#type: next.item_type,
+                    });
+                }
+                // The item or its case changed since it was read: start again from the store.
+                Err(StoreError::VersionMismatch) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::conflict(format!(
+            "Related item {} is being changed by other requests; retry",
+            input.related_item_id
+        )))
+    }
+}

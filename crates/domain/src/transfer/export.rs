@@ -1,0 +1,77 @@
+//! Reading a whole domain out of a store as export lines, in the file's order.
+
+use super::format::Line;
+use super::records;
+use crate::store::{ResourceKind, Store, StoreError};
+
+/// Records read from the store per call.
+const PAGE: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("domain {0} does not exist in this account")]
+    NoDomain(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("cannot write the export: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// Hands every line of the domain to `emit`, in order: domain, fields, case rules, layouts,
+/// templates, cases. Returns how many cases there were.
+pub async fn export(
+    store: &dyn Store,
+    account_id: &str,
+    domain_id: &str,
+    emit: &mut (dyn FnMut(Line) -> std::io::Result<()> + Send),
+) -> Result<u64, ExportError> {
+    let domain = store
+        .get_domain(account_id, domain_id)
+        .await?
+        .ok_or_else(|| ExportError::NoDomain(domain_id.to_owned()))?;
+    emit(Line::Domain(records::domain_line(&domain)))?;
+    for kind in [
+        ResourceKind::Field,
+        ResourceKind::CaseRule,
+        ResourceKind::Layout,
+        ResourceKind::Template,
+    ] {
+        let mut after: Option<String> = None;
+        loop {
+            let page = store
+                .list_resources(account_id, domain_id, kind, after.as_deref(), PAGE, true)
+                .await?;
+            for r in &page {
+                let line = match kind {
+                    ResourceKind::Field => records::field_line(r).map(Line::Field),
+                    ResourceKind::CaseRule => records::case_rule_line(r).map(Line::CaseRule),
+                    ResourceKind::Layout => records::layout_line(r).map(Line::Layout),
+                    ResourceKind::Template => records::template_line(r).map(Line::Template),
+                }
+                .map_err(ExportError::Unreadable)?;
+                emit(line)?;
+            }
+            if page.len() < PAGE {
+                break;
+            }
+            after = page.last().map(|r| r.id.clone());
+        }
+    }
+    let mut cases = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .list_cases(account_id, domain_id, after.as_deref(), PAGE)
+            .await?;
+        for c in &page {
+            emit(Line::Case(records::case_line(c)))?;
+        }
+        cases += page.len() as u64;
+        if page.len() < PAGE {
+            return Ok(cases);
+        }
+        after = page.last().map(|c| c.case_id.clone());
+    }
+}

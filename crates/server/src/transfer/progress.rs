@@ -1,0 +1,108 @@
+//! Progress of a long import or export: a bar on a terminal, plain lines a few times a minute
+//! otherwise (CI logs and pipes would fill with a bar's redraws).
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// How often a plain progress line is printed.
+const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+pub enum Progress {
+    Bar(ProgressBar),
+    Plain {
+        label: String,
+        total: u64,
+        last: Instant,
+    },
+    Quiet,
+}
+
+impl Progress {
+    /// Progress through `total` bytes of input (0: unknown, e.g. a pipe or an export).
+    pub fn bytes(label: &str, total: u64, quiet: bool) -> Progress {
+        if quiet {
+            return Progress::Quiet;
+        }
+        if std::io::stderr().is_terminal() {
+            let bar = if total > 0 {
+                ProgressBar::new(total).with_style(
+                    ProgressStyle::with_template(
+                        "{msg:>10} [{bar:40}] {bytes}/{total_bytes} {elapsed_precise} (eta {eta})",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                )
+            } else {
+                ProgressBar::new_spinner().with_style(
+                    ProgressStyle::with_template(
+                        "{msg:>10} {spinner} {pos} lines {elapsed_precise}",
+                    )
+                    .expect("valid template"),
+                )
+            };
+            bar.set_message(label.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(200));
+            Progress::Bar(bar)
+        } else {
+            eprintln!("{label}: started");
+            Progress::Plain {
+                label: label.to_owned(),
+                total,
+                last: Instant::now(),
+            }
+        }
+    }
+
+    /// A wait of unknown length (the search index catching up).
+    pub fn waiting(label: &str, quiet: bool) -> Progress {
+        if quiet {
+            return Progress::Quiet;
+        }
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{msg:>10} {spinner} {elapsed_precise}")
+                    .expect("valid template"),
+            );
+            bar.set_message(label.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(200));
+            Progress::Bar(bar)
+        } else {
+            eprintln!("{label}: started");
+            Progress::Plain {
+                label: label.to_owned(),
+                total: 0,
+                last: Instant::now(),
+            }
+        }
+    }
+
+    /// The position reached (bytes read, or lines written when the total is unknown).
+    pub fn set(&mut self, pos: u64) {
+        match self {
+            Progress::Bar(b) => b.set_position(pos),
+            Progress::Plain { label, total, last } => {
+                if last.elapsed() >= PLAIN_EVERY {
+                    *last = Instant::now();
+                    if *total > 0 {
+                        eprintln!(
+                            "{label}: {:.0}% ({pos} of {total} bytes)",
+                            pos as f64 * 100.0 / *total as f64
+                        );
+                    } else {
+                        eprintln!("{label}: {pos} lines");
+                    }
+                }
+            }
+            Progress::Quiet => {}
+        }
+    }
+
+    pub fn finish(self, message: &str) {
+        match self {
+            Progress::Bar(b) => b.finish_with_message(message.to_owned()),
+            Progress::Plain { label, .. } => eprintln!("{label}: {message}"),
+            Progress::Quiet => {}
+        }
+    }
+}

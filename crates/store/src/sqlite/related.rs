@@ -1,0 +1,494 @@
+//! Related items in SQLite, and the domain-wide related-item search.
+//!
+//! A search within one case loads the case's items (a quota bounds them) and runs the domain
+//! layer's reference evaluator. A domain-wide search (SearchAllRelatedItems) walks an index
+//! instead, one walk per filter: the index whose prefix is the filter's scope (the domain; its
+//! type; its type and `ref_key`) and whose next column is the query's first sort (association
+//! time or case id). Rows come in that order in chunks; rows sharing the first sort's value form
+//! a group, which is completed and put into the query's full order before it is used. Each row
+//! is checked against the whole filter, so the index only narrows. A walk stops when it has one
+//! match more than a page, at the end of its index, or when it has examined `scan_budget` rows;
+//! the walks' results are merged up to the earliest point every walk got to, and a page that
+//! stopped on the budget ends there with a token to resume (possibly short, even empty). So a
+//! request's cost is bounded whatever the domain's size, and following `nextToken` visits every
+//! match exactly once.
+
+use super::{backend, cases, outbox, tags_from_text, tags_to_text};
+use caseload_domain::events::Change;
+use caseload_domain::related::query::{
+    ItemFilter, ItemKey, RelatedQuery, SortProperty, compare, matches_one, run,
+};
+use caseload_domain::store::{
+    AuditRecord, CaseRecord, Created, IdempotencyRecord, NewRelatedItem, RelatedItemRecord,
+    RelatedPage, StoreError, StoreResult,
+};
+use caseload_model::Timestamp;
+use caseload_model::shapes::{CaseSummary, RelatedItemType};
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params, params_from_iter};
+
+const COLUMNS: &str = "seq, account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version";
+/// Rows read per query of an index walk.
+const CHUNK: usize = 256;
+
+fn from_row(r: &Row) -> rusqlite::Result<(RelatedItemRecord, String, String, String)> {
+    Ok((
+        RelatedItemRecord {
+            seq: r.get(0)?,
+            account_id: r.get(1)?,
+            domain_id: r.get(2)?,
+            case_id: r.get(3)?,
+            related_item_id: r.get(4)?,
+            item_type: RelatedItemType::Contact,
+            association_time: Timestamp::from_unix_millis(r.get(6)?),
+            ref_key: r.get(7)?,
+            body: serde_json::Value::Null,
+            tags: Default::default(),
+            version: r.get(10)?,
+        },
+        r.get(5)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+fn finish(
+    (mut item, item_type, body, tags): (RelatedItemRecord, String, String, String),
+) -> StoreResult<RelatedItemRecord> {
+    item.item_type = RelatedItemType::parse(&item_type)
+        .ok_or_else(|| backend(format!("unknown related item type '{item_type}'")))?;
+    item.body = serde_json::from_str(&body).map_err(backend)?;
+    item.tags = tags_from_text(&tags)?;
+    Ok(item)
+}
+
+fn query(c: &Connection, sql: &str, args: &[Sql]) -> StoreResult<Vec<RelatedItemRecord>> {
+    let mut stmt = c.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params_from_iter(args.iter()), from_row)
+        .map_err(backend)?;
+    rows.map(|r| r.map_err(backend).and_then(finish)).collect()
+}
+
+fn count(tx: &Transaction, item: &RelatedItemRecord, of_type: bool) -> StoreResult<usize> {
+    let n: i64 = if of_type {
+        tx.query_row(
+            "SELECT COUNT(*) FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3 AND type = ?4",
+            params![item.account_id, item.domain_id, item.case_id, item.item_type.as_str()],
+            |r| r.get(0),
+        )
+    } else {
+        tx.query_row(
+            "SELECT COUNT(*) FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3",
+            params![item.account_id, item.domain_id, item.case_id],
+            |r| r.get(0),
+        )
+    }
+    .map_err(backend)?;
+    Ok(n as usize)
+}
+
+/// Writes the case update an item write carries, or checks that the item's case still exists.
+fn touch_case(
+    tx: &Transaction,
+    item: &RelatedItemRecord,
+    case_update: Option<&CaseRecord>,
+) -> StoreResult<()> {
+    match case_update {
+        Some(case) => cases::update_in(tx, case, None),
+        None => match cases::get(tx, &item.account_id, &item.domain_id, &item.case_id)? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::VersionMismatch),
+        },
+    }
+}
+
+pub fn insert_many(
+    c: &mut Connection,
+    items: &[NewRelatedItem],
+    token: Option<&IdempotencyRecord>,
+) -> StoreResult<Created> {
+    let tx = c.transaction().map_err(backend)?;
+    if let Some(t) = token
+        && let Some(seen) =
+            cases::get_idempotency(&tx, &t.account_id, &t.domain_id, t.operation, &t.token)?
+    {
+        return Ok(Created::Replayed(seen));
+    }
+    for n in items {
+        let item = &n.item;
+        touch_case(&tx, item, n.case_update.as_ref())?;
+        if count(&tx, item, false)? >= n.max_in_case || count(&tx, item, true)? >= n.max_of_type {
+            return Err(StoreError::QuotaExceeded);
+        }
+        tx.prepare_cached(
+            "INSERT INTO related_items (account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(backend)?
+        .execute(params![
+            item.account_id,
+            item.domain_id,
+            item.case_id,
+            item.related_item_id,
+            item.item_type.as_str(),
+            item.association_time.unix_millis(),
+            item.ref_key,
+            item.body.to_string(),
+            tags_to_text(&item.tags),
+            item.version
+        ])
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                StoreError::Duplicate("related item id")
+            } else {
+                backend(e)
+            }
+        })?;
+        let mut stored = item.clone();
+        stored.seq = tx.last_insert_rowid();
+        cases::insert_audit_for(
+            &tx,
+            &item.account_id,
+            &item.domain_id,
+            &item.case_id,
+            &n.audit,
+        )?;
+        outbox::append(
+            &tx,
+            &item.account_id,
+            &item.domain_id,
+            Change::RelatedItem {
+                item: &stored,
+                audit: &n.audit,
+            },
+        )?;
+    }
+    if let Some(t) = token {
+        tx.execute(
+            "INSERT INTO idempotency (account_id, domain_id, operation, token, request_hash, response, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![t.account_id, t.domain_id, t.operation, t.token, t.request_hash, t.response.to_string(), t.created.unix_millis()],
+        )
+        .map_err(backend)?;
+    }
+    tx.commit().map_err(backend)?;
+    Ok(Created::New)
+}
+
+pub fn get(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    case_id: &str,
+    related_item_id: &str,
+) -> StoreResult<Option<RelatedItemRecord>> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND case_id = ?4"),
+        params![account, domain, related_item_id, case_id],
+        from_row,
+    )
+    .optional()
+    .map_err(backend)?
+    .map(finish)
+    .transpose()
+}
+
+pub fn list_case(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    case_id: &str,
+) -> StoreResult<Vec<RelatedItemRecord>> {
+    query(
+        c,
+        &format!(
+            "SELECT {COLUMNS} FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3 ORDER BY seq"
+        ),
+        &[
+            Sql::Text(account.to_owned()),
+            Sql::Text(domain.to_owned()),
+            Sql::Text(case_id.to_owned()),
+        ],
+    )
+}
+
+/// Replaces an item whose stored version is `item.version - 1`, inside `tx`.
+pub(crate) fn replace_in(tx: &Transaction, item: &RelatedItemRecord) -> StoreResult<()> {
+    let n = tx
+        .execute(
+            "UPDATE related_items SET body = ?5, ref_key = ?6, tags = ?7, version = ?8 WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND case_id = ?4 AND version = ?8 - 1",
+            params![item.account_id, item.domain_id, item.related_item_id, item.case_id, item.body.to_string(), item.ref_key, tags_to_text(&item.tags), item.version],
+        )
+        .map_err(backend)?;
+    if n == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
+pub fn update(
+    c: &mut Connection,
+    item: &RelatedItemRecord,
+    audit: &AuditRecord,
+    case_update: Option<&CaseRecord>,
+) -> StoreResult<()> {
+    let tx = c.transaction().map_err(backend)?;
+    touch_case(&tx, item, case_update)?;
+    replace_in(&tx, item)?;
+    cases::insert_audit_for(&tx, &item.account_id, &item.domain_id, &item.case_id, audit)?;
+    outbox::append(
+        &tx,
+        &item.account_id,
+        &item.domain_id,
+        Change::RelatedItem { item, audit },
+    )?;
+    tx.commit().map_err(backend)
+}
+
+pub fn delete(
+    c: &mut Connection,
+    item: &RelatedItemRecord,
+    audit: &AuditRecord,
+    case_update: Option<&CaseRecord>,
+) -> StoreResult<()> {
+    let tx = c.transaction().map_err(backend)?;
+    touch_case(&tx, item, case_update)?;
+    let n = tx
+        .execute(
+            "DELETE FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND case_id = ?4 AND version = ?5",
+            params![item.account_id, item.domain_id, item.related_item_id, item.case_id, item.version],
+        )
+        .map_err(backend)?;
+    if n == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    cases::insert_audit_for(&tx, &item.account_id, &item.domain_id, &item.case_id, audit)?;
+    outbox::append(
+        &tx,
+        &item.account_id,
+        &item.domain_id,
+        Change::RelatedItem { item, audit },
+    )?;
+    tx.commit().map_err(backend)
+}
+
+pub fn move_items(
+    c: &mut Connection,
+    account: &str,
+    domain: &str,
+    from: &str,
+    to: &str,
+    types: &[RelatedItemType],
+) -> StoreResult<usize> {
+    let tx = c.transaction().map_err(backend)?;
+    let mut moved = 0;
+    for t in types {
+        moved += tx
+            .execute(
+                "UPDATE related_items SET case_id = ?4 WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3 AND type = ?5",
+                params![account, domain, from, to, t.as_str()],
+            )
+            .map_err(backend)?;
+    }
+    tx.commit().map_err(backend)?;
+    Ok(moved)
+}
+
+pub fn cases_for_contact(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    contact_arn: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Vec<CaseSummary>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT DISTINCT r.case_id, k.template_id FROM related_items r JOIN cases k ON k.account_id = r.account_id AND k.domain_id = r.domain_id AND k.case_id = r.case_id WHERE r.account_id = ?1 AND r.domain_id = ?2 AND r.type = 'Contact' AND r.ref_key = ?3 AND r.case_id > ?4 ORDER BY r.case_id LIMIT ?5",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(
+            params![
+                account,
+                domain,
+                contact_arn,
+                after.unwrap_or(""),
+                limit as i64
+            ],
+            |r| {
+                Ok(CaseSummary {
+                    case_id: r.get(0)?,
+                    template_id: r.get(1)?,
+                })
+            },
+        )
+        .map_err(backend)?;
+    rows.collect::<Result<_, _>>().map_err(backend)
+}
+
+/// Runs a related-item search (see the module comment).
+pub fn search(c: &mut Connection, q: &RelatedQuery) -> StoreResult<RelatedPage> {
+    // One read transaction: every walk sees the same snapshot.
+    let tx = c.transaction().map_err(backend)?;
+    if let Some(case_id) = &q.case_id {
+        let items = list_case(&tx, &q.account_id, &q.domain_id, case_id)?;
+        return Ok(run(q, items));
+    }
+    let walks: Vec<Walk> = if q.filters.is_empty() {
+        vec![walk(&tx, q, None)?]
+    } else {
+        q.filters
+            .iter()
+            .map(|f| walk(&tx, q, Some(f)))
+            .collect::<StoreResult<_>>()?
+    };
+    // Results are only complete up to the earliest point a walk stopped at.
+    let bound = walks
+        .iter()
+        .filter_map(|w| w.complete_to.clone())
+        .min_by(|a, b| compare(a, b, &q.sorts));
+    let mut items: Vec<RelatedItemRecord> = walks
+        .into_iter()
+        .flat_map(|w| w.matches)
+        .filter(|i| {
+            bound
+                .as_ref()
+                .is_none_or(|b| compare(&i.key(), b, &q.sorts).is_le())
+        })
+        .collect();
+    items.sort_by(|a, b| compare(&a.key(), &b.key(), &q.sorts));
+    // An item matching several filters was found by several walks.
+    items.dedup_by_key(|i| i.seq);
+    let next = if items.len() > q.limit {
+        items.truncate(q.limit);
+        items.last().map(RelatedItemRecord::key)
+    } else {
+        bound
+    };
+    Ok(RelatedPage { items, next })
+}
+
+/// What one index walk found: its matches in order, and how far it got (`None`: to the end).
+struct Walk {
+    matches: Vec<RelatedItemRecord>,
+    complete_to: Option<ItemKey>,
+}
+
+fn primary_value(k: &ItemKey, p: SortProperty) -> Sql {
+    match p {
+        SortProperty::AssociationTime => Sql::Integer(k.association_ms),
+        SortProperty::CaseId => Sql::Text(k.case_id.clone()),
+    }
+}
+
+fn walk(c: &Connection, q: &RelatedQuery, f: Option<&ItemFilter>) -> StoreResult<Walk> {
+    let primary = q.sorts[0];
+    let col = match primary.property {
+        SortProperty::AssociationTime => "association_ms",
+        SortProperty::CaseId => "case_id",
+    };
+    let dir = if primary.descending { "DESC" } else { "ASC" };
+    let mut scope =
+        format!("SELECT {COLUMNS} FROM related_items WHERE account_id = ? AND domain_id = ?");
+    let mut args = vec![
+        Sql::Text(q.account_id.clone()),
+        Sql::Text(q.domain_id.clone()),
+    ];
+    if let Some(f) = f {
+        scope.push_str(" AND type = ?");
+        args.push(Sql::Text(f.item_type.as_str().to_owned()));
+        if let Some(k) = &f.ref_key {
+            scope.push_str(" AND ref_key = ?");
+            args.push(Sql::Text(k.clone()));
+        }
+    }
+    let budget = q.scan_budget.max(1);
+    // The first group is the cursor's own (inclusive), the rest strictly beyond.
+    let mut from: Option<(Sql, bool)> = q
+        .after
+        .as_ref()
+        .map(|a| (primary_value(a, primary.property), true));
+    let mut examined = 0;
+    let mut matches = vec![];
+    let mut last_seen: Option<ItemKey> = None;
+    loop {
+        let mut sql = scope.clone();
+        let mut a = args.clone();
+        if let Some((v, inclusive)) = &from {
+            let op = match (primary.descending, inclusive) {
+                (false, true) => ">=",
+                (false, false) => ">",
+                (true, true) => "<=",
+                (true, false) => "<",
+            };
+            sql.push_str(&format!(" AND {col} {op} ?"));
+            a.push(v.clone());
+        }
+        sql.push_str(&format!(" ORDER BY {col} {dir} LIMIT {CHUNK}"));
+        let rows = query(c, &sql, &a)?;
+        let full = rows.len() == CHUNK;
+        let mut groups: Vec<Vec<RelatedItemRecord>> = vec![];
+        for r in rows {
+            let v = primary_value(&r.key(), primary.property);
+            match groups.last_mut() {
+                Some(g) if primary_value(&g[0].key(), primary.property) == v => g.push(r),
+                _ => groups.push(vec![r]),
+            }
+        }
+        if groups.is_empty() {
+            return Ok(Walk {
+                matches,
+                complete_to: None,
+            });
+        }
+        if full {
+            // The chunk's last group may continue past it: leave it to the next chunk, unless it
+            // is the only one, which is then read whole.
+            let last = groups.pop().expect("not empty");
+            if groups.is_empty() {
+                let v = primary_value(&last[0].key(), primary.property);
+                let mut a = args.clone();
+                a.push(v);
+                groups.push(query(c, &format!("{scope} AND {col} = ?"), &a)?);
+            }
+        }
+        for mut g in groups {
+            g.sort_by(|a, b| compare(&a.key(), &b.key(), &q.sorts));
+            let v = primary_value(&g[0].key(), primary.property);
+            for item in g {
+                let k = item.key();
+                if q.after
+                    .as_ref()
+                    .is_some_and(|a| compare(&k, a, &q.sorts).is_le())
+                {
+                    continue;
+                }
+                examined += 1;
+                let hit = f.is_none_or(|f| matches_one(f, &item, q.now));
+                last_seen = Some(k);
+                if hit {
+                    matches.push(item);
+                    if matches.len() > q.limit {
+                        return Ok(Walk {
+                            matches,
+                            complete_to: last_seen,
+                        });
+                    }
+                }
+            }
+            from = Some((v, false));
+            if examined >= budget && last_seen.is_some() {
+                return Ok(Walk {
+                    matches,
+                    complete_to: last_seen,
+                });
+            }
+        }
+        if !full {
+            return Ok(Walk {
+                matches,
+                complete_to: None,
+            });
+        }
+    }
+}

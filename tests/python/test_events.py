@@ -1,0 +1,388 @@
+"""Case event configuration and local event delivery: the SSE feed (`GET /_caseload/events`) and
+webhooks (`--webhook`), driven by boto3 calls, including across server restarts."""
+
+import hashlib
+import hmac
+import http.client
+import http.server
+import json
+import threading
+import time
+import urllib.parse
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from conftest import Server
+
+SECRET = "webhook-s3cret"
+AGENT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/agent/a-1"
+CONTACT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/contact/c-1"
+
+
+def s(v):
+    return {"stringValue": v}
+
+
+def wait_until(predicate, timeout=15.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Receiver:
+    """A webhook receiver on a free port: records every delivery; answers 500 while `failing`."""
+
+    def __init__(self):
+        self.deliveries = []  # (headers, raw body) of accepted deliveries
+        self.refused = 0
+        self.failing = False
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.failing:
+                    receiver.refused += 1
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def events(self):
+        return [json.loads(b) for _, b in self.deliveries]
+
+    def unique_ids(self):
+        """Event ids in first-delivery order (delivery is at least once)."""
+        out = []
+        for e in self.events():
+            if e["id"] not in out:
+                out.append(e["id"])
+        return out
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def signed_headers(server, path, headers=None, key="test", secret="test"):
+    req = AWSRequest(method="GET", url=server.endpoint + path, headers=dict(headers or {}))
+    SigV4Auth(Credentials(key, secret), "cases", "us-east-1").add_auth(req)
+    return dict(req.headers.items())
+
+
+class Feed:
+    """A signed SSE connection to the event feed, read on a thread."""
+
+    def __init__(self, server, after=None, key="test", secret="test"):
+        path = "/_caseload/events"
+        headers = {}
+        if after is not None:
+            headers["Last-Event-ID"] = str(after)
+        url = urllib.parse.urlparse(server.endpoint)
+        self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        self.conn.request("GET", path, headers=signed_headers(server, path, headers, key, secret))
+        self.response = self.conn.getresponse()
+        self.status = self.response.status
+        self.messages = []  # (id, event)
+        self.closed = False
+        if self.status == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        event_id, data = None, []
+        try:
+            while True:
+                line = self.response.fp.readline()
+                if not line:
+                    break
+                line = line.decode().rstrip("\n")
+                if line.startswith("id:"):
+                    event_id = int(line[3:].strip())
+                elif line.startswith("data:"):
+                    data.append(line[5:].lstrip())
+                elif line == "":
+                    if data:
+                        self.messages.append((event_id, json.loads("\n".join(data))))
+                    event_id, data = None, []
+        except (OSError, ValueError):
+            pass
+        self.closed = True
+
+    def ids(self):
+        return [e["id"] for _, e in self.messages]
+
+    def close(self):
+        try:
+            self.conn.sock.shutdown(2)
+        except OSError:
+            pass
+        self.conn.close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def start(data_dir, receiver, *extra):
+    return Server("--data-dir", data_dir, "--webhook", receiver.url, "--webhook-secret", SECRET, *extra)
+
+
+def setup_domain(c, included=None):
+    d = c.create_domain(name="events")["domainId"]
+    config = {"enabled": True}
+    if included is not None:
+        config["includedData"] = included
+    c.put_case_event_configuration(domainId=d, eventBridge=config)
+    t = c.create_template(domainId=d, name="T")["templateId"]
+    return d, t
+
+
+def check_signature(headers, body):
+    want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["x-caseload-signature"] == want
+
+
+def test_configuration_defaults_validation_and_round_trip(server, client):
+    d = client.create_domain(name="cfg")["domainId"]
+    assert client.get_case_event_configuration(domainId=d)["eventBridge"] == {"enabled": False}
+    f = client.create_field(domainId=d, name="Notes", type="Text")["fieldId"]
+    config = {
+        "enabled": True,
+        "includedData": {
+            "caseData": {"fields": [{"id": "title"}, {"id": f}], "autoIncludeFields": "System"},
+            "relatedItemData": {"includeContent": True},
+        },
+    }
+    client.put_case_event_configuration(domainId=d, eventBridge=config)
+    assert client.get_case_event_configuration(domainId=d)["eventBridge"] == config
+    # A deleted field is no longer returned.
+    client.delete_field(domainId=d, fieldId=f)
+    got = client.get_case_event_configuration(domainId=d)["eventBridge"]
+    assert got["includedData"]["caseData"]["fields"] == [{"id": "title"}]
+
+    with pytest.raises(ClientError) as e:
+        client.put_case_event_configuration(domainId=d, eventBridge={
+            "enabled": True, "includedData": {"caseData": {"fields": [{"id": "nope"}]}}})
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "'nope'" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        client.put_case_event_configuration(domainId=d, eventBridge={
+            "enabled": True, "includedData": {"caseData": {"fields": [{"id": f}]}}})
+    assert "deleted" in e.value.response["Error"]["Message"]
+    for call in (lambda: client.get_case_event_configuration(domainId="missing"),
+                 lambda: client.put_case_event_configuration(domainId="missing", eventBridge={"enabled": False})):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert e.value.response["resourceType"] == "Domain"
+    # The AWS CLI speaks it too.
+    code, out, err = server.aws_cli("get-case-event-configuration", "--domain-id", d)
+    assert code == 0, err
+    assert json.loads(out)["eventBridge"]["enabled"] is True
+
+
+def test_webhook_and_feed_see_the_same_ordered_events_across_restarts(data_dir, receiver):
+    server = start(data_dir, receiver)
+    try:
+        c = server.client()
+        d, t = setup_domain(c, {
+            "caseData": {"fields": [{"id": "title"}]},
+            "relatedItemData": {"includeContent": True},
+        })
+        feed = Feed(server, after=0)
+        assert feed.status == 200
+        case = c.create_case(domainId=d, templateId=t, fields=[{"id": "title", "value": s("first")}],
+                             performedBy={"userArn": AGENT})["caseId"]
+        c.update_case(domainId=d, caseId=case, fields=[{"id": "title", "value": s("second")}])
+        item = c.create_related_item(domainId=d, caseId=case, type="Comment",
+                                     content={"comment": {"body": "hello", "contentType": "Text/Plain"}})["relatedItemId"]
+        c.update_related_item(domainId=d, caseId=case, relatedItemId=item,
+                              content={"comment": {"body": "hello again", "contentType": "Text/Plain"}})
+        c.delete_related_item(domainId=d, caseId=case, relatedItemId=item)
+        other = c.create_case(domainId=d, templateId=t, fields=[{"id": "title", "value": s("other")}])["caseId"]
+        c.delete_case(domainId=d, caseId=other)
+        expected = ["CASE.CREATED", "CASE.UPDATED", "RELATED_ITEM.CREATED", "RELATED_ITEM.UPDATED",
+                    "RELATED_ITEM.DELETED", "CASE.CREATED", "CASE.DELETED"]
+        wait_until(lambda: len(feed.messages) >= 7 and len(receiver.unique_ids()) >= 7, what="7 events")
+        events = [e for _, e in feed.messages]
+        assert [e["detail"]["eventType"] for e in events] == expected
+        assert receiver.unique_ids() == feed.ids()
+        seqs = [i for i, _ in feed.messages]
+        assert seqs == sorted(seqs) and len(set(seqs)) == 7
+
+        for headers, body in receiver.deliveries:
+            check_signature(headers, body)
+            assert headers["content-type"] == "application/json"
+        # The feed and the webhook carry the same bytes.
+        first_body = receiver.deliveries[0][1]
+        assert json.loads(first_body) == events[0]
+
+        created, updated = events[0], events[1]
+        assert created["source"] == "aws.cases"
+        assert created["detail-type"] == "Amazon Connect Cases Change"
+        assert created["account"] == "000000000000" and created["region"] == "us-east-1"
+        assert created["resources"] == [
+            f"arn:aws:cases:us-east-1:000000000000:domain/{d}",
+            f"arn:aws:cases:us-east-1:000000000000:domain/{d}/case/{case}",
+        ]
+        assert created["detail"]["case"]["caseId"] == case
+        assert created["detail"]["case"]["templateId"] == t
+        assert created["detail"]["case"]["fields"] == {"title": {"value": s("first")}}
+        assert created["detail"]["performedBy"]["user"] == {"userArn": AGENT}
+        assert created["detail"]["performedBy"]["iamPrincipalArn"].startswith("arn:aws:iam::000000000000:")
+        assert "title" in created["detail"]["changedFieldIds"]
+        assert updated["detail"]["case"]["fields"] == {"title": {"value": s("second")}}
+        assert sorted(updated["detail"]["changedFieldIds"]) == ["last_updated_datetime", "title"]
+        ri = events[2]["detail"]
+        assert ri["relatedItem"]["relatedItemType"] == "Comment"
+        assert ri["relatedItem"]["caseId"] == case
+        assert ri["relatedItem"]["comment"] == {"body": "hello", "contentType": "Text/Plain"}
+        assert events[2]["resources"][1].endswith(f"/case/{case}/related-item/{item}")
+        assert events[3]["detail"]["changedAttributes"] == ["comment.body"]
+        assert events[3]["detail"]["relatedItem"]["comment"]["body"] == "hello again"
+        assert events[6]["detail"]["case"]["caseId"] == other
+        last_seen = seqs[-1]
+        feed.close()
+    finally:
+        assert server.stop() == 0
+
+    # Restart on the same data: the feed resumes after the last id it saw, the webhook where its
+    # saved position was; nothing is replayed twice on the feed, nothing is lost.
+    server = start(data_dir, receiver)
+    try:
+        c = server.client()
+        feed = Feed(server, after=last_seen)
+        c.update_case(domainId=d, caseId=case, fields=[{"id": "title", "value": s("third")}])
+        c.create_related_item(domainId=d, caseId=case, type="Contact", content={"contact": {"contactArn": CONTACT}})
+        wait_until(lambda: len(feed.messages) >= 2 and len(receiver.unique_ids()) >= 9, what="2 more events")
+        time.sleep(0.3)
+        assert [e["detail"]["eventType"] for _, e in feed.messages] == ["CASE.UPDATED", "RELATED_ITEM.CREATED"]
+        assert all(i > last_seen for i, _ in feed.messages)
+        assert receiver.unique_ids()[7:] == feed.ids()
+        feed.close()
+
+        # A receiver that is down gets everything, in order, once it is back; the API is not
+        # held up meanwhile.
+        receiver.failing = True
+        began = time.time()
+        for n in range(3):
+            c.update_case(domainId=d, caseId=case, fields=[{"id": "title", "value": s(f"down {n}")}])
+        assert time.time() - began < 5
+        wait_until(lambda: receiver.refused >= 2, what="refused deliveries")
+        # Killed without a chance to flush: the outbox is durable, so the events survive.
+        server.kill()
+    finally:
+        if server.proc.poll() is None:
+            server.stop()
+
+    receiver.failing = False
+    server = start(data_dir, receiver)
+    try:
+        wait_until(lambda: len(receiver.unique_ids()) >= 12, what="the events held while the receiver was down")
+        titles = [e["detail"]["case"]["fields"]["title"]["value"]["stringValue"]
+                  for e in receiver.events() if e["detail"]["eventType"] == "CASE.UPDATED"]
+        deduped = [t for i, t in enumerate(titles) if i == 0 or t != titles[i - 1]]
+        assert deduped[-3:] == ["down 0", "down 1", "down 2"]
+        # And a feed that resumes from the start of the retained outbox sees the same order.
+        feed = Feed(server, after=0)
+        wait_until(lambda: len(feed.messages) >= 12, what="the replayed feed")
+        assert feed.ids() == receiver.unique_ids()
+        feed.close()
+    finally:
+        server.stop()
+
+
+def test_events_flow_only_while_enabled(data_dir, receiver):
+    server = start(data_dir, receiver)
+    try:
+        c = server.client()
+        d = c.create_domain(name="quiet")["domainId"]
+        t = c.create_template(domainId=d, name="T")["templateId"]
+        feed = Feed(server)
+        c.create_case(domainId=d, templateId=t, fields=[{"id": "title", "value": s("unheard")}])
+        c.put_case_event_configuration(domainId=d, eventBridge={"enabled": True})
+        heard = c.create_case(domainId=d, templateId=t, fields=[{"id": "title", "value": s("heard")}])["caseId"]
+        c.put_case_event_configuration(domainId=d, eventBridge={"enabled": False})
+        c.create_case(domainId=d, templateId=t, fields=[{"id": "title", "value": s("unheard")}])
+        wait_until(lambda: len(feed.messages) >= 1 and len(receiver.deliveries) >= 1, what="one event")
+        time.sleep(0.5)
+        assert [e["detail"]["case"]["caseId"] for _, e in feed.messages] == [heard]
+        assert receiver.unique_ids() == feed.ids()
+        # Without includedData an event carries metadata only.
+        assert "fields" not in feed.messages[0][1]["detail"]["case"]
+        feed.close()
+    finally:
+        server.stop()
+
+
+def test_feed_requires_a_signature_and_shows_only_the_callers_account(tmp_path, data_dir, receiver):
+    creds = tmp_path / "ids.toml"
+    creds.write_text(
+        "[[identity]]\naccess_key_id = 'test'\nsecret_access_key = 'test'\naccount_id = '000000000000'\n"
+        "[[identity]]\naccess_key_id = 'other'\nsecret_access_key = 'other'\naccount_id = '111111111111'\n")
+    server = start(data_dir, receiver, "--credentials", str(creds))
+    try:
+        status, headers, body = server.raw("GET", "/_caseload/events", sign=False)
+        assert status == 403
+        assert headers["x-amzn-errortype"].startswith("MissingAuthenticationTokenException")
+        status, _, body = server.raw("GET", "/_caseload/events", sign=True, secret="wrong")
+        assert status == 403
+        bad = Feed(server, after="x")
+        assert bad.status == 400
+        mine, theirs = Feed(server, after=0), Feed(server, after=0, key="other", secret="other")
+        for key, secret in (("test", "test"), ("other", "other")):
+            c = server.client(key=key, secret=secret)
+            d, t = setup_domain(c)
+            c.create_case(domainId=d, templateId=t, fields=[{"id": "title", "value": s(key)}])
+        wait_until(lambda: mine.messages and theirs.messages, what="events on both feeds")
+        time.sleep(0.3)
+        assert {e["account"] for _, e in mine.messages} == {"000000000000"}
+        assert {e["account"] for _, e in theirs.messages} == {"111111111111"}
+        # The webhook is the operator's: it gets every account's events.
+        wait_until(lambda: len(receiver.unique_ids()) >= 2, what="both events on the webhook")
+        mine.close()
+        theirs.close()
+    finally:
+        # Open feeds must not hold up a graceful shutdown.
+        assert server.stop() == 0
+
+
+def test_webhook_needs_a_secret_and_an_http_url(data_dir):
+    import subprocess
+    from conftest import binary
+    p = subprocess.run([binary(), "serve", "--in-memory", "--listen", "127.0.0.1:0", "--webhook", "http://127.0.0.1:9/"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "--webhook-secret" in p.stderr
+    p = subprocess.run([binary(), "serve", "--in-memory", "--listen", "127.0.0.1:0", "--webhook", "https://example.com/",
+                        "--webhook-secret", "x"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "https is not supported" in p.stderr
+
+
+def test_a_feed_without_a_position_starts_with_the_next_event(server, client):
+    d, t = setup_domain(client)
+    client.create_case(domainId=d, templateId=t, fields=[{"id": "title", "value": s("before")}])
+    time.sleep(0.2)
+    feed = Feed(server)
+    after = client.create_case(domainId=d, templateId=t, fields=[{"id": "title", "value": s("after")}])["caseId"]
+    wait_until(lambda: feed.messages, what="the event after connecting")
+    time.sleep(0.3)
+    assert [e["detail"]["case"]["caseId"] for _, e in feed.messages] == [after]
+    feed.close()
