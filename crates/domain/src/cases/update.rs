@@ -99,7 +99,10 @@ impl Service {
         };
         for _ in 0..MAX_ATTEMPTS {
             let changes = validate::check_values(&u.fields, values, Some(&case.fields))?;
-            let now = Timestamp::now();
+            // Strictly after the previous write, even within the same millisecond, so that every
+            // update visibly moves `last_updated_datetime` (and the audit shows it).
+            let now =
+                Timestamp::now().max(Timestamp::from_unix_millis(case.updated.unix_millis() + 1));
             let mut next = case.clone();
             maintain::apply(&mut next.fields, changes.clone(), now, user);
             demands.check_update(&changes, &next.fields)?;
