@@ -10,7 +10,29 @@ impl Service {
     /// The caller's domain `domain_id`, or ResourceNotFoundException. A domain is visible only to
     /// its own account and to requests signed for the region it was created in.
     pub async fn domain(&self, ctx: &RequestContext, domain_id: &str) -> Result<DomainRecord> {
-        match self.store.get_domain(&ctx.account_id, domain_id).await? {
+        // Every operation starts here, so existing domains are cached like schemas (domain writes
+        // bump the same generation); an unknown id is never cached.
+        let generation = self.store.schema_generation();
+        let key = (ctx.account_id.clone(), domain_id.to_owned());
+        let cached = generation.and_then(|g| {
+            let cache = self.domain_cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache
+                .get(&key)
+                .filter(|(at, _)| *at == g)
+                .map(|(_, d)| d.clone())
+        });
+        let found = match cached {
+            Some(d) => Some(d),
+            None => {
+                let loaded = self.store.get_domain(&ctx.account_id, domain_id).await?;
+                if let (Some(g), Some(d)) = (generation, &loaded) {
+                    let mut cache = self.domain_cache.lock().unwrap_or_else(|e| e.into_inner());
+                    cache.insert(key, (g, d.clone()));
+                }
+                loaded
+            }
+        };
+        match found {
             Some(d) if d.region == ctx.region => Ok(d),
             _ => Err(Error::not_found("Domain", domain_id)),
         }

@@ -48,6 +48,9 @@ pub struct Service {
     /// Each domain's fields as case operations need them, tagged with the store's schema
     /// generation they were read at (see `Store::schema_generation`).
     pub(crate) schema_cache: cases::fields::SchemaCache,
+    /// Domains by (account, domain id), tagged with the schema generation they were read at.
+    pub(crate) domain_cache:
+        std::sync::Mutex<std::collections::HashMap<(String, String), (u64, store::DomainRecord)>>,
     /// Wakes the server's merge worker when a merge starts (`merge::run`).
     pub(crate) merge_waker: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -60,6 +63,7 @@ impl Service {
             quotas,
             tokens: paging::TokenSigner::new(key),
             schema_cache: Default::default(),
+            domain_cache: Default::default(),
             merge_waker: Default::default(),
         })
     }

@@ -6,7 +6,6 @@
 //! kept hits are turned back into strings, to merge segments.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
@@ -131,7 +130,7 @@ impl Collector for SortCollector {
             after,
             k: self.k,
             total: 0,
-            heap: BinaryHeap::new(),
+            candidates: Vec::new(),
         })
     }
 
@@ -156,13 +155,31 @@ pub struct SegmentSort {
     after: Option<(Vec<Option<Position>>, Position)>,
     k: usize,
     total: u64,
-    /// The best `k` so far; the worst on top, to be replaced.
-    heap: BinaryHeap<([(u8, u64); SLOTS], DocId)>,
+    /// Every match past the cursor with its sort components (the case id is looked up only
+    /// where it decides, at harvest). Selecting the first `k` of a vector at the end costs far
+    /// less than keeping a heap per document: in the common newest-first order almost every
+    /// document would displace the heap's worst.
+    candidates: Vec<(SortKey, DocId)>,
 }
+
+/// The sort components of a document (unused slots stay zero).
+type SortKey = [(u8, u64); SLOTS - 1];
 
 impl SegmentSort {
     fn ord(column: Option<&StrColumn>, doc: DocId) -> Option<u64> {
         column.and_then(|c| c.ords().first(doc))
+    }
+
+    fn key(&self, doc: DocId) -> SortKey {
+        let mut key = [(0u8, 0u64); SLOTS - 1];
+        for (i, column) in self.columns.iter().enumerate() {
+            key[i] = component(Self::ord(column.as_ref(), doc), self.descending[i]);
+        }
+        key
+    }
+
+    fn case_ord(&self, doc: DocId) -> u64 {
+        Self::ord(Some(&self.ids), doc).unwrap_or(u64::MAX)
     }
 
     /// True when `doc` comes strictly after the cursor.
@@ -186,6 +203,38 @@ impl SegmentSort {
         }
         Self::ord(Some(&self.ids), doc).is_some_and(|ord| against(ord, *id) == Ordering::Greater)
     }
+
+    /// The first `k` candidates in order (sort components, then case id).
+    fn first_k(&mut self) -> Vec<DocId> {
+        let k = self.k.min(self.candidates.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        let mut candidates = std::mem::take(&mut self.candidates);
+        if candidates.len() > k {
+            candidates.select_nth_unstable_by(k - 1, |a, b| a.0.cmp(&b.0));
+            let boundary = candidates[k - 1].0;
+            // Everything strictly before the boundary key is in; among the candidates that
+            // share it (anywhere in the vector), the case id decides.
+            let (mut chosen, rest): (Vec<_>, Vec<_>) =
+                candidates.into_iter().partition(|c| c.0 < boundary);
+            let mut ties: Vec<(u64, DocId)> = rest
+                .into_iter()
+                .filter(|c| c.0 == boundary)
+                .map(|(_, d)| (self.case_ord(d), d))
+                .collect();
+            ties.sort_unstable();
+            let room = k - chosen.len();
+            chosen.extend(ties.into_iter().take(room).map(|(_, d)| (boundary, d)));
+            candidates = chosen;
+        }
+        let mut keyed: Vec<(SortKey, u64, DocId)> = candidates
+            .into_iter()
+            .map(|(key, d)| (key, self.case_ord(d), d))
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, _, d)| d).collect()
+    }
 }
 
 impl SegmentCollector for SegmentSort {
@@ -196,27 +245,19 @@ impl SegmentCollector for SegmentSort {
         if self.k == 0 || !self.past_cursor(doc) {
             return;
         }
-        let mut key = [(0u8, 0u64); SLOTS];
-        for (i, column) in self.columns.iter().enumerate() {
-            key[i] = component(Self::ord(column.as_ref(), doc), self.descending[i]);
-        }
-        key[self.columns.len()] = (0, Self::ord(Some(&self.ids), doc).unwrap_or(u64::MAX));
-        if self.heap.len() < self.k {
-            self.heap.push((key, doc));
-        } else if self.heap.peek().is_some_and(|worst| key < worst.0) {
-            self.heap.pop();
-            self.heap.push((key, doc));
-        }
+        let key = self.key(doc);
+        self.candidates.push((key, doc));
     }
 
-    fn harvest(self) -> (u64, Vec<Hit>) {
-        let mut out = Vec::with_capacity(self.heap.len());
+    fn harvest(mut self) -> (u64, Vec<Hit>) {
+        let docs = self.first_k();
+        let mut out = Vec::with_capacity(docs.len());
         let mut buf = String::new();
         let text = |column: &StrColumn, ord: u64, buf: &mut String| -> Option<String> {
             buf.clear();
             matches!(column.ord_to_str(ord, buf), Ok(true)).then(|| buf.clone())
         };
-        for (_, doc) in self.heap.into_iter() {
+        for doc in docs {
             let keys = self
                 .columns
                 .iter()

@@ -45,11 +45,6 @@ pub fn has_term(field_id: &str) -> String {
     format!("h{SEP}{field_id}")
 }
 
-/// Range terms: `r␟field␟key`, so a term range over one field is a value range.
-pub fn range_prefix(field_id: &str) -> String {
-    format!("r{SEP}{field_id}{SEP}")
-}
-
 pub fn word_prefix(field_id: &str) -> String {
     format!("w{SEP}{field_id}{SEP}")
 }
@@ -99,9 +94,6 @@ pub fn value_terms(field_id: &str, value: &Value, out: &mut Vec<String>) {
     out.push(has_term(field_id));
     if let Some(t) = equal_term(field_id, value) {
         out.push(t);
-    }
-    if let Some(k) = sort_key(value) {
-        out.push(format!("{}{k}", range_prefix(field_id)));
     }
     if let Value::String(s) = value {
         let wp = word_prefix(field_id);

@@ -107,6 +107,10 @@ struct Indexer {
     wake: Arc<(Mutex<bool>, Condvar)>,
 }
 
+/// The document format, recorded with every commit before the sequence number. Change it whenever
+/// `document` or `encode` change what is indexed: the next start-up then rebuilds the index.
+const FORMAT: &str = "caseload-index-2:";
+
 /// How many changes one commit applies at most (bounds memory during a long catch-up).
 const BATCH: usize = 20_000;
 
@@ -153,7 +157,10 @@ impl SearchIndex {
         // Resume from the last committed change, or rebuild from the cases table. Both happen on
         // the indexer thread: the server starts serving at once, and searches wait for the index
         // to reach the writes that preceded them.
-        let resume_from = payload.and_then(|p| p.parse::<i64>().ok());
+        // An index written by another document format is rebuilt, like a missing one.
+        let resume_from = payload
+            .and_then(|p| p.strip_prefix(FORMAT).map(str::to_owned))
+            .and_then(|seq| seq.parse::<i64>().ok());
         if let Some(seq) = resume_from {
             indexer.indexed.send_replace(seq);
         }
@@ -310,7 +317,7 @@ impl Indexer {
 
     fn commit(&mut self, seq: i64) -> StoreResult<()> {
         let mut prepared = self.writer.prepare_commit().map_err(backend)?;
-        prepared.set_payload(&seq.to_string());
+        prepared.set_payload(&format!("{FORMAT}{seq}"));
         prepared.commit().map_err(backend)?;
         self.reader.reload().map_err(backend)?;
         self.indexed.send_replace(seq);

@@ -2,7 +2,7 @@
 //! Each construct mirrors the reference evaluator (`caseload_domain::search::eval`).
 
 use super::Fields;
-use super::encode::{self, SEP};
+use super::encode;
 use caseload_domain::search::{CaseQuery, Filter, Op};
 use caseload_domain::value::Value;
 use std::ops::Bound;
@@ -126,22 +126,16 @@ fn filter(fields: &Fields, f: &Filter) -> Box<dyn Query> {
                     let Some(key) = encode::sort_key(&p.value) else {
                         return Box::new(EmptyQuery);
                     };
-                    let prefix = encode::range_prefix(fid);
-                    let at = term(fields, &format!("{prefix}{key}"));
-                    let start = Bound::Included(term(fields, &prefix));
-                    let end = Bound::Excluded(term(
-                        fields,
-                        &format!(
-                            "{}{}",
-                            &prefix[..prefix.len() - SEP.len_utf8()],
-                            char::from_u32(SEP as u32 + 1).unwrap_or(SEP)
-                        ),
-                    ));
+                    // A range over the fast `sort` column: its keys order like the values
+                    // (see `encode`), and a column scan costs far less than walking every
+                    // distinct value's postings.
+                    let mut at = Term::from_field_json_path(fields.sort, fid, false);
+                    at.append_type_and_str(&key);
                     let (lower, upper) = match p.op {
-                        Op::GreaterThan => (Bound::Excluded(at), end),
-                        Op::GreaterThanOrEqualTo => (Bound::Included(at), end),
-                        Op::LessThan => (start, Bound::Excluded(at)),
-                        _ => (start, Bound::Included(at)),
+                        Op::GreaterThan => (Bound::Excluded(at), Bound::Unbounded),
+                        Op::GreaterThanOrEqualTo => (Bound::Included(at), Bound::Unbounded),
+                        Op::LessThan => (Bound::Unbounded, Bound::Excluded(at)),
+                        _ => (Bound::Unbounded, Bound::Included(at)),
                     };
                     Box::new(RangeQuery::new(lower, upper))
                 }
@@ -213,17 +207,20 @@ impl DocPredicate for Verified {
                 column,
                 needle: self.needle.clone(),
                 buf: String::new(),
+                seen: Default::default(),
             },
             necessary_condition: Box::new(necessary_condition),
         })
     }
 }
 
-/// Checks one segment's candidates against the value in the `sort` column.
+/// Checks one segment's candidates against the value in the `sort` column. Many cases share a
+/// value (a status, a common title), so each distinct value is checked once per segment.
 pub struct VerifySegment {
     column: StrColumn,
     needle: String,
     buf: String,
+    seen: std::collections::HashMap<u64, bool>,
 }
 
 impl SegmentDocPredicate for VerifySegment {
@@ -231,8 +228,13 @@ impl SegmentDocPredicate for VerifySegment {
         let Some(ord) = self.column.ords().first(doc) else {
             return false;
         };
+        if let Some(&known) = self.seen.get(&ord) {
+            return known;
+        }
         self.buf.clear();
-        matches!(self.column.ord_to_str(ord, &mut self.buf), Ok(true))
-            && self.buf.to_lowercase().contains(&self.needle)
+        let found = matches!(self.column.ord_to_str(ord, &mut self.buf), Ok(true))
+            && self.buf.to_lowercase().contains(&self.needle);
+        self.seen.insert(ord, found);
+        found
     }
 }

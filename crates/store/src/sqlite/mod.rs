@@ -230,7 +230,7 @@ impl caseload_domain::store::Store for SqliteStore {
         tags: &Tags,
     ) -> StoreResult<bool> {
         let (a, d, t) = (account_id.to_owned(), domain_id.to_owned(), tags.clone());
-        self.with(move |c| domains::update_tags(c, &a, &d, &t))
+        self.schema_write(move |c| domains::update_tags(c, &a, &d, &t))
             .await
     }
     async fn delete_domain(&self, account_id: &str, domain_id: &str) -> StoreResult<bool> {
