@@ -92,7 +92,8 @@ struct RunCli {
 
 /// The repository's root (the bench is always run from this workspace).
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 fn main() {

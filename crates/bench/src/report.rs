@@ -107,6 +107,11 @@ pub struct SizeResult {
     pub visibility: Visibility,
     pub rss_bytes: u64,
     pub rss_peak_bytes: u64,
+    /// The part of `rss_bytes` that is heap and stacks, and the part that is mapped files.
+    #[serde(default)]
+    pub rss_anon_bytes: u64,
+    #[serde(default)]
+    pub rss_file_bytes: u64,
     /// `/proc/loadavg` before the server started and after it stopped: other work on the
     /// machine shares its two cores with the benchmark.
     pub load_before: String,
@@ -122,6 +127,9 @@ pub struct Results {
     pub durability: String,
     pub sqlite_baseline: Stats,
     pub sizes: Vec<SizeResult>,
+    /// Wall time of the whole run.
+    #[serde(default)]
+    pub run_seconds: f64,
 }
 
 impl Results {
@@ -279,16 +287,20 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
     );
     let _ = writeln!(
         m,
-        "Reproduce: `cargo run --release -p caseload-bench -- run --sizes {}` (about 20 minutes on \
-         2 cores at 1M cases). The bench generates each corpus (seed {}), imports it with \
-         `caseload import`, starts the release server on a free loopback port and drives it with \
-         SigV4-signed requests from its own closed-loop load generator. Client and server share \
-         the machine.\n",
+        "Reproduce: `cargo run --release -p caseload-bench -- run --sizes {}`{}. The bench \
+         generates each corpus (seed {}), imports it with `caseload import`, starts the release \
+         server on a free loopback port and drives it with SigV4-signed requests from its own \
+         closed-loop load generator. Client and server share the machine.\n",
         r.sizes
             .iter()
             .map(|s| s.cases.to_string())
             .collect::<Vec<_>>()
             .join(","),
+        if r.run_seconds > 0.0 {
+            format!(" (this run took {:.0} minutes)", r.run_seconds / 60.0)
+        } else {
+            String::new()
+        },
         r.seed
     );
     let _ = writeln!(
@@ -323,7 +335,7 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
         let _ = writeln!(
             m,
             "Import {:.1} s ({} file{}); on disk {} after import, {} after the run; start-up: \
-             listening after {} ms, serving after {} ms, first search {} ms; server RSS {} (peak {}). \
+             listening after {} ms, serving after {} ms, first search {} ms; server RSS {} (peak {}{}). \
              Load average before / after: {} / {}.\n",
             s.import_s,
             mb(s.file_bytes),
@@ -339,6 +351,15 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
             ms(s.first_search_ms),
             mb(s.rss_bytes),
             mb(s.rss_peak_bytes),
+            if s.rss_anon_bytes + s.rss_file_bytes > 0 {
+                format!(
+                    "; at the end {} heap, {} mapped index and database files",
+                    mb(s.rss_anon_bytes),
+                    mb(s.rss_file_bytes)
+                )
+            } else {
+                String::new()
+            },
             s.load_before,
             s.load_after,
         );

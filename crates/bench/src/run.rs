@@ -37,6 +37,7 @@ fn say(message: &str) {
 }
 
 pub async fn run(args: &RunArgs) -> Result<Results, String> {
+    let started = Instant::now();
     let bin = server::binary()?;
     std::fs::create_dir_all(&args.work_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.work_dir.display()))?;
@@ -53,6 +54,7 @@ pub async fn run(args: &RunArgs) -> Result<Results, String> {
         let r = one_size(&bin, args, n).await?;
         results.sizes.push(r);
     }
+    results.run_seconds = started.elapsed().as_secs_f64();
     Ok(results)
 }
 
@@ -238,9 +240,11 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
 
     say(&format!("{n} cases: write → visible"));
     r.visibility = visibility(&client, &d, &g, args.visibility_rounds).await?;
-    let (rss, peak) = server.memory();
-    r.rss_bytes = rss;
-    r.rss_peak_bytes = peak;
+    let memory = server.memory();
+    r.rss_bytes = memory.rss;
+    r.rss_peak_bytes = memory.peak;
+    r.rss_anon_bytes = memory.anonymous;
+    r.rss_file_bytes = memory.file;
     server.stop();
     r.load_after = load_average();
     r.disk_bytes_after = server::disk_usage(&data);

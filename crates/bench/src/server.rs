@@ -32,6 +32,19 @@ pub fn binary() -> Result<PathBuf, String> {
     Ok(bin)
 }
 
+/// Resident memory of the server.
+pub struct Memory {
+    /// VmRSS: resident now.
+    pub rss: u64,
+    /// VmHWM: the peak of VmRSS.
+    pub peak: u64,
+    /// RssAnon: heap and stacks, memory the server owns.
+    pub anonymous: u64,
+    /// RssFile: resident pages of mapped files (the search index is memory-mapped), which the
+    /// kernel can drop and re-read.
+    pub file: u64,
+}
+
 pub struct Server {
     child: Child,
     pub endpoint: String,
@@ -75,8 +88,8 @@ impl Server {
         self.child.id()
     }
 
-    /// (VmRSS, VmHWM) in bytes: resident memory now and at its peak.
-    pub fn memory(&self) -> (u64, u64) {
+    /// Resident memory in bytes, from `/proc/PID/status`.
+    pub fn memory(&self) -> Memory {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         let kb = |key: &str| {
@@ -88,7 +101,12 @@ impl Server {
                 .unwrap_or(0)
                 * 1024
         };
-        (kb("VmRSS:"), kb("VmHWM:"))
+        Memory {
+            rss: kb("VmRSS:"),
+            peak: kb("VmHWM:"),
+            anonymous: kb("RssAnon:"),
+            file: kb("RssFile:"),
+        }
     }
 
     /// SIGTERM, then waits (SIGKILL after 30 s).

@@ -100,7 +100,11 @@ impl Progress {
 
     pub fn finish(self, message: &str) {
         match self {
-            Progress::Bar(b) => b.finish_with_message(message.to_owned()),
+            Progress::Bar(b) => {
+                // The bar stays on screen: keep saying which phase it was.
+                let label = b.message();
+                b.finish_with_message(format!("{label}: {message}"));
+            }
             Progress::Plain { label, .. } => eprintln!("{label}: {message}"),
             Progress::Quiet => {}
         }

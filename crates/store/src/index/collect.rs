@@ -131,6 +131,7 @@ impl Collector for SortCollector {
             k: self.k,
             total: 0,
             candidates: Vec::new(),
+            threshold: None,
         })
     }
 
@@ -160,6 +161,8 @@ pub struct SegmentSort {
     /// less than keeping a heap per document: in the common newest-first order almost every
     /// document would displace the heap's worst.
     candidates: Vec<(SortKey, DocId)>,
+    /// Once pruned: no document with a larger key can be among the first `k`.
+    threshold: Option<SortKey>,
 }
 
 /// The sort components of a document (unused slots stay zero).
@@ -204,6 +207,22 @@ impl SegmentSort {
         Self::ord(Some(&self.ids), doc).is_some_and(|ord| against(ord, *id) == Ordering::Greater)
     }
 
+    /// Keeps only the candidates that can still be among the first `k`: those whose key is at
+    /// most the k-th smallest (ties are kept, the case id decides them at harvest). Later
+    /// documents with a larger key are then refused with one comparison, so the vector stays
+    /// small however many documents match.
+    fn prune(&mut self) {
+        let k = self.k;
+        if k == 0 || self.candidates.len() <= k {
+            return;
+        }
+        self.candidates
+            .select_nth_unstable_by(k - 1, |a, b| a.0.cmp(&b.0));
+        let boundary = self.candidates[k - 1].0;
+        self.candidates.retain(|c| c.0 <= boundary);
+        self.threshold = Some(boundary);
+    }
+
     /// The first `k` candidates in order (sort components, then case id).
     fn first_k(&mut self) -> Vec<DocId> {
         let k = self.k.min(self.candidates.len());
@@ -246,7 +265,13 @@ impl SegmentCollector for SegmentSort {
             return;
         }
         let key = self.key(doc);
+        if self.threshold.is_some_and(|t| key > t) {
+            return;
+        }
         self.candidates.push((key, doc));
+        if self.candidates.len() >= self.k.saturating_mul(2).max(1024) {
+            self.prune();
+        }
     }
 
     fn harvest(mut self) -> (u64, Vec<Hit>) {

@@ -7,7 +7,6 @@ use caseload_domain::search::{CaseQuery, Filter, Op};
 use caseload_domain::value::Value;
 use std::ops::Bound;
 use std::sync::Arc;
-use tantivy::columnar::StrColumn;
 use tantivy::query::doc_predicate_query::{
     ConstOrVariableSegmentPredicate, DocPredicate, DocPredicateQuery, SegmentDocPredicate,
 };
@@ -192,49 +191,67 @@ impl std::fmt::Debug for Verified {
 }
 
 impl DocPredicate for Verified {
-    type SegmentDocPredicate = VerifySegment;
+    type SegmentDocPredicate = Verdicts;
 
+    /// Verifies the whole segment up front: the candidates' values are resolved in ordinal order
+    /// in one pass over the column's dictionary (resolving them one document at a time would
+    /// decode a dictionary block per document), and the documents whose value contains the
+    /// needle become the segment's answer.
     fn doc_predicate(
         &self,
         reader: &SegmentReader,
-    ) -> tantivy::Result<ConstOrVariableSegmentPredicate<VerifySegment>> {
+    ) -> tantivy::Result<ConstOrVariableSegmentPredicate<Verdicts>> {
         let Some(column) = reader.fast_fields().str(&self.column)? else {
             return Ok(ConstOrVariableSegmentPredicate::Const(false));
         };
-        let necessary_condition = self.candidates.scorer(reader, 1.0)?;
+        let mut candidates = self.candidates.scorer(reader, 1.0)?;
+        let mut docs: Vec<(u64, DocId)> = Vec::new();
+        let mut doc = candidates.doc();
+        while doc != tantivy::TERMINATED {
+            if let Some(ord) = column.ords().first(doc) {
+                docs.push((ord, doc));
+            }
+            doc = candidates.advance();
+        }
+        let mut ords: Vec<u64> = docs.iter().map(|(o, _)| *o).collect();
+        ords.sort_unstable();
+        ords.dedup();
+        let mut matching = Vec::with_capacity(ords.len());
+        let mut next = ords.iter();
+        column
+            .dictionary()
+            .sorted_ords_to_term_cb(&ords, |bytes| {
+                let ord = next.next().copied();
+                let hit = std::str::from_utf8(bytes)
+                    .is_ok_and(|v| v.to_lowercase().contains(&self.needle));
+                if let (Some(ord), true) = (ord, hit) {
+                    matching.push(ord);
+                }
+            })
+            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+        let mut found = tantivy::BitSet::with_max_value(reader.max_doc());
+        let mut any = false;
+        for (ord, doc) in docs {
+            if matching.binary_search(&ord).is_ok() {
+                found.insert(doc);
+                any = true;
+            }
+        }
+        if !any {
+            return Ok(ConstOrVariableSegmentPredicate::Const(false));
+        }
         Ok(ConstOrVariableSegmentPredicate::Variable {
-            predicate: VerifySegment {
-                column,
-                needle: self.needle.clone(),
-                buf: String::new(),
-                seen: Default::default(),
-            },
-            necessary_condition: Box::new(necessary_condition),
+            predicate: Verdicts(found),
+            necessary_condition: Box::new(self.candidates.scorer(reader, 1.0)?),
         })
     }
 }
 
-/// Checks one segment's candidates against the value in the `sort` column. Many cases share a
-/// value (a status, a common title), so each distinct value is checked once per segment.
-pub struct VerifySegment {
-    column: StrColumn,
-    needle: String,
-    buf: String,
-    seen: std::collections::HashMap<u64, bool>,
-}
+/// The segment's verified documents: the candidates are walked again and each is looked up.
+pub struct Verdicts(tantivy::BitSet);
 
-impl SegmentDocPredicate for VerifySegment {
+impl SegmentDocPredicate for Verdicts {
     fn eval(&mut self, doc: DocId) -> bool {
-        let Some(ord) = self.column.ords().first(doc) else {
-            return false;
-        };
-        if let Some(&known) = self.seen.get(&ord) {
-            return known;
-        }
-        self.buf.clear();
-        let found = matches!(self.column.ord_to_str(ord, &mut self.buf), Ok(true))
-            && self.buf.to_lowercase().contains(&self.needle);
-        self.seen.insert(ord, found);
-        found
+        self.0.contains(doc)
     }
 }
