@@ -11,7 +11,8 @@ use tantivy::query::doc_predicate_query::{
     ConstOrVariableSegmentPredicate, DocPredicate, DocPredicateQuery, SegmentDocPredicate,
 };
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery, Weight,
+    AllQuery, AllScorer, BooleanQuery, EmptyQuery, EnableScoring, Occur, Query, RangeQuery,
+    TermQuery, Weight,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, SegmentReader, Term};
@@ -125,18 +126,20 @@ fn filter(fields: &Fields, f: &Filter) -> Box<dyn Query> {
                     let Some(key) = encode::sort_key(&p.value) else {
                         return Box::new(EmptyQuery);
                     };
-                    // A range over the fast `sort` column: its keys order like the values
-                    // (see `encode`), and a column scan costs far less than walking every
-                    // distinct value's postings.
-                    let mut at = Term::from_field_json_path(fields.sort, fid, false);
-                    at.append_type_and_str(&key);
+                    // A range over the fast `sort` column, whose keys order like the values
+                    // (see `encode`): each segment turns the bounds into an ordinal range once,
+                    // then a document costs one column lookup.
                     let (lower, upper) = match p.op {
-                        Op::GreaterThan => (Bound::Excluded(at), Bound::Unbounded),
-                        Op::GreaterThanOrEqualTo => (Bound::Included(at), Bound::Unbounded),
-                        Op::LessThan => (Bound::Unbounded, Bound::Excluded(at)),
-                        _ => (Bound::Unbounded, Bound::Included(at)),
+                        Op::GreaterThan => (Bound::Excluded(key), Bound::Unbounded),
+                        Op::GreaterThanOrEqualTo => (Bound::Included(key), Bound::Unbounded),
+                        Op::LessThan => (Bound::Unbounded, Bound::Excluded(key)),
+                        _ => (Bound::Unbounded, Bound::Included(key)),
                     };
-                    Box::new(RangeQuery::new(lower, upper))
+                    Box::new(DocPredicateQuery::from(SortRange {
+                        column: format!("sort.{fid}"),
+                        lower,
+                        upper,
+                    }))
                 }
             }
         }
@@ -253,5 +256,74 @@ pub struct Verdicts(tantivy::BitSet);
 impl SegmentDocPredicate for Verdicts {
     fn eval(&mut self, doc: DocId) -> bool {
         self.0.contains(doc)
+    }
+}
+
+/// Documents whose `sort` value for one field lies within bounds.
+#[derive(Debug)]
+struct SortRange {
+    column: String,
+    lower: Bound<String>,
+    upper: Bound<String>,
+}
+
+impl DocPredicate for SortRange {
+    type SegmentDocPredicate = OrdRange;
+
+    fn doc_predicate(
+        &self,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<ConstOrVariableSegmentPredicate<OrdRange>> {
+        let Some(column) = reader.fast_fields().str(&self.column)? else {
+            return Ok(ConstOrVariableSegmentPredicate::Const(false));
+        };
+        let dict = column.dictionary();
+        // The first ordinal at or after (`inclusive`) or strictly after `value`.
+        let first_ord = |value: &str, inclusive: bool| -> tantivy::Result<u64> {
+            let range = if inclusive {
+                dict.range().ge(value.as_bytes())
+            } else {
+                dict.range().gt(value.as_bytes())
+            };
+            let mut stream = range.into_stream()?;
+            Ok(if stream.advance() {
+                stream.term_ord()
+            } else {
+                dict.num_terms() as u64
+            })
+        };
+        let lo = match &self.lower {
+            Bound::Unbounded => 0,
+            Bound::Included(v) => first_ord(v, true)?,
+            Bound::Excluded(v) => first_ord(v, false)?,
+        };
+        let hi = match &self.upper {
+            Bound::Unbounded => dict.num_terms() as u64,
+            Bound::Included(v) => first_ord(v, false)?,
+            Bound::Excluded(v) => first_ord(v, true)?,
+        };
+        if lo >= hi {
+            return Ok(ConstOrVariableSegmentPredicate::Const(false));
+        }
+        Ok(ConstOrVariableSegmentPredicate::Variable {
+            predicate: OrdRange { column, lo, hi },
+            necessary_condition: Box::new(AllScorer::new(reader.max_doc())),
+        })
+    }
+}
+
+/// Ordinals `lo..hi` of one segment's column.
+pub struct OrdRange {
+    column: tantivy::columnar::StrColumn,
+    lo: u64,
+    hi: u64,
+}
+
+impl SegmentDocPredicate for OrdRange {
+    fn eval(&mut self, doc: DocId) -> bool {
+        self.column
+            .ords()
+            .first(doc)
+            .is_some_and(|o| self.lo <= o && o < self.hi)
     }
 }
