@@ -14,20 +14,12 @@ impl Service {
         // bump the same generation); an unknown id is never cached.
         let generation = self.store.schema_generation();
         let key = (ctx.account_id.clone(), domain_id.to_owned());
-        let cached = generation.and_then(|g| {
-            let cache = self.domain_cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache
-                .get(&key)
-                .filter(|(at, _)| *at == g)
-                .map(|(_, d)| d.clone())
-        });
-        let found = match cached {
+        let found = match self.domain_cache.get(generation, &key) {
             Some(d) => Some(d),
             None => {
                 let loaded = self.store.get_domain(&ctx.account_id, domain_id).await?;
-                if let (Some(g), Some(d)) = (generation, &loaded) {
-                    let mut cache = self.domain_cache.lock().unwrap_or_else(|e| e.into_inner());
-                    cache.insert(key, (g, d.clone()));
+                if let Some(d) = &loaded {
+                    self.domain_cache.put(generation, key, d.clone());
                 }
                 loaded
             }

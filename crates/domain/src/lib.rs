@@ -21,6 +21,7 @@
 
 mod api;
 pub mod arn;
+mod cache;
 pub mod cases;
 pub mod config;
 mod domains;
@@ -49,8 +50,7 @@ pub struct Service {
     /// generation they were read at (see `Store::schema_generation`).
     pub(crate) schema_cache: cases::fields::SchemaCache,
     /// Domains by (account, domain id), tagged with the schema generation they were read at.
-    pub(crate) domain_cache:
-        std::sync::Mutex<std::collections::HashMap<(String, String), (u64, store::DomainRecord)>>,
+    pub(crate) domain_cache: cache::GenerationCache<store::DomainRecord>,
     /// Wakes the server's merge worker when a merge starts (`merge::run`).
     pub(crate) merge_waker: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }

@@ -56,26 +56,33 @@ fn into_axum(r: http::Response<bytes::Bytes>) -> Response {
     r.map(Body::from)
 }
 
+/// Buffers a request's body (within the size limit) and verifies its SigV4 signature: every
+/// route, the API and the event feed alike, goes through here.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    parts: &http::request::Parts,
+    body: Body,
+) -> Result<(Bytes, caseload_auth::Caller), Error> {
+    let body = to_bytes(body, state.max_body_bytes).await.map_err(|_| {
+        Error::RequestTooLarge(format!(
+            "The request body exceeds the limit of {} bytes",
+            state.max_body_bytes
+        ))
+    })?;
+    let caller = caseload_auth::verify(parts, &body, &state.identities, SystemTime::now())?;
+    Ok((body, caller))
+}
+
 async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
     let span = tracing::info_span!("request", %request_id, method = %parts.method, path = %parts.uri.path());
     let _enter = span.enter();
 
-    let body = match to_bytes(body, state.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
-            let e = Error::RequestTooLarge(format!(
-                "The request body exceeds the limit of {} bytes",
-                state.max_body_bytes
-            ));
-            return into_axum(caseload_wire::error_response(&e, &request_id));
-        }
-    };
-    let caller = match caseload_auth::verify(&parts, &body, &state.identities, SystemTime::now()) {
-        Ok(c) => c,
+    let (body, caller) = match authenticate(&state, &parts, body).await {
+        Ok(authenticated) => authenticated,
         Err(e) => {
-            tracing::info!(error = %e, "request refused by authentication");
+            tracing::info!(error = %e, "request refused");
             return into_axum(caseload_wire::error_response(&e, &request_id));
         }
     };

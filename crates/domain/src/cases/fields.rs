@@ -22,7 +22,7 @@ pub(crate) struct CaseFields {
 }
 
 /// (account, domain) → (schema generation, fields).
-pub(crate) type SchemaCache = std::sync::Mutex<HashMap<(String, String), (u64, CaseFields)>>;
+pub(crate) type SchemaCache = crate::cache::GenerationCache<CaseFields>;
 
 /// Fields read from the store per call while loading a domain's schema.
 const LOAD_BATCH: usize = 1000;
@@ -71,19 +71,11 @@ impl Service {
         // entry stale at once instead of hiding behind it.
         let generation = self.store.schema_generation();
         let key = (ctx.account_id.clone(), domain_id.to_owned());
-        if let Some(g) = generation {
-            let cache = self.schema_cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((cached_at, fields)) = cache.get(&key)
-                && *cached_at == g
-            {
-                return Ok(fields.clone());
-            }
+        if let Some(fields) = self.schema_cache.get(generation, &key) {
+            return Ok(fields);
         }
         let fields = self.load_case_fields(ctx, domain_id).await?;
-        if let Some(g) = generation {
-            let mut cache = self.schema_cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache.insert(key, (g, fields.clone()));
-        }
+        self.schema_cache.put(generation, key, fields.clone());
         Ok(fields)
     }
 

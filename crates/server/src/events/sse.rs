@@ -8,7 +8,6 @@
 //! the retention period are gone and cannot be replayed.
 
 use crate::http::AppState;
-use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +15,7 @@ use caseload_model::Error;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 pub const PATH: &str = "/_caseload/events";
 /// Events read from the outbox at a time.
@@ -49,14 +48,8 @@ fn resume_from(parts: &http::request::Parts) -> Result<Option<i64>, Error> {
 pub async fn feed(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
-    let Ok(body) = to_bytes(body, state.max_body_bytes).await else {
-        return error(
-            &Error::RequestTooLarge("The request body is too large".into()),
-            &request_id,
-        );
-    };
-    let caller = match caseload_auth::verify(&parts, &body, &state.identities, SystemTime::now()) {
-        Ok(c) => c,
+    let caller = match crate::http::authenticate(&state, &parts, body).await {
+        Ok((_, caller)) => caller,
         Err(e) => return error(&e, &request_id),
     };
     let hub = state.events.clone();
