@@ -109,7 +109,7 @@ struct Indexer {
 
 /// The document format, recorded with every commit before the sequence number. Change it whenever
 /// `document` or `encode` change what is indexed: the next start-up then rebuilds the index.
-const FORMAT: &str = "caseload-index-2:";
+const FORMAT: &str = "caseload-index-3:";
 
 /// How many changes one commit applies at most (bounds memory during a long catch-up).
 const BATCH: usize = 20_000;
