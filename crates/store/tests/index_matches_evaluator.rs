@@ -9,6 +9,7 @@ use caseload_domain::value::Value;
 use caseload_model::Timestamp;
 use caseload_model::shapes::FieldType;
 use caseload_store::SqliteStore;
+use caseload_store::index::Tuning;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,6 +26,12 @@ const WORDS: &[&str] = &[
     "printer", "Fire", "print", "ink", "déjà", "vu", "on", "a", "x-ray", "FIRE",
 ];
 const STATUSES: &[&str] = &["open", "closed", "pending"];
+
+/// Takes every segment's matches by walking a precomputed order, however few.
+const WALK_ALWAYS: Tuning = Tuning {
+    walk_min_matches: 0,
+    order_min_docs: 0,
+};
 
 fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(WORDS), 0..4).prop_map(|w| w.join(" "))
@@ -174,6 +181,10 @@ fn search_terms() -> impl Strategy<Value = Vec<String>> {
     .prop_map(|w| w.into_iter().map(str::to_owned).collect())
 }
 
+fn ids(cs: &[CaseRecord]) -> Vec<String> {
+    cs.iter().map(|c| c.case_id.clone()).collect()
+}
+
 fn record(
     i: usize,
     fields: BTreeMap<String, Value>,
@@ -214,10 +225,16 @@ proptest! {
         limit in 1usize..6,
         // Cases deleted after indexing: the index must forget them.
         deleted in prop::collection::btree_set(0usize..24, 0..4),
+        // Walk every segment in a precomputed order (the path of large result sets), or look
+        // each match up (the path of small ones).
+        walk in any::<bool>(),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let store = SqliteStore::in_memory().unwrap();
+            if walk {
+                store.tune_search(WALK_ALWAYS);
+            }
             // A second domain whose cases must never appear.
             let mut other = record(999, BTreeMap::from([("title".to_owned(), Value::String("printer".into()))]), BTreeMap::new());
             other.domain_id = "other".into();
@@ -260,7 +277,6 @@ proptest! {
             for _page in 0..30 {
                 let want = search::run(&q, all.clone());
                 let got = store.search_cases(&q).await.unwrap();
-                let ids = |cs: &[CaseRecord]| cs.iter().map(|c| c.case_id.clone()).collect::<Vec<_>>();
                 prop_assert_eq!(got.total, want.total, "total for {:?}", &q);
                 prop_assert_eq!(ids(&got.cases), ids(&want.cases), "page for {:?}", &q);
                 prop_assert_eq!(got.more, want.more);
@@ -373,49 +389,110 @@ fn large_result_sets_page_like_the_evaluator() {
         }
         // One batch, so the index holds them in one segment and the collector must prune.
         store.import_cases(all.clone()).await.unwrap();
-        for (sorts, limit) in [
-            (vec![("amount", true), ("title", false)], 7usize),
-            (vec![("title", true)], 25),
-            (vec![("amount", false)], 100),
-        ] {
-            let mut q = CaseQuery {
-                account_id: "000000000000".into(),
-                domain_id: "d".into(),
-                filter: Some(Filter::Not(Box::new(Filter::Field(FieldPredicate {
-                    field_id: "status".into(),
-                    field_type: FieldType::SingleSelect,
-                    op: Op::EqualTo,
-                    value: Value::String("closed".into()),
-                })))),
-                search_terms: vec![],
-                term_fields: BTreeSet::new(),
-                sorts: sorts
-                    .iter()
-                    .map(|(f, d)| SortSpec {
-                        field_id: (*f).into(),
-                        field_type: if *f == "amount" {
-                            FieldType::Number
-                        } else {
-                            FieldType::Text
-                        },
-                        descending: *d,
-                    })
-                    .collect(),
-                after: None,
-                limit,
-            };
-            for _ in 0..4 {
-                let want = search::run(&q, all.clone());
-                let got = store.search_cases(&q).await.unwrap();
-                let ids =
-                    |cs: &[CaseRecord]| cs.iter().map(|c| c.case_id.clone()).collect::<Vec<_>>();
-                assert_eq!(got.total, want.total);
-                assert_eq!(ids(&got.cases), ids(&want.cases), "{:?}", q.sorts);
-                let last = got.cases.last().unwrap();
-                q.after = Some(Cursor {
-                    sort_values: search::sort_key(last, &q.sorts),
-                    case_id: last.case_id.clone(),
-                });
+        for tuning in [Tuning::default(), WALK_ALWAYS] {
+            store.tune_search(tuning);
+            for (sorts, limit) in [
+                (vec![("amount", true), ("title", false)], 7usize),
+                (vec![("title", true)], 25),
+                (vec![("amount", false)], 100),
+            ] {
+                let mut q = CaseQuery {
+                    account_id: "000000000000".into(),
+                    domain_id: "d".into(),
+                    filter: Some(Filter::Not(Box::new(Filter::Field(FieldPredicate {
+                        field_id: "status".into(),
+                        field_type: FieldType::SingleSelect,
+                        op: Op::EqualTo,
+                        value: Value::String("closed".into()),
+                    })))),
+                    search_terms: vec![],
+                    term_fields: BTreeSet::new(),
+                    sorts: sorts
+                        .iter()
+                        .map(|(f, d)| SortSpec {
+                            field_id: (*f).into(),
+                            field_type: if *f == "amount" {
+                                FieldType::Number
+                            } else {
+                                FieldType::Text
+                            },
+                            descending: *d,
+                        })
+                        .collect(),
+                    after: None,
+                    limit,
+                };
+                for _ in 0..4 {
+                    let want = search::run(&q, all.clone());
+                    let got = store.search_cases(&q).await.unwrap();
+                    assert_eq!(got.total, want.total);
+                    assert_eq!(ids(&got.cases), ids(&want.cases), "{:?}", q.sorts);
+                    let last = got.cases.last().unwrap();
+                    q.after = Some(Cursor {
+                        sort_values: search::sort_key(last, &q.sorts),
+                        case_id: last.case_id.clone(),
+                    });
+                }
+            }
+        }
+    });
+}
+
+/// Two range predicates on one field become one range: every pair of operators and bounds
+/// (equal bounds included, where an excluded bound is the tighter) against the evaluator.
+#[test]
+fn range_pairs_on_one_field_match_the_evaluator() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = SqliteStore::in_memory().unwrap();
+        let all: Vec<CaseRecord> = (0..60)
+            .map(|i| {
+                let mut fields = BTreeMap::new();
+                if i % 7 != 0 {
+                    fields.insert("amount".to_owned(), Value::Double((i % 12) as f64));
+                }
+                record(i, fields, BTreeMap::new())
+            })
+            .collect();
+        store.import_cases(all.clone()).await.unwrap();
+        let ops = [
+            Op::GreaterThan,
+            Op::GreaterThanOrEqualTo,
+            Op::LessThan,
+            Op::LessThanOrEqualTo,
+        ];
+        let range = |op: Op, v: f64| {
+            Filter::Field(FieldPredicate {
+                field_id: "amount".into(),
+                field_type: FieldType::Number,
+                op,
+                value: Value::Double(v),
+            })
+        };
+        for tuning in [Tuning::default(), WALK_ALWAYS] {
+            store.tune_search(tuning);
+            for a in ops {
+                for b in ops {
+                    for (x, y) in [(3.0, 8.0), (8.0, 3.0), (5.0, 5.0), (-1.0, 20.0)] {
+                        let q = CaseQuery {
+                            account_id: "000000000000".into(),
+                            domain_id: "d".into(),
+                            filter: Some(Filter::And(vec![range(a, x), range(b, y)])),
+                            search_terms: vec![],
+                            term_fields: BTreeSet::new(),
+                            sorts: vec![],
+                            after: None,
+                            limit: 100,
+                        };
+                        let want = search::run(&q, all.clone());
+                        let got = store.search_cases(&q).await.unwrap();
+                        assert_eq!(got.total, want.total, "{a:?} {x} and {b:?} {y}");
+                        assert_eq!(ids(&got.cases), ids(&want.cases));
+                    }
+                }
             }
         }
     });

@@ -1,14 +1,19 @@
 //! Counts every match and keeps the first `k` in the query's order after the keyset cursor.
 //!
+//! Two ways to use a segment's `SegmentSort`: feed it every match (`collect`, then `harvest`),
+//! which costs a column lookup per match; or, for large match sets, walk a precomputed order of
+//! the segment's documents (`order::Orders`) and stop after `k` matches (`permutation`,
+//! `cursor_start`, `hits`). Both orders are the same: sort components, then case id.
+//!
 //! Within a segment, values are compared by their ordinal in the segment's sorted dictionary of
 //! the `sort` column (byte order = the evaluator's value order, see `encode`), so no string is
 //! touched per document. The cursor is translated into each segment's ordinals once. Only the
 //! kept hits are turned back into strings, to merge segments.
 
 use std::cmp::Ordering;
-use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::collector::SegmentCollector;
 use tantivy::columnar::StrColumn;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DocId, Score, SegmentReader};
 
 /// Sorts are at most 2 (the model's limit); one more slot for the case id.
 const SLOTS: usize = 3;
@@ -93,15 +98,9 @@ fn against(ord: u64, p: Position) -> Ordering {
     }
 }
 
-impl Collector for SortCollector {
-    type Fruit = (u64, Vec<Hit>);
-    type Child = SegmentSort;
-
-    fn for_segment(
-        &self,
-        _: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<SegmentSort> {
+impl SortCollector {
+    /// The collector of one segment: the sort columns opened, the cursor in its ordinals.
+    pub fn segment(&self, reader: &SegmentReader) -> tantivy::Result<SegmentSort> {
         let ff = reader.fast_fields();
         let mut columns = Vec::new();
         for (name, _) in &self.sorts {
@@ -135,17 +134,14 @@ impl Collector for SortCollector {
         })
     }
 
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<(u64, Vec<Hit>)>) -> tantivy::Result<(u64, Vec<Hit>)> {
+    /// The first `k` of all segments' hits, and the total.
+    pub fn merge(&self, fruits: Vec<(u64, Vec<Hit>)>) -> (u64, Vec<Hit>) {
         let descending: Vec<bool> = self.sorts.iter().map(|(_, d)| *d).collect();
         let total = fruits.iter().map(|(t, _)| t).sum();
         let mut hits: Vec<Hit> = fruits.into_iter().flat_map(|(_, h)| h).collect();
         hits.sort_by(|a, b| compare(a, b, &descending));
         hits.truncate(self.k);
-        Ok((total, hits))
+        (total, hits)
     }
 }
 
@@ -166,14 +162,14 @@ pub struct SegmentSort {
 }
 
 /// The sort components of a document (unused slots stay zero).
-type SortKey = [(u8, u64); SLOTS - 1];
+pub(super) type SortKey = [(u8, u64); SLOTS - 1];
 
 impl SegmentSort {
     fn ord(column: Option<&StrColumn>, doc: DocId) -> Option<u64> {
         column.and_then(|c| c.ords().first(doc))
     }
 
-    fn key(&self, doc: DocId) -> SortKey {
+    pub(super) fn key(&self, doc: DocId) -> SortKey {
         let mut key = [(0u8, 0u64); SLOTS - 1];
         for (i, column) in self.columns.iter().enumerate() {
             key[i] = component(Self::ord(column.as_ref(), doc), self.descending[i]);
@@ -181,12 +177,12 @@ impl SegmentSort {
         key
     }
 
-    fn case_ord(&self, doc: DocId) -> u64 {
+    pub(super) fn case_ord(&self, doc: DocId) -> u64 {
         Self::ord(Some(&self.ids), doc).unwrap_or(u64::MAX)
     }
 
     /// True when `doc` comes strictly after the cursor.
-    fn past_cursor(&self, doc: DocId) -> bool {
+    pub(super) fn past_cursor(&self, doc: DocId) -> bool {
         let Some((keys, id)) = &self.after else {
             return true;
         };
@@ -205,6 +201,29 @@ impl SegmentSort {
             }
         }
         Self::ord(Some(&self.ids), doc).is_some_and(|ord| against(ord, *id) == Ordering::Greater)
+    }
+
+    /// Every document of the segment (deleted ones too: matches never include them) in this
+    /// order. Computed once per segment and order and cached by `order::Orders`.
+    pub(super) fn permutation(&self, max_doc: DocId) -> Vec<DocId> {
+        let mut keyed: Vec<(SortKey, u64, DocId)> = (0..max_doc)
+            .map(|d| (self.key(d), self.case_ord(d), d))
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, _, d)| d).collect()
+    }
+
+    /// Where the documents strictly after the cursor begin in `order` (a `permutation`).
+    pub(super) fn cursor_start(&self, order: &[DocId]) -> usize {
+        if self.after.is_none() {
+            return 0;
+        }
+        order.partition_point(|d| !self.past_cursor(*d))
+    }
+
+    /// The matches counted so far.
+    pub(super) fn set_total(&mut self, total: u64) {
+        self.total = total;
     }
 
     /// Keeps only the candidates that can still be among the first `k`: those whose key is at
@@ -276,13 +295,22 @@ impl SegmentCollector for SegmentSort {
 
     fn harvest(mut self) -> (u64, Vec<Hit>) {
         let docs = self.first_k();
+        let hits = self.hits(&docs);
+        (self.total, hits)
+    }
+}
+
+impl SegmentSort {
+    /// The sort keys and case ids of `docs`, which are in order: only the hits kept are turned
+    /// back into strings, to be merged with other segments'.
+    pub(super) fn hits(&self, docs: &[DocId]) -> Vec<Hit> {
         let mut out = Vec::with_capacity(docs.len());
         let mut buf = String::new();
         let text = |column: &StrColumn, ord: u64, buf: &mut String| -> Option<String> {
             buf.clear();
             matches!(column.ord_to_str(ord, buf), Ok(true)).then(|| buf.clone())
         };
-        for doc in docs {
+        for &doc in docs {
             let keys = self
                 .columns
                 .iter()
@@ -296,6 +324,6 @@ impl SegmentCollector for SegmentSort {
                 .unwrap_or_default();
             out.push(Hit { keys, case_id });
         }
-        (self.total, out)
+        out
     }
 }

@@ -15,18 +15,28 @@
 
 mod collect;
 pub mod encode;
+mod order;
 mod query;
+
+pub use order::Tuning;
 
 use caseload_domain::search::CaseQuery;
 use caseload_domain::store::{CaseRecord, StoreError, StoreResult};
-use collect::{Hit, SortCollector};
+use collect::{Hit, SegmentSort, SortCollector};
 use encode::SEP;
+use order::Orders;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
+use tantivy::DocSet;
+use tantivy::collector::SegmentCollector;
+use tantivy::query::{BitSetDocSet, EnableScoring, Weight};
 use tantivy::schema::{FAST, JsonObjectOptions, OwnedValue, STRING, Schema};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    BitSet, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument,
+    Term,
+};
 use tokio::sync::watch;
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -94,6 +104,8 @@ pub trait ChangeLog: Send + Sync + 'static {
 pub struct SearchIndex {
     fields: Arc<Fields>,
     reader: IndexReader,
+    orders: Arc<Orders>,
+    tuning: Mutex<Tuning>,
     indexed: watch::Receiver<i64>,
     wake: Arc<(Mutex<bool>, Condvar)>,
 }
@@ -179,6 +191,8 @@ impl SearchIndex {
         Ok(Arc::new(SearchIndex {
             fields,
             reader,
+            orders: Arc::default(),
+            tuning: Mutex::default(),
             indexed: rx,
             wake,
         }))
@@ -201,12 +215,19 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Changes when large result sets are walked in a precomputed order (tests use it to
+    /// exercise both ways on small corpora).
+    pub fn set_tuning(&self, tuning: Tuning) {
+        *self.tuning.lock().unwrap_or_else(|e| e.into_inner()) = tuning;
+    }
+
     /// Runs `q` and returns the total number of matches and the ids of the page (at most
     /// `q.limit + 1`, to tell whether more follow).
     pub fn search(&self, q: &CaseQuery) -> StoreResult<(u64, Vec<String>)> {
+        let tuning = *self.tuning.lock().unwrap_or_else(|e| e.into_inner());
         let scope = scope_term(&q.account_id, &q.domain_id);
-        let query = query::compile(&self.fields, q, &scope);
-        let collector = SortCollector {
+        let query = query::compile(&self.fields, q, &scope, &self.orders, tuning);
+        let plan = SortCollector {
             sorts: q
                 .sorts
                 .iter()
@@ -223,8 +244,63 @@ impl SearchIndex {
             k: q.limit + 1,
         };
         let searcher = self.reader.searcher();
-        let (total, hits) = searcher.search(&query, &collector).map_err(backend)?;
+        let segments = searcher.segment_readers();
+        self.orders
+            .keep_only(&segments.iter().map(|s| s.segment_id()).collect::<Vec<_>>());
+        let weight = query
+            .weight(EnableScoring::disabled_from_searcher(&searcher))
+            .map_err(backend)?;
+        let mut fruits = Vec::with_capacity(segments.len());
+        for segment in segments {
+            fruits.push(
+                self.search_segment(weight.as_ref(), segment, &plan, tuning)
+                    .map_err(backend)?,
+            );
+        }
+        let (total, hits) = plan.merge(fruits);
         Ok((total, hits.into_iter().map(|h| h.case_id).collect()))
+    }
+
+    /// One segment's total and first `k` hits. The matches are gathered first (as document
+    /// ids, which is all an exact total needs); few are then looked up one by one, many are
+    /// picked by walking the segment in the query's order (see `order`).
+    fn search_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: &SegmentReader,
+        plan: &SortCollector,
+        tuning: Tuning,
+    ) -> tantivy::Result<(u64, Vec<Hit>)> {
+        // The matches as bits: the exact total needs no more, and the walk tests membership.
+        let mut matches = BitSet::with_max_value(segment.max_doc());
+        let alive = segment.alive_bitset();
+        weight.for_each_no_score(segment, &mut |block| {
+            for &d in block {
+                if alive.is_none_or(|a| a.is_alive(d)) {
+                    matches.insert(d);
+                }
+            }
+        })?;
+        let total = matches.len() as u64;
+        let mut sort: SegmentSort = plan.segment(segment)?;
+        if plan.k > 0 && matches.len() >= tuning.walk_min_matches && tuning.ordered(segment) {
+            let order = self.orders.get(segment, &plan.sorts)?;
+            let first: Vec<DocId> = order[sort.cursor_start(&order)..]
+                .iter()
+                .copied()
+                .filter(|d| matches.contains(*d))
+                .take(plan.k)
+                .collect();
+            return Ok((total, sort.hits(&first)));
+        }
+        let mut docs = BitSetDocSet::from(matches);
+        let mut doc = docs.doc();
+        while doc != tantivy::TERMINATED {
+            sort.collect(doc, 0.0);
+            doc = docs.advance();
+        }
+        sort.set_total(total);
+        Ok(sort.harvest())
     }
 }
 

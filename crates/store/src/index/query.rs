@@ -3,19 +3,23 @@
 
 use super::Fields;
 use super::encode;
+use super::order::{Orders, Tuning};
 use caseload_domain::search::{CaseQuery, Filter, Op};
 use caseload_domain::value::Value;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
+use tantivy::columnar::StrColumn;
 use tantivy::query::doc_predicate_query::{
     ConstOrVariableSegmentPredicate, DocPredicate, DocPredicateQuery, SegmentDocPredicate,
 };
 use tantivy::query::{
-    AllQuery, AllScorer, BooleanQuery, EmptyQuery, EnableScoring, Occur, Query, RangeQuery,
-    TermQuery, Weight,
+    AllQuery, BitSetDocSet, BooleanQuery, ConstScorer, EmptyQuery, EnableScoring, Explanation,
+    Occur, Query, RangeQuery, Scorer, TermQuery, Weight, intersect_scorers,
 };
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, SegmentReader, Term};
+use tantivy::{BitSet, DocId, Score, SegmentReader, Term};
 
 fn term(fields: &Fields, text: &str) -> Term {
     Term::from_field_text(fields.terms, text)
@@ -41,11 +45,30 @@ fn all_but(inner: Box<dyn Query>) -> Box<dyn Query> {
     ]))
 }
 
+/// What compiling needs besides the query: the schema's fields, and the segments' precomputed
+/// orders that answer ranges.
+pub struct Compiler<'a> {
+    pub fields: &'a Fields,
+    pub orders: &'a Arc<Orders>,
+    pub tuning: Tuning,
+}
+
 /// The whole query: the domain's scope, the filter, and the search terms.
-pub fn compile(fields: &Fields, q: &CaseQuery, scope: &str) -> Box<dyn Query> {
-    let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, term_query(fields, scope))];
+pub fn compile(
+    fields: &Fields,
+    q: &CaseQuery,
+    scope: &str,
+    orders: &Arc<Orders>,
+    tuning: Tuning,
+) -> Box<dyn Query> {
+    let c = Compiler {
+        fields,
+        orders,
+        tuning,
+    };
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(f) = &q.filter {
-        must.push((Occur::Must, filter(fields, f)));
+        conjunction(&c, f, &mut must);
     }
     if let Some((last, whole)) = q.search_terms.split_last() {
         // A word matches when some searchable field has it (the last one as a prefix).
@@ -74,7 +97,116 @@ pub fn compile(fields: &Fields, q: &CaseQuery, scope: &str) -> Box<dyn Query> {
             .collect();
         must.push((Occur::Must, or(any)));
     }
-    Box::new(BooleanQuery::new(must))
+    Box::new(Scoped {
+        scope: term(fields, scope),
+        inner: (!must.is_empty()).then(|| and(must)),
+    })
+}
+
+/// A conjunction of clauses. Tantivy matches nothing with only `MustNot` clauses, so those
+/// exclude from every document.
+fn and(mut clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+    if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    if clauses.len() == 1 {
+        if let Some((Occur::Must, q)) = clauses.pop() {
+            return q;
+        }
+        unreachable!("a single clause is a Must clause");
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// Adds `f` to a conjunction: nested `andAll`s are flattened, a `not` becomes an exclusion (so
+/// the other clauses drive the intersection instead of every document), and the range
+/// predicates on one field become a single range.
+fn conjunction(c: &Compiler, f: &Filter, out: &mut Vec<(Occur, Box<dyn Query>)>) {
+    let mut ranges: BTreeMap<&str, (Bound<String>, Bound<String>)> = BTreeMap::new();
+    flatten(c, f, out, &mut ranges);
+    for (fid, (lower, upper)) in ranges {
+        out.push((Occur::Must, sort_range(c, fid, lower, upper)));
+    }
+}
+
+fn flatten<'f>(
+    c: &Compiler,
+    f: &'f Filter,
+    out: &mut Vec<(Occur, Box<dyn Query>)>,
+    ranges: &mut BTreeMap<&'f str, (Bound<String>, Bound<String>)>,
+) {
+    match f {
+        Filter::And(children) => {
+            for child in children {
+                flatten(c, child, out, ranges);
+            }
+        }
+        Filter::Not(inner) => out.push((Occur::MustNot, filter(c, inner))),
+        Filter::Field(p) if p.value != Value::Empty => match range_bounds(p.op, &p.value) {
+            Some((lower, upper)) => {
+                let (l, u) = ranges
+                    .entry(p.field_id.as_str())
+                    .or_insert((Bound::Unbounded, Bound::Unbounded));
+                *l = tighter(
+                    std::mem::replace(l, Bound::Unbounded),
+                    lower,
+                    Ordering::Greater,
+                );
+                *u = tighter(
+                    std::mem::replace(u, Bound::Unbounded),
+                    upper,
+                    Ordering::Less,
+                );
+            }
+            None => out.push((Occur::Must, filter(c, f))),
+        },
+        _ => out.push((Occur::Must, filter(c, f))),
+    }
+}
+
+/// The bounds of a range predicate, `None` for any other operator (or a value without a sort
+/// key, which no range matches: left to `filter`).
+fn range_bounds(op: Op, value: &Value) -> Option<(Bound<String>, Bound<String>)> {
+    let key = encode::sort_key(value)?;
+    Some(match op {
+        Op::GreaterThan => (Bound::Excluded(key), Bound::Unbounded),
+        Op::GreaterThanOrEqualTo => (Bound::Included(key), Bound::Unbounded),
+        Op::LessThan => (Bound::Unbounded, Bound::Excluded(key)),
+        Op::LessThanOrEqualTo => (Bound::Unbounded, Bound::Included(key)),
+        Op::EqualTo | Op::Contains => return None,
+    })
+}
+
+/// The tighter of two lower bounds (`wins` = Greater) or upper bounds (`wins` = Less); on the
+/// same key an excluded bound is the tighter.
+fn tighter(a: Bound<String>, b: Bound<String>, wins: Ordering) -> Bound<String> {
+    let key = |x: &Bound<String>| match x {
+        Bound::Included(k) | Bound::Excluded(k) => Some(k.clone()),
+        Bound::Unbounded => None,
+    };
+    match (key(&a), key(&b)) {
+        (None, _) => b,
+        (_, None) => a,
+        (Some(x), Some(y)) if x.cmp(&y) == wins => a,
+        (Some(x), Some(y)) if x == y && matches!(b, Bound::Excluded(_)) => b,
+        (Some(x), Some(y)) if x == y => a,
+        _ => b,
+    }
+}
+
+fn sort_range(
+    c: &Compiler,
+    fid: &str,
+    lower: Bound<String>,
+    upper: Bound<String>,
+) -> Box<dyn Query> {
+    Box::new(SortRange {
+        column: format!("sort.{fid}"),
+        lower,
+        upper,
+        orders: c.orders.clone(),
+        tuning: c.tuning,
+    })
 }
 
 fn or(clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
@@ -85,19 +217,18 @@ fn or(clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
     }
 }
 
-fn filter(fields: &Fields, f: &Filter) -> Box<dyn Query> {
+fn filter(c: &Compiler, f: &Filter) -> Box<dyn Query> {
+    let fields = c.fields;
     match f {
-        Filter::Not(inner) => all_but(filter(fields, inner)),
-        Filter::And(children) if children.is_empty() => Box::new(AllQuery),
-        Filter::And(children) => Box::new(BooleanQuery::new(
-            children
-                .iter()
-                .map(|c| (Occur::Must, filter(fields, c)))
-                .collect(),
-        )),
+        Filter::Not(inner) => all_but(filter(c, inner)),
+        Filter::And(_) => {
+            let mut clauses = Vec::new();
+            conjunction(c, f, &mut clauses);
+            and(clauses)
+        }
         Filter::Or(children) => or(children
             .iter()
-            .map(|c| (Occur::Should, filter(fields, c)))
+            .map(|child| (Occur::Should, filter(c, child)))
             .collect()),
         Filter::Tag { key, value: None } => term_query(fields, &encode::tag_key_term(key)),
         Filter::Tag {
@@ -122,25 +253,12 @@ fn filter(fields: &Fields, f: &Filter) -> Box<dyn Query> {
                 Op::GreaterThan
                 | Op::GreaterThanOrEqualTo
                 | Op::LessThan
-                | Op::LessThanOrEqualTo => {
-                    let Some(key) = encode::sort_key(&p.value) else {
-                        return Box::new(EmptyQuery);
-                    };
+                | Op::LessThanOrEqualTo => match range_bounds(p.op, &p.value) {
                     // A range over the fast `sort` column, whose keys order like the values
-                    // (see `encode`): each segment turns the bounds into an ordinal range once,
-                    // then a document costs one column lookup.
-                    let (lower, upper) = match p.op {
-                        Op::GreaterThan => (Bound::Excluded(key), Bound::Unbounded),
-                        Op::GreaterThanOrEqualTo => (Bound::Included(key), Bound::Unbounded),
-                        Op::LessThan => (Bound::Unbounded, Bound::Excluded(key)),
-                        _ => (Bound::Unbounded, Bound::Included(key)),
-                    };
-                    Box::new(DocPredicateQuery::from(SortRange {
-                        column: format!("sort.{fid}"),
-                        lower,
-                        upper,
-                    }))
-                }
+                    // (see `encode` and `SortRange`).
+                    Some((lower, upper)) => sort_range(c, fid, lower, upper),
+                    None => Box::new(EmptyQuery),
+                },
             }
         }
     }
@@ -259,24 +377,37 @@ impl SegmentDocPredicate for Verdicts {
     }
 }
 
-/// Documents whose `sort` value for one field lies within bounds.
-#[derive(Debug)]
+/// Documents whose `sort` value for one field lies within bounds. In a large segment they are
+/// a slice of the segment's documents ordered by that field (see `order`); a small one is
+/// scanned, one column lookup per document.
+#[derive(Clone)]
 struct SortRange {
     column: String,
     lower: Bound<String>,
     upper: Bound<String>,
+    orders: Arc<Orders>,
+    tuning: Tuning,
 }
 
-impl DocPredicate for SortRange {
-    type SegmentDocPredicate = OrdRange;
+impl std::fmt::Debug for SortRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SortRange")
+            .field("column", &self.column)
+            .field("lower", &self.lower)
+            .field("upper", &self.upper)
+            .finish()
+    }
+}
 
-    fn doc_predicate(
-        &self,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<ConstOrVariableSegmentPredicate<OrdRange>> {
-        let Some(column) = reader.fast_fields().str(&self.column)? else {
-            return Ok(ConstOrVariableSegmentPredicate::Const(false));
-        };
+impl Query for SortRange {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl SortRange {
+    /// The segment's ordinals within bounds, `lo..hi`.
+    fn ords(&self, column: &StrColumn) -> tantivy::Result<(u64, u64)> {
         let dict = column.dictionary();
         // The first ordinal at or after (`inclusive`) or strictly after `value`.
         let first_ord = |value: &str, inclusive: bool| -> tantivy::Result<u64> {
@@ -302,28 +433,158 @@ impl DocPredicate for SortRange {
             Bound::Included(v) => first_ord(v, false)?,
             Bound::Excluded(v) => first_ord(v, true)?,
         };
+        Ok((lo, hi))
+    }
+
+    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
+        let mut found = BitSet::with_max_value(reader.max_doc());
+        let Some(column) = reader.fast_fields().str(&self.column)? else {
+            return Ok(found);
+        };
+        let (lo, hi) = self.ords(&column)?;
         if lo >= hi {
-            return Ok(ConstOrVariableSegmentPredicate::Const(false));
+            return Ok(found);
         }
-        Ok(ConstOrVariableSegmentPredicate::Variable {
-            predicate: OrdRange { column, lo, hi },
-            necessary_condition: Box::new(AllScorer::new(reader.max_doc())),
-        })
+        let ord = |doc: DocId| column.ords().first(doc);
+        if self.tuning.ordered(reader) {
+            // Ascending by this field, cases without a value last.
+            let order = self.orders.get(reader, &[(self.column.clone(), false)])?;
+            let start = order.partition_point(|d| ord(*d).is_some_and(|o| o < lo));
+            let end = order.partition_point(|d| ord(*d).is_some_and(|o| o < hi));
+            for d in &order[start..end] {
+                found.insert(*d);
+            }
+        } else {
+            for d in 0..reader.max_doc() {
+                if ord(d).is_some_and(|o| lo <= o && o < hi) {
+                    found.insert(d);
+                }
+            }
+        }
+        Ok(found)
     }
 }
 
-/// Ordinals `lo..hi` of one segment's column.
-pub struct OrdRange {
-    column: tantivy::columnar::StrColumn,
-    lo: u64,
-    hi: u64,
+impl Weight for SortRange {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(ConstScorer::new(
+            BitSetDocSet::from(self.docs(reader)?),
+            boost,
+        )))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        if self.docs(reader)?.contains(doc) {
+            Ok(Explanation::new("within the range", 1.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} is not within the range"
+            )))
+        }
+    }
 }
 
-impl SegmentDocPredicate for OrdRange {
-    fn eval(&mut self, doc: DocId) -> bool {
-        self.column
-            .ords()
-            .first(doc)
-            .is_some_and(|o| self.lo <= o && o < self.hi)
+/// The domain's documents matching `inner` (all of them without one). Most indexes hold one
+/// domain, where intersecting with the scope term would only cost time: a segment whose every
+/// document is in scope skips it.
+struct Scoped {
+    scope: Term,
+    inner: Option<Box<dyn Query>>,
+}
+
+impl Clone for Scoped {
+    fn clone(&self) -> Scoped {
+        Scoped {
+            scope: self.scope.clone(),
+            inner: self.inner.as_ref().map(|q| q.box_clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Scoped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scoped")
+            .field("scope", &self.scope)
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl Query for Scoped {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(ScopedWeight {
+            scope: self.scope.clone(),
+            scope_weight: TermQuery::new(self.scope.clone(), IndexRecordOption::Basic)
+                .weight(scoring)?,
+            inner: match &self.inner {
+                Some(q) => Some(q.weight(scoring)?),
+                None => None,
+            },
+        }))
+    }
+}
+
+struct ScopedWeight {
+    scope: Term,
+    scope_weight: Box<dyn Weight>,
+    inner: Option<Box<dyn Weight>>,
+}
+
+impl ScopedWeight {
+    /// Whether every document of the segment (deleted ones included) is in scope.
+    fn whole_segment(&self, reader: &SegmentReader) -> tantivy::Result<bool> {
+        let index = reader.inverted_index(self.scope.field())?;
+        Ok(index.doc_freq(&self.scope)? == reader.max_doc())
+    }
+}
+
+impl Weight for ScopedWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        match &self.inner {
+            None => self.scope_weight.scorer(reader, boost),
+            Some(inner) if self.whole_segment(reader)? => inner.scorer(reader, boost),
+            Some(inner) => Ok(intersect_scorers(
+                vec![
+                    self.scope_weight.scorer(reader, boost)?,
+                    inner.scorer(reader, boost)?,
+                ],
+                reader.num_docs(),
+            )),
+        }
+    }
+
+    fn for_each_no_score(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(&[DocId]),
+    ) -> tantivy::Result<()> {
+        // The inner weight's own loop may be faster than stepping its scorer (unions of terms).
+        if let Some(inner) = &self.inner
+            && self.whole_segment(reader)?
+        {
+            return inner.for_each_no_score(reader, callback);
+        }
+        let mut scorer = self.scorer(reader, 1.0)?;
+        let mut block = Vec::with_capacity(64);
+        let mut doc = scorer.doc();
+        while doc != tantivy::TERMINATED {
+            block.push(doc);
+            if block.len() == 64 {
+                callback(&block);
+                block.clear();
+            }
+            doc = scorer.advance();
+        }
+        if !block.is_empty() {
+            callback(&block);
+        }
+        Ok(())
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        match &self.inner {
+            Some(inner) => inner.explain(reader, doc),
+            None => self.scope_weight.explain(reader, doc),
+        }
     }
 }

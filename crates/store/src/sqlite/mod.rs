@@ -63,6 +63,12 @@ impl SqliteStore {
         Self::init(conn, Some(&path), Some(&dir.join("index")), rebuild_index)
     }
 
+    /// Changes when searches walk large result sets in a precomputed order (see
+    /// `index::Tuning`); tests force that path on small corpora.
+    pub fn tune_search(&self, tuning: crate::index::Tuning) {
+        self.index.set_tuning(tuning);
+    }
+
     /// A private database that lives as long as the process.
     pub fn in_memory() -> StoreResult<SqliteStore> {
         Self::init(
