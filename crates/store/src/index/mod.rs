@@ -17,10 +17,11 @@ mod collect;
 pub mod encode;
 mod order;
 mod query;
+mod texts;
 
 pub use order::Tuning;
 
-use caseload_domain::search::CaseQuery;
+use caseload_domain::search::{CaseQuery, DEFAULT_SORT_FIELD};
 use caseload_domain::store::{CaseRecord, StoreError, StoreResult};
 use collect::{Hit, SegmentSort, SortCollector};
 use encode::SEP;
@@ -37,6 +38,7 @@ use tantivy::{
     BitSet, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument,
     Term,
 };
+use texts::Texts;
 use tokio::sync::watch;
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -105,6 +107,7 @@ pub struct SearchIndex {
     fields: Arc<Fields>,
     reader: IndexReader,
     orders: Arc<Orders>,
+    texts: Arc<Texts>,
     tuning: Mutex<Tuning>,
     indexed: watch::Receiver<i64>,
     wake: Arc<(Mutex<bool>, Condvar)>,
@@ -112,6 +115,7 @@ pub struct SearchIndex {
 
 struct Indexer {
     writer: IndexWriter,
+    orders: Arc<Orders>,
     reader: IndexReader,
     fields: Arc<Fields>,
     log: Arc<dyn ChangeLog>,
@@ -158,8 +162,10 @@ impl SearchIndex {
         let (tx, rx) = watch::channel(0);
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let fields = Arc::new(fields);
+        let orders = Arc::<Orders>::default();
         let mut indexer = Indexer {
             writer,
+            orders: orders.clone(),
             reader: reader.clone(),
             fields: fields.clone(),
             log,
@@ -184,6 +190,8 @@ impl SearchIndex {
                         tracing::error!(error = %e, "rebuilding the search index failed; retrying");
                         std::thread::sleep(Duration::from_millis(500));
                     }
+                } else {
+                    indexer.warm_default_order();
                 }
                 indexer.run()
             })
@@ -191,7 +199,8 @@ impl SearchIndex {
         Ok(Arc::new(SearchIndex {
             fields,
             reader,
-            orders: Arc::default(),
+            orders,
+            texts: Arc::default(),
             tuning: Mutex::default(),
             indexed: rx,
             wake,
@@ -226,7 +235,13 @@ impl SearchIndex {
     pub fn search(&self, q: &CaseQuery) -> StoreResult<(u64, Vec<String>)> {
         let tuning = *self.tuning.lock().unwrap_or_else(|e| e.into_inner());
         let scope = scope_term(&q.account_id, &q.domain_id);
-        let query = query::compile(&self.fields, q, &scope, &self.orders, tuning);
+        let compiler = query::Compiler {
+            fields: &self.fields,
+            orders: &self.orders,
+            texts: &self.texts,
+            tuning,
+        };
+        let query = query::compile(&compiler, q, &scope);
         let plan = SortCollector {
             sorts: q
                 .sorts
@@ -245,8 +260,9 @@ impl SearchIndex {
         };
         let searcher = self.reader.searcher();
         let segments = searcher.segment_readers();
-        self.orders
-            .keep_only(&segments.iter().map(|s| s.segment_id()).collect::<Vec<_>>());
+        let live: Vec<_> = segments.iter().map(|s| s.segment_id()).collect();
+        self.orders.keep_only(&live);
+        self.texts.keep_only(&live);
         let weight = query
             .weight(EnableScoring::disabled_from_searcher(&searcher))
             .map_err(backend)?;
@@ -397,7 +413,22 @@ impl Indexer {
         prepared.commit().map_err(backend)?;
         self.reader.reload().map_err(backend)?;
         self.indexed.send_replace(seq);
+        self.warm_default_order();
         Ok(())
+    }
+
+    /// Computes the default order (newest first) of large segments new since the last commit
+    /// (merges make them), so that no search pays for it. Other orders are computed on use.
+    fn warm_default_order(&self) {
+        let searcher = self.reader.searcher();
+        let default = [(format!("sort.{DEFAULT_SORT_FIELD}"), true)];
+        for segment in searcher.segment_readers() {
+            if Tuning::default().ordered(segment)
+                && let Err(e) = self.orders.get(segment, &default)
+            {
+                tracing::warn!(error = %e, "computing a segment's default order failed");
+            }
+        }
     }
 
     /// Rebuilds the index from every case in the system of record.

@@ -4,6 +4,7 @@
 use super::Fields;
 use super::encode;
 use super::order::{Orders, Tuning};
+use super::texts::Texts;
 use caseload_domain::search::{CaseQuery, Filter, Op};
 use caseload_domain::value::Value;
 use std::cmp::Ordering;
@@ -50,25 +51,16 @@ fn all_but(inner: Box<dyn Query>) -> Box<dyn Query> {
 pub struct Compiler<'a> {
     pub fields: &'a Fields,
     pub orders: &'a Arc<Orders>,
+    pub texts: &'a Arc<Texts>,
     pub tuning: Tuning,
 }
 
 /// The whole query: the domain's scope, the filter, and the search terms.
-pub fn compile(
-    fields: &Fields,
-    q: &CaseQuery,
-    scope: &str,
-    orders: &Arc<Orders>,
-    tuning: Tuning,
-) -> Box<dyn Query> {
-    let c = Compiler {
-        fields,
-        orders,
-        tuning,
-    };
+pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Box<dyn Query> {
+    let fields = c.fields;
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(f) = &q.filter {
-        conjunction(&c, f, &mut must);
+        conjunction(c, f, &mut must);
     }
     if let Some((last, whole)) = q.search_terms.split_last() {
         // A word matches when some searchable field has it (the last one as a prefix).
@@ -247,7 +239,7 @@ fn filter(c: &Compiler, f: &Filter) -> Box<dyn Query> {
                     None => Box::new(EmptyQuery),
                 },
                 Op::Contains => match &p.value {
-                    Value::String(needle) => contains(fields, fid, &needle.to_lowercase()),
+                    Value::String(needle) => contains(c, fid, &needle.to_lowercase()),
                     _ => Box::new(EmptyQuery),
                 },
                 Op::GreaterThan
@@ -267,7 +259,8 @@ fn filter(c: &Compiler, f: &Filter) -> Box<dyn Query> {
 /// `contains`: a case-insensitive substring. Needles up to `GRAM` characters are one indexed
 /// gram; longer ones intersect their grams and verify each candidate against the stored value,
 /// so the answer is exact.
-fn contains(fields: &Fields, field_id: &str, needle: &str) -> Box<dyn Query> {
+fn contains(c: &Compiler, field_id: &str, needle: &str) -> Box<dyn Query> {
+    let fields = c.fields;
     if needle.is_empty() {
         return term_query(fields, &encode::has_term(field_id));
     }
@@ -293,6 +286,8 @@ fn contains(fields: &Fields, field_id: &str, needle: &str) -> Box<dyn Query> {
         candidates: weight,
         column: format!("sort.{field_id}"),
         needle: needle.to_owned(),
+        texts: c.texts.clone(),
+        tuning: c.tuning,
     }))
 }
 
@@ -300,6 +295,8 @@ struct Verified {
     candidates: Arc<dyn Weight>,
     column: String,
     needle: String,
+    texts: Arc<Texts>,
+    tuning: Tuning,
 }
 
 impl std::fmt::Debug for Verified {
@@ -334,28 +331,44 @@ impl DocPredicate for Verified {
             }
             doc = candidates.advance();
         }
-        let mut ords: Vec<u64> = docs.iter().map(|(o, _)| *o).collect();
-        ords.sort_unstable();
-        ords.dedup();
-        let mut matching = Vec::with_capacity(ords.len());
-        let mut next = ords.iter();
-        column
-            .dictionary()
-            .sorted_ords_to_term_cb(&ords, |bytes| {
-                let ord = next.next().copied();
-                let hit = std::str::from_utf8(bytes)
-                    .is_ok_and(|v| v.to_lowercase().contains(&self.needle));
-                if let (Some(ord), true) = (ord, hit) {
-                    matching.push(ord);
-                }
-            })
-            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
         let mut found = tantivy::BitSet::with_max_value(reader.max_doc());
         let mut any = false;
-        for (ord, doc) in docs {
-            if matching.binary_search(&ord).is_ok() {
-                found.insert(doc);
-                any = true;
+        let decoded = if self.tuning.ordered(reader) {
+            self.texts
+                .get(reader.segment_id(), &self.column, &column)
+                .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?
+        } else {
+            None
+        };
+        if let Some(texts) = decoded {
+            for (ord, doc) in docs {
+                if texts.get(ord).contains(&self.needle) {
+                    found.insert(doc);
+                    any = true;
+                }
+            }
+        } else {
+            let mut ords: Vec<u64> = docs.iter().map(|(o, _)| *o).collect();
+            ords.sort_unstable();
+            ords.dedup();
+            let mut matching = Vec::with_capacity(ords.len());
+            let mut next = ords.iter();
+            column
+                .dictionary()
+                .sorted_ords_to_term_cb(&ords, |bytes| {
+                    let ord = next.next().copied();
+                    let hit = std::str::from_utf8(bytes)
+                        .is_ok_and(|v| v.to_lowercase().contains(&self.needle));
+                    if let (Some(ord), true) = (ord, hit) {
+                        matching.push(ord);
+                    }
+                })
+                .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?;
+            for (ord, doc) in docs {
+                if matching.binary_search(&ord).is_ok() {
+                    found.insert(doc);
+                    any = true;
+                }
             }
         }
         if !any {
