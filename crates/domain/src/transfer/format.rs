@@ -246,6 +246,15 @@ mod tests {
     }
 
     #[test]
+    fn related_item_lines_round_trip() {
+        let text = r#"{"type":"relatedItem","caseId":"c1","relatedItemId":"r1","associationTime":"2026-01-01T00:00:00.000Z","content":{"comment":{"body":"hi","contentType":"Text/Plain"}},"performedBy":{"userArn":"arn:u"},"tags":{}}"#;
+        let line = Line::parse(text).unwrap();
+        assert_eq!(line.kind(), "relatedItem");
+        assert_eq!(line.to_json(), text);
+        assert!(Line::parse(&text.replace(r#""tags":{}"#, r#""version":2"#)).is_err());
+    }
+
+    #[test]
     fn unknown_members_and_kinds_are_refused() {
         assert!(
             Line::parse(r#"{"type":"case","caseId":"c","templateId":"t","fields":{},"x":1}"#)
