@@ -120,6 +120,8 @@ pub struct Scratch {
     lower: String,
     /// (start, end) byte ranges of words or grams in `lower`, sorted to drop duplicates.
     spans: Vec<(usize, usize)>,
+    /// ASCII grams packed into integers (see `ascii_grams`).
+    keys: Vec<u32>,
     bounds: Vec<usize>,
 }
 
@@ -189,16 +191,13 @@ pub fn value_terms(
         return;
     }
     // Grams: every 1- to GRAM-character window of the lower-cased text, as `grams` computes.
+    if s.is_ascii() {
+        return ascii_grams(field_id, s.as_bytes(), scratch, emit);
+    }
     scratch.lower.clear();
     scratch.spans.clear();
     scratch.bounds.clear();
-    if s.is_ascii() {
-        scratch
-            .lower
-            .extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
-    } else {
-        scratch.lower.push_str(&s.to_lowercase());
-    }
+    scratch.lower.push_str(&s.to_lowercase());
     scratch
         .bounds
         .extend(scratch.lower.char_indices().map(|(i, _)| i));
@@ -220,6 +219,36 @@ pub fn value_terms(
         },
         emit,
     );
+}
+
+const _: () = assert!(GRAM <= 3, "ascii_grams packs a gram into three bytes");
+
+/// The grams of ASCII text (most values: titles, ARNs, ids), deduplicated as integers: a gram of
+/// up to three bytes and its length pack into a `u32`, and sorting integers costs a fraction of
+/// sorting slices (which was a fifth of building a document).
+fn ascii_grams(field_id: &str, text: &[u8], scratch: &mut Scratch, emit: &mut impl FnMut(&str)) {
+    scratch.keys.clear();
+    for n in 1..=GRAM {
+        scratch.keys.extend(text.windows(n).map(|w| {
+            w.iter().enumerate().fold((n as u32) << 24, |k, (j, b)| {
+                k | (b.to_ascii_lowercase() as u32) << (8 * (2 - j))
+            })
+        }));
+    }
+    scratch.keys.sort_unstable();
+    scratch.keys.dedup();
+    for &k in &scratch.keys {
+        let t = &mut scratch.term;
+        t.clear();
+        t.push('g');
+        t.push(SEP);
+        t.push_str(field_id);
+        t.push(SEP);
+        for j in 0..(k >> 24) {
+            t.push(((k >> (8 * (2 - j))) & 0xff) as u8 as char);
+        }
+        emit(t);
+    }
 }
 
 #[cfg(test)]
