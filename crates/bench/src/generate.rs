@@ -4,16 +4,22 @@
 //! drawn by Zipf's law (a few queues and agents carry most of the work); creation times uniform
 //! over two years, updates within 30 days of creation; custom Number, Boolean, SingleSelect and
 //! DateTime fields, some only on part of the cases; titles and summaries of words drawn by Zipf's
-//! law from a 10,000-word vocabulary, so a few words are everywhere and most are rare.
+//! law from a 10,000-word vocabulary, so a few words are everywhere and most are rare. One case in
+//! ten has a comment (a related item) by its assigned agent, drawn from a random stream of its
+//! own so that the cases are the same with or without comments.
 //!
 //! Lines come in the order `caseload export` writes them (fields, layouts, templates by id; cases
-//! by case id), so importing a generated file and exporting it again gives the same bytes.
+//! by case id; then related items by case id), so importing a generated file and exporting it
+//! again gives the same bytes.
 
 use crate::rng::{Rng, Zipf};
 use caseload_domain::schema::fields::SYSTEM_FIELDS;
 use caseload_domain::transfer::format::*;
 use caseload_model::Timestamp;
-use caseload_model::shapes::{FieldNamespace, FieldOption, FieldType, FieldValueUnion as V};
+use caseload_model::shapes::{
+    CommentBodyTextType, CommentContent, FieldNamespace, FieldOption, FieldType,
+    FieldValueUnion as V, RelatedItemContent, UserUnion,
+};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -22,6 +28,10 @@ pub const QUEUES: usize = 50;
 pub const USERS: usize = 2_000;
 pub const VOCABULARY: usize = 10_000;
 const DAY_MS: i64 = 86_400_000;
+/// The share of cases with a comment (one each).
+const COMMENTED: f64 = 0.1;
+/// Mixed into the seed for the comments' own random stream.
+const COMMENT_STREAM: u64 = 0xC044_E475;
 /// The generated history ends here (fixed, so the output does not depend on the clock).
 const END_MS: i64 = 1_790_812_800_000; // 2026-10-01T00:00:00Z
 const SPAN_MS: i64 = 730 * DAY_MS;
@@ -430,6 +440,9 @@ pub fn generate(cases: u64, seed: u64, out: &mut impl Write) -> std::io::Result<
         Zipf::new(VOCABULARY),
     );
     let reference_offset = rng.below(100_000_000);
+    // Comments draw from a stream of their own, so the cases are the same as without them.
+    let mut comment_rng = Rng::new(seed ^ COMMENT_STREAM);
+    let mut comments: Vec<RelatedItemLine> = Vec::new();
     for (i, case_id) in ids.into_iter().enumerate() {
         if (i as u64).is_multiple_of(sample_every) {
             case_ids.push(case_id.clone());
@@ -538,6 +551,21 @@ pub fn generate(cases: u64, seed: u64, out: &mut impl Write) -> std::io::Result<
         if rng.chance(0.1) {
             tags.insert("vip".into(), Some("true".into()));
         }
+        if comment_rng.chance(COMMENTED) {
+            let at = created_ms + comment_rng.below((updated_ms - created_ms) as u64 + 1) as i64;
+            comments.push(RelatedItemLine {
+                case_id: case_id.clone(),
+                related_item_id: comment_rng.uuid(),
+                association_time: time(at),
+                content: RelatedItemContent::Comment(CommentContent {
+                    body: text(&mut comment_rng, &zw, &words, 5, 20),
+                    content_type: CommentBodyTextType::TextPlain,
+                }),
+                performed_by: Some(UserUnion::UserArn(assigned.clone())),
+                last_updated_user: None,
+                tags: Tags::new(),
+            });
+        }
         line(
             out,
             Line::Case(CaseLine {
@@ -547,6 +575,10 @@ pub fn generate(cases: u64, seed: u64, out: &mut impl Write) -> std::io::Result<
                 tags,
             }),
         )?;
+    }
+    // After every case, in case id order (the ids were sorted), as an export writes them.
+    for c in comments {
+        line(out, Line::RelatedItem(c))?;
     }
     Ok(Generated {
         fields,
@@ -584,6 +616,11 @@ mod tests {
         }
         let plan = checker.finish().unwrap();
         assert_eq!(plan.cases, 300);
+        assert!(
+            (15..50).contains(&plan.related_items),
+            "{} comments on 300 cases",
+            plan.related_items
+        );
         assert!(
             plan.default_system_fields.is_empty(),
             "the generator writes every system field"

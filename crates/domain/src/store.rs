@@ -417,6 +417,31 @@ pub trait Store: Send + Sync + 'static {
         ))
     }
 
+    /// Related items of a domain ordered by (case id, insertion order), starting after the item
+    /// at `after` (its case id and `seq`).
+    async fn list_domain_related_items(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        after: Option<(&str, i64)>,
+        limit: usize,
+    ) -> StoreResult<Vec<RelatedItemRecord>> {
+        let _ = (account_id, domain_id, after, limit);
+        Err(StoreError::Backend(
+            "this backend cannot list related items".into(),
+        ))
+    }
+    /// Writes related items as one atomic batch, in order, with their ids, times, content and
+    /// tags and nothing else: no audit events, no events, no case updates, no quota checks (a
+    /// restore of items that existed, not API writes). An id already used in the domain is
+    /// `Duplicate`, and then nothing of the batch is written.
+    async fn import_related_items(&self, items: Vec<RelatedItemRecord>) -> StoreResult<()> {
+        let _ = items;
+        Err(StoreError::Backend(
+            "this backend cannot import related items".into(),
+        ))
+    }
+
     // Related items.
     /// Inserts related items, their audit events, their cases' updates and, if given, the client
     /// token, atomically: `QuotaExceeded` when an item would take its case past a quota,

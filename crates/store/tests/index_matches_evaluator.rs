@@ -3,8 +3,9 @@
 //! search is followed page by page through keyset cursors. Random cases, filters, search terms
 //! and sorts, through the real `SqliteStore`.
 
+use caseload_domain::schema::fields::FieldDoc;
 use caseload_domain::search::{self, CaseQuery, Cursor, FieldPredicate, Filter, Op, SortSpec};
-use caseload_domain::store::{AuditRecord, CaseRecord, Store};
+use caseload_domain::store::{AuditRecord, CaseRecord, ResourceKind, ResourceRecord, Store};
 use caseload_domain::value::Value;
 use caseload_model::Timestamp;
 use caseload_model::shapes::FieldType;
@@ -174,7 +175,7 @@ fn sorts() -> impl Strategy<Value = Vec<SortSpec>> {
 fn search_terms() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(
         prop::sample::select(vec![
-            "printer", "fire", "pri", "f", "déj", "x", "ray", "nothing",
+            "printer", "fire", "pri", "f", "déj", "x", "ray", "nothing", "2023", "open", "clo",
         ]),
         0..3,
     )
@@ -201,6 +202,34 @@ fn record(
         created: Timestamp::from_unix_millis(0),
         updated: Timestamp::from_unix_millis(0),
         version: 1,
+    }
+}
+
+/// Stores the domain's fields, so that the index knows their types and indexes each value only
+/// for the queries its type allows (no words for DateTime, no grams for SingleSelect).
+async fn define_fields(store: &SqliteStore) {
+    for (id, t) in FIELDS {
+        let doc = FieldDoc {
+            v: 1,
+            field_type: *t,
+            namespace: caseload_model::shapes::FieldNamespace::Custom,
+            description: None,
+            attributes: None,
+            options: vec![],
+        };
+        let r = ResourceRecord {
+            account_id: "000000000000".into(),
+            domain_id: "d".into(),
+            kind: ResourceKind::Field,
+            id: (*id).to_owned(),
+            name: (*id).to_owned(),
+            deleted: false,
+            created: Timestamp::from_unix_millis(0),
+            modified: Timestamp::from_unix_millis(0),
+            body: serde_json::to_value(&doc).unwrap(),
+            tags: Default::default(),
+        };
+        store.insert_resource(&r, usize::MAX).await.unwrap();
     }
 }
 
@@ -232,6 +261,7 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let store = SqliteStore::in_memory().unwrap();
+            define_fields(&store).await;
             if walk {
                 store.tune_search(WALK_ALWAYS);
             }

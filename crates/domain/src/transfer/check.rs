@@ -27,7 +27,8 @@ fn rank(kind: &str) -> u8 {
         "caseRule" => 2,
         "layout" => 3,
         "template" => 4,
-        _ => 5,
+        "case" => 5,
+        _ => 6,
     }
 }
 
@@ -54,6 +55,8 @@ pub struct Checker {
     case_ids: HashSet<String>,
     references: HashSet<u32>,
     cases: u64,
+    related_item_ids: HashSet<String>,
+    related_items: u64,
 }
 
 /// What pass two needs from pass one.
@@ -62,6 +65,7 @@ pub struct Plan {
     /// System fields the file has no line for: they get their defaults, as in a new domain.
     pub default_system_fields: Vec<FieldLine>,
     pub cases: u64,
+    pub related_items: u64,
     schema: CaseFields,
     references: HashSet<u32>,
     next_reference: u32,
@@ -110,7 +114,7 @@ impl Checker {
         }
         if rank < self.last_rank || (rank == 0 && self.domain.is_some()) {
             return Err(format!(
-                "a {} line cannot come here: lines go domain, fields, case rules, layouts, templates, cases",
+                "a {} line cannot come here: lines go domain, fields, case rules, layouts, templates, cases, related items",
                 line.kind()
             ));
         }
@@ -122,6 +126,7 @@ impl Checker {
             Line::Layout(l) => self.layout(l),
             Line::Template(t) => self.template(t),
             Line::Case(c) => self.case(c),
+            Line::RelatedItem(r) => self.related_item(r),
         }
     }
 
@@ -161,6 +166,7 @@ impl Checker {
             domain,
             default_system_fields,
             cases: self.cases,
+            related_items: self.related_items,
             schema,
             references: self.references,
             next_reference: 0,
@@ -344,6 +350,31 @@ impl Checker {
         self.cases += 1;
         let schema = self.schema.as_ref().expect("set above");
         check_values(schema, c, Timestamp::now()).map(|_| ())
+    }
+}
+
+impl Checker {
+    /// An item's case must be an earlier line, its id unique. Its content is kept as the store
+    /// held it: the rules CreateRelatedItem applies are about new items (an SLA's target in the
+    /// future, a linked case that still exists), which a restored item need not meet.
+    fn related_item(&mut self, r: &RelatedItemLine) -> Result<(), String> {
+        if r.related_item_id.is_empty() {
+            return Err("the related item id is empty".into());
+        }
+        if !self.case_ids.contains(&r.case_id) {
+            return Err(format!(
+                "case {} is not defined by an earlier line",
+                r.case_id
+            ));
+        }
+        if !self.related_item_ids.insert(r.related_item_id.clone()) {
+            return Err(format!(
+                "related item {} is defined twice",
+                r.related_item_id
+            ));
+        }
+        self.related_items += 1;
+        check_tags(&r.tags)
     }
 }
 

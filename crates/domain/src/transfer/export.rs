@@ -20,7 +20,7 @@ pub enum ExportError {
 }
 
 /// Hands every line of the domain to `emit`, in order: domain, fields, case rules, layouts,
-/// templates, cases. Returns how many cases there were.
+/// templates, cases, related items. Returns how many cases there were.
 pub async fn export(
     store: &dyn Store,
     account_id: &str,
@@ -70,8 +70,27 @@ pub async fn export(
         }
         cases += page.len() as u64;
         if page.len() < PAGE {
-            return Ok(cases);
+            break;
         }
         after = page.last().map(|c| c.case_id.clone());
+    }
+    let mut after: Option<(String, i64)> = None;
+    loop {
+        let page = store
+            .list_domain_related_items(
+                account_id,
+                domain_id,
+                after.as_ref().map(|(c, s)| (c.as_str(), *s)),
+                PAGE,
+            )
+            .await?;
+        for item in &page {
+            let line = records::related_item_line(item).map_err(ExportError::Unreadable)?;
+            emit(Line::RelatedItem(line))?;
+        }
+        if page.len() < PAGE {
+            return Ok(cases);
+        }
+        after = page.last().map(|i| (i.case_id.clone(), i.seq));
     }
 }

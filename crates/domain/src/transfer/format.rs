@@ -4,15 +4,16 @@
 //! a backend stores things.
 //!
 //! A file is `domain` first, then `field`s, `caseRule`s, `layout`s, `template`s (each kind ordered
-//! by id), then `case`s ordered by case id: every line refers only to lines before it, so an
-//! import can check and apply a file in one pass. Nothing in a file names the domain's id,
+//! by id), then `case`s ordered by case id, then `relatedItem`s ordered by case id and, within a
+//! case, in the order they were added: every line refers only to lines before it, so an import
+//! can check and apply a file in one pass. Nothing in a file names the domain's id,
 //! account or region: the same file imports anywhere.
 
 use caseload_model::Timestamp;
 use caseload_model::shapes::{
     CaseRuleDetails, FieldAttributes, FieldNamespace, FieldOption, FieldType, FieldValueUnion,
-    LayoutConfiguration, LayoutContent, RequiredField, TagPropagationConfiguration, TemplateRule,
-    TemplateStatus,
+    LayoutConfiguration, LayoutContent, RelatedItemContent, RequiredField,
+    TagPropagationConfiguration, TemplateRule, TemplateStatus, UserUnion,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ pub enum Line {
     Layout(LayoutLine),
     Template(TemplateLine),
     Case(CaseLine),
+    RelatedItem(RelatedItemLine),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -136,6 +138,25 @@ pub struct CaseLine {
     pub tags: Tags,
 }
 
+/// A related item of a case, as SearchRelatedItems shows it (its kind is the member of
+/// `content`), with what the store keeps besides: who last updated it. An SLA's `status` is the
+/// stored one; reads derive the current status from the times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RelatedItemLine {
+    pub case_id: String,
+    pub related_item_id: String,
+    pub association_time: Timestamp,
+    pub content: RelatedItemContent,
+    /// Who created the item (the API's `performedBy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performed_by: Option<UserUnion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_user: Option<UserUnion>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
 impl Line {
     /// The `type` member of this kind of line.
     pub fn kind(&self) -> &'static str {
@@ -146,6 +167,7 @@ impl Line {
             Line::Layout(_) => "layout",
             Line::Template(_) => "template",
             Line::Case(_) => "case",
+            Line::RelatedItem(_) => "relatedItem",
         }
     }
 
@@ -221,6 +243,15 @@ mod tests {
         assert_eq!(serde_json::to_string(&line).unwrap(), text);
         assert_eq!(Line::parse(&text).unwrap(), line);
         assert_eq!(serde_json::from_str::<Line>(&text).unwrap(), line);
+    }
+
+    #[test]
+    fn related_item_lines_round_trip() {
+        let text = r#"{"type":"relatedItem","caseId":"c1","relatedItemId":"r1","associationTime":"2026-01-01T00:00:00.000Z","content":{"comment":{"body":"hi","contentType":"Text/Plain"}},"performedBy":{"userArn":"arn:u"},"tags":{}}"#;
+        let line = Line::parse(text).unwrap();
+        assert_eq!(line.kind(), "relatedItem");
+        assert_eq!(line.to_json(), text);
+        assert!(Line::parse(&text.replace(r#""tags":{}"#, r#""version":2"#)).is_err());
     }
 
     #[test]

@@ -3,12 +3,16 @@
 //! same bytes.
 
 use super::format::*;
+use crate::related::ItemDoc;
+use crate::related::query::ref_key;
 use crate::schema::fields::{FieldDoc, FieldOptionDoc};
 use crate::schema::layouts::LayoutDoc;
 use crate::schema::templates::TemplateDoc;
-use crate::store::{CaseRecord, DomainRecord, ResourceKind, ResourceRecord};
+use crate::store::{CaseRecord, DomainRecord, RelatedItemRecord, ResourceKind, ResourceRecord};
 use crate::value::Value;
-use caseload_model::shapes::{CaseRuleDetails, FieldOption, RequiredField};
+use caseload_model::shapes::{
+    CaseRuleDetails, FieldOption, RelatedItemContent, RelatedItemType, RequiredField,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -122,6 +126,36 @@ pub fn case_line(c: &CaseRecord) -> CaseLine {
             .map(|(id, v)| (id.clone(), v.to_wire()))
             .collect(),
         tags: c.tags.clone(),
+    }
+}
+
+pub fn related_item_line(r: &RelatedItemRecord) -> Result<RelatedItemLine, String> {
+    let doc = ItemDoc::from_body(&r.body).map_err(|e| {
+        format!(
+            "stored related item {} cannot be read: {e}",
+            r.related_item_id
+        )
+    })?;
+    Ok(RelatedItemLine {
+        case_id: r.case_id.clone(),
+        related_item_id: r.related_item_id.clone(),
+        association_time: r.association_time,
+        content: doc.content,
+        performed_by: doc.created_by,
+        last_updated_user: doc.last_updated_user,
+        tags: r.tags.clone(),
+    })
+}
+
+/// The type of an item with this content.
+pub fn content_type(c: &RelatedItemContent) -> RelatedItemType {
+    match c {
+        RelatedItemContent::Comment(_) => RelatedItemType::Comment,
+        RelatedItemContent::ConnectCase(_) => RelatedItemType::ConnectCase,
+        RelatedItemContent::Contact(_) => RelatedItemType::Contact,
+        RelatedItemContent::Custom(_) => RelatedItemType::Custom,
+        RelatedItemContent::File(_) => RelatedItemType::File,
+        RelatedItemContent::Sla(_) => RelatedItemType::Sla,
     }
 }
 
@@ -261,6 +295,32 @@ impl Target {
             tags: l.tags,
             created,
             updated,
+            version: 1,
+        }
+    }
+}
+
+impl Target {
+    /// The stored item of a related-item line, with the line's id, time and content. The
+    /// version starts again at 1 (it only orders this store's own updates).
+    pub fn related_item(&self, l: RelatedItemLine) -> RelatedItemRecord {
+        let doc = ItemDoc {
+            v: 1,
+            content: l.content,
+            created_by: l.performed_by,
+            last_updated_user: l.last_updated_user,
+        };
+        RelatedItemRecord {
+            account_id: self.account_id.clone(),
+            domain_id: self.domain_id.clone(),
+            case_id: l.case_id,
+            related_item_id: l.related_item_id,
+            item_type: content_type(&doc.content),
+            association_time: l.association_time,
+            seq: 0,
+            ref_key: ref_key(&doc.content),
+            body: to_json(&doc),
+            tags: l.tags,
             version: 1,
         }
     }

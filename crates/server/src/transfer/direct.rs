@@ -1,6 +1,7 @@
 //! Import straight into a data directory (the server stopped): records are written with the ids
-//! and times of the file, cases in large batches, and the search index catches up from the
-//! change log as the batches land.
+//! and times of the file, cases in large batches. The store is opened for a bulk load: the
+//! search index takes the cases in from the change log as the batches land, on the other core,
+//! but commits once at the end (and waits for its merges), instead of once per batch.
 //!
 //! Nothing half-imported is left behind: the whole file is checked first, and the domain's own
 //! row is written last, so until then the domain does not exist for any request. When writing
@@ -10,7 +11,9 @@
 use super::lines::{Lines, check_file};
 use super::progress::Progress;
 use caseload_domain::search::{CaseQuery, SortSpec};
-use caseload_domain::store::{CaseRecord, DomainRecord, ResourceKind, ResourceRecord, Store};
+use caseload_domain::store::{
+    CaseRecord, DomainRecord, RelatedItemRecord, ResourceKind, ResourceRecord, Store,
+};
 use caseload_domain::transfer::format::Line;
 use caseload_domain::transfer::{Plan, Target};
 use caseload_model::shapes::FieldType;
@@ -50,13 +53,16 @@ struct Previous {
 pub async fn run(args: DirectImport) -> Result<Imported, String> {
     let started = Instant::now();
     let plan = check_file(&args.file, args.quiet)?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&args.data_dir).map_err(|e| {
-        format!(
-            "cannot open {}: {e} (is a server running on it? a direct import needs it stopped; \
+    let sqlite = Arc::new(
+        SqliteStore::open_for_bulk_load(&args.data_dir).map_err(|e| {
+            format!(
+                "cannot open {}: {e} (is a server running on it? a direct import needs it stopped; \
              use --endpoint to import through a running server)",
-            args.data_dir.display()
-        )
-    })?);
+                args.data_dir.display()
+            )
+        })?,
+    );
+    let store: Arc<dyn Store> = sqlite.clone();
     let (domain, previous) = target_domain(store.as_ref(), &args, &plan).await?;
     let target = Target {
         account_id: domain.account_id.clone(),
@@ -79,6 +85,10 @@ pub async fn run(args: DirectImport) -> Result<Imported, String> {
         }
     };
     let progress = Progress::waiting("indexing", args.quiet);
+    sqlite
+        .finish_bulk_load()
+        .await
+        .map_err(|e| format!("cannot finish the search index: {e}"))?;
     let indexed = count_indexed(store.as_ref(), &target).await?;
     progress.finish("done");
     if indexed != cases {
@@ -201,6 +211,7 @@ async fn write(
     let mut lines = Lines::open(&args.file)?;
     let mut progress = Progress::bytes("importing", lines.total_bytes, args.quiet);
     let mut batch: Vec<CaseRecord> = Vec::with_capacity(args.batch);
+    let mut items: Vec<RelatedItemRecord> = Vec::new();
     // One batch is written while the next is read and checked.
     let mut writing: Option<tokio::task::JoinHandle<Result<(), String>>> = None;
     let mut cases = 0u64;
@@ -218,7 +229,21 @@ async fn write(
                 cases += 1;
                 if batch.len() >= args.batch {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(args.batch));
-                    writing = Some(flush(&store, writing, full).await?);
+                    writing = Some(flush(&store, writing, Batch::Cases(full)).await?);
+                    progress.set(lines.bytes_read);
+                }
+                continue;
+            }
+            // Items follow every case (the checked order), so the last cases go first.
+            Line::RelatedItem(r) => {
+                if !batch.is_empty() {
+                    let cases = std::mem::take(&mut batch);
+                    writing = Some(flush(&store, writing, Batch::Cases(cases)).await?);
+                }
+                items.push(target.related_item(r));
+                if items.len() >= args.batch {
+                    let full = std::mem::take(&mut items);
+                    writing = Some(flush(&store, writing, Batch::Items(full)).await?);
                     progress.set(lines.bytes_read);
                 }
                 continue;
@@ -227,30 +252,41 @@ async fn write(
         insert(store.as_ref(), record).await?;
         resources += 1;
     }
-    let last = flush(&store, writing, batch).await?;
+    let cases_left = flush(&store, writing, Batch::Cases(batch)).await?;
+    let last = flush(&store, Some(cases_left), Batch::Items(items)).await?;
     last.await.map_err(|e| e.to_string())??;
     progress.finish("done");
     Ok((resources, cases))
+}
+
+/// Records written in one transaction.
+enum Batch {
+    Cases(Vec<CaseRecord>),
+    Items(Vec<RelatedItemRecord>),
 }
 
 /// Waits for the batch being written, then starts writing `batch`.
 async fn flush(
     store: &Arc<dyn Store>,
     writing: Option<tokio::task::JoinHandle<Result<(), String>>>,
-    batch: Vec<CaseRecord>,
+    batch: Batch,
 ) -> Result<tokio::task::JoinHandle<Result<(), String>>, String> {
     if let Some(previous) = writing {
         previous.await.map_err(|e| e.to_string())??;
     }
     let store = store.clone();
     Ok(tokio::spawn(async move {
-        if batch.is_empty() {
-            return Ok(());
+        match batch {
+            Batch::Cases(cases) if !cases.is_empty() => store
+                .import_cases(cases)
+                .await
+                .map_err(|e| format!("cannot write cases: {e}")),
+            Batch::Items(items) if !items.is_empty() => store
+                .import_related_items(items)
+                .await
+                .map_err(|e| format!("cannot write related items: {e}")),
+            _ => Ok(()),
         }
-        store
-            .import_cases(batch)
-            .await
-            .map_err(|e| format!("cannot write cases: {e}"))
     }))
 }
 

@@ -8,6 +8,14 @@
 //! cases next, and what the file says last (`Finish`): required fields and rules of templates,
 //! inactive templates and options, deletions.
 //!
+//! Related items can only be made with CreateRelatedItem, after every case exists: each gets a
+//! new id and an association time of its creation, an SLA a target time as far from its
+//! creation as the file's was from its association (and the status that follows), a contact
+//! the channel and times the server derives; a linked case points at the linked case's new id.
+//! Nothing in the API sets a related item's tags or last updating user, so those are not
+//! carried. What is kept: the item's case, type, content otherwise, who created it
+//! (`performedBy`), and the order of a case's items.
+//!
 //! The file is checked whole before the first call. If a call fails, what the import created is
 //! removed again: the domain it created, or, in an existing domain, the resources and cases.
 
@@ -61,6 +69,8 @@ struct Session {
     domain_arn: String,
     /// File id → server id.
     ids: HashMap<String, String>,
+    /// File case id → server case id.
+    cases: HashMap<String, String>,
     created: Created,
     finish: Finish,
 }
@@ -104,6 +114,7 @@ pub async fn run(args: RemoteImport) -> Result<super::direct::Imported, String> 
         domain_arn: str_of(&domain, "domainArn")?,
         domain_id: domain_id.clone(),
         ids: HashMap::new(),
+        cases: HashMap::new(),
         created: Created {
             domain: created_domain,
             ..Default::default()
@@ -385,6 +396,26 @@ impl Session {
         body
     }
 
+    /// CreateRelatedItem on the item's case (by its new id).
+    async fn related_item(&mut self, r: &RelatedItemLine) -> Result<(), String> {
+        let case = self
+            .cases
+            .get(&r.case_id)
+            .ok_or_else(|| format!("case {} was not created", r.case_id))?
+            .clone();
+        let (kind, content) = item_input(&r.content, r.association_time, &self.ids, &self.cases)?;
+        let mut body = json!({ "type": kind, "content": content });
+        if let Some(u) = &r.performed_by {
+            body["performedBy"] = serde_json::to_value(u).map_err(|e| e.to_string())?;
+        }
+        let path = format!(
+            "/domains/{}/cases/{}/related-items/",
+            self.d(),
+            segment(&case)
+        );
+        self.call(Method::POST, &path, &body).await.map(|_| ())
+    }
+
     async fn finish(&mut self) -> Result<(), String> {
         let d = self.d();
         for (id, body) in std::mem::take(&mut self.finish.templates) {
@@ -457,7 +488,8 @@ async fn upload(s: &mut Session, args: &RemoteImport) -> Result<(usize, u64), St
     let mut progress = Progress::bytes("importing", lines.total_bytes, args.quiet);
     let mut resources = 0;
     let mut cases = 0u64;
-    let mut inflight: JoinSet<Result<String, String>> = JoinSet::new();
+    let mut items = 0u64;
+    let mut inflight: JoinSet<Result<CaseIds, String>> = JoinSet::new();
     while let Some((number, parsed)) = lines.next_line()? {
         let at = |e: String| format!("line {number}: {e}");
         let line = parsed.map_err(at)?;
@@ -467,18 +499,28 @@ async fn upload(s: &mut Session, args: &RemoteImport) -> Result<(usize, u64), St
             Line::CaseRule(r) => s.case_rule(r).await.map_err(at)?,
             Line::Layout(l) => s.layout(l).await.map_err(at)?,
             Line::Template(t) => s.template(t).await.map_err(at)?,
+            Line::RelatedItem(r) => {
+                // Every case exists before the first item (items follow cases in a file).
+                while let Some(done) = inflight.join_next().await {
+                    joined(s, Some(done)).await?;
+                }
+                s.related_item(r).await.map_err(at)?;
+                items += 1;
+                continue;
+            }
             Line::Case(c) => {
                 while inflight.len() >= args.concurrency.max(1) {
                     joined(s, inflight.join_next().await).await?;
                 }
                 let (client, body) = (s.client.clone(), s.case_body(c));
                 let path = format!("/domains/{}/cases", s.d());
+                let file_id = c.case_id.clone();
                 inflight.spawn(async move {
                     let out: Json = client
                         .call(Method::POST, &path, &body)
                         .await
                         .map_err(|e| format!("line {number}: {e}"))?;
-                    str_of(&out, "caseId")
+                    Ok((file_id, str_of(&out, "caseId")?))
                 });
                 cases += 1;
                 if cases.is_multiple_of(256) {
@@ -494,20 +536,76 @@ async fn upload(s: &mut Session, args: &RemoteImport) -> Result<(usize, u64), St
     }
     progress.finish("done");
     s.finish().await?;
+    if !args.quiet && items > 0 {
+        eprintln!("created {items} related items");
+    }
     Ok((resources, cases))
 }
+
+/// A created case's id in the file and on the server.
+type CaseIds = (String, String);
 
 /// Records a finished CreateCase.
 async fn joined(
     s: &mut Session,
-    done: Option<Result<Result<String, String>, tokio::task::JoinError>>,
+    done: Option<Result<Result<CaseIds, String>, tokio::task::JoinError>>,
 ) -> Result<(), String> {
     match done {
         None => Ok(()),
         Some(r) => {
-            let id = r.map_err(|e| e.to_string())??;
-            s.created.cases.push(id);
+            let (file_id, id) = r.map_err(|e| e.to_string())??;
+            s.created.cases.push(id.clone());
+            s.cases.insert(file_id, id);
             Ok(())
         }
     }
+}
+
+/// CreateRelatedItem's `content` for an item that had `content` (see the module's notes on
+/// what changes); `ids` maps the file's field ids, `cases` its case ids, to the server's.
+fn item_input(
+    content: &caseload_model::shapes::RelatedItemContent,
+    association: caseload_model::Timestamp,
+    ids: &HashMap<String, String>,
+    cases: &HashMap<String, String>,
+) -> Result<(&'static str, Json), String> {
+    let field = |id: &str| ids.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let case_id = |id: &str| cases.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    use caseload_model::shapes::RelatedItemContent as C;
+    Ok(match content {
+        C::Comment(c) => ("Comment", json!({ "comment": to_json(c) })),
+        C::File(f) => ("File", json!({ "file": to_json(f) })),
+        C::Contact(c) => (
+            "Contact",
+            json!({ "contact": { "contactArn": c.contact_arn } }),
+        ),
+        C::Custom(c) => {
+            let fields: Vec<Json> = c
+                .fields
+                .iter()
+                .map(|f| json!({ "id": field(&f.id), "value": to_json(&f.value) }))
+                .collect();
+            ("Custom", json!({ "custom": { "fields": fields } }))
+        }
+        C::ConnectCase(c) => (
+            "ConnectCase",
+            json!({ "connectCase": { "caseId": case_id(&c.case_id) } }),
+        ),
+        C::Sla(sla) => {
+            let c = &sla.sla_configuration;
+            let minutes = (c.target_time.unix_millis() - association.unix_millis()) / 60_000;
+            let mut conf = json!({
+                "name": c.name,
+                "type": to_json(&c.r#type),
+                "targetSlaMinutes": minutes.max(1),
+            });
+            if let Some(f) = &c.field_id {
+                conf["fieldId"] = json!(field(f));
+            }
+            if let Some(v) = &c.target_field_values {
+                conf["targetFieldValues"] = to_json(v);
+            }
+            ("Sla", json!({ "sla": { "slaInputConfiguration": conf } }))
+        }
+    })
 }

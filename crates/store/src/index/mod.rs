@@ -23,11 +23,13 @@ pub use order::Tuning;
 
 use caseload_domain::search::{CaseQuery, DEFAULT_SORT_FIELD};
 use caseload_domain::store::{CaseRecord, StoreError, StoreResult};
+use caseload_model::shapes::FieldType;
 use collect::{Hit, SegmentSort, SortCollector};
 use encode::SEP;
 use order::Orders;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use tantivy::DocSet;
@@ -101,7 +103,15 @@ pub trait ChangeLog: Send + Sync + 'static {
     ) -> StoreResult<Vec<CaseRecord>>;
     /// Forget changes up to `seq`: they are in the index.
     fn prune(&self, seq: i64) -> StoreResult<()>;
+    /// The type of every field of a domain, deleted ones included, so that values are indexed
+    /// only for the queries their type allows. A field left out is indexed for every query.
+    fn field_types(&self, account_id: &str, domain_id: &str) -> StoreResult<FieldTypeMap> {
+        let _ = (account_id, domain_id);
+        Ok(FieldTypeMap::new())
+    }
 }
+
+pub type FieldTypeMap = HashMap<String, FieldType>;
 
 pub struct SearchIndex {
     fields: Arc<Fields>,
@@ -111,6 +121,22 @@ pub struct SearchIndex {
     tuning: Mutex<Tuning>,
     indexed: watch::Receiver<i64>,
     wake: Arc<(Mutex<bool>, Condvar)>,
+    /// Set while a bulk load is running (see `Mode::Bulk`); cleared by `finish_bulk`.
+    bulk: Arc<AtomicBool>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// How the indexer applies the change log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A server: commit every batch, so searches see writes within one batch.
+    Serve,
+    /// A direct import into a stopped server's data directory: index the log as it grows
+    /// with more threads and memory, but commit once, when `finish_bulk` is called, and wait
+    /// for Tantivy's merges then. One commit makes a few large segments instead of one small
+    /// segment per batch that the merge policy would merge again and again (the super-linear
+    /// part of a large import), and the server started afterwards inherits no merge work.
+    Bulk,
 }
 
 struct Indexer {
@@ -121,14 +147,49 @@ struct Indexer {
     log: Arc<dyn ChangeLog>,
     indexed: watch::Sender<i64>,
     wake: Arc<(Mutex<bool>, Condvar)>,
+    bulk: Arc<AtomicBool>,
+    mode: Mode,
+    /// The last change added to the writer; ahead of `indexed` until the next commit.
+    applied: i64,
+    types: TypeCache,
+    scratch: encode::Scratch,
+}
+
+/// Field types per domain. A field's type never changes and field ids are never reused, so an
+/// entry can only lack fields created since it was read, never be wrong; a case holding an
+/// unknown field re-reads its domain's types (at most once per domain and batch).
+#[derive(Default)]
+struct TypeCache {
+    domains: HashMap<(String, String), FieldTypeMap>,
+    read_in_batch: HashSet<(String, String)>,
+}
+
+impl TypeCache {
+    fn for_case(&mut self, log: &dyn ChangeLog, c: &CaseRecord) -> StoreResult<&FieldTypeMap> {
+        let key = (c.account_id.clone(), c.domain_id.clone());
+        let stale = match self.domains.get(&key) {
+            None => true,
+            Some(types) => c.fields.keys().any(|f| !types.contains_key(f)),
+        };
+        if stale && self.read_in_batch.insert(key.clone()) {
+            let types = log.field_types(&c.account_id, &c.domain_id)?;
+            self.domains.insert(key.clone(), types);
+        }
+        Ok(self.domains.entry(key).or_default())
+    }
 }
 
 /// The document format, recorded with every commit before the sequence number. Change it whenever
 /// `document` or `encode` change what is indexed: the next start-up then rebuilds the index.
-const FORMAT: &str = "caseload-index-3:";
+const FORMAT: &str = "caseload-index-4:";
 
 /// How many changes one commit applies at most (bounds memory during a long catch-up).
 const BATCH: usize = 20_000;
+
+/// A bulk load's Tantivy writer: two indexing threads (the machine's cores, shared with the
+/// thread building documents) and a large heap, so segments are flushed rarely.
+const BULK_THREADS: usize = 2;
+const BULK_HEAP: usize = 1_000_000_000;
 
 impl SearchIndex {
     /// Opens the index in `dir` (or in memory when `None`), catches it up with `log`, and starts
@@ -137,6 +198,7 @@ impl SearchIndex {
         dir: Option<&Path>,
         log: Arc<dyn ChangeLog>,
         rebuild: bool,
+        mode: Mode,
     ) -> StoreResult<Arc<SearchIndex>> {
         let fields = Fields::new();
         let index = match dir {
@@ -151,8 +213,12 @@ impl SearchIndex {
             }
         };
         let payload = index.load_metas().map_err(backend)?.payload;
+        let (threads, heap) = match mode {
+            Mode::Serve => (1, 64_000_000),
+            Mode::Bulk => (BULK_THREADS, BULK_HEAP),
+        };
         let writer: IndexWriter = index
-            .writer_with_num_threads(1, 64_000_000)
+            .writer_with_num_threads(threads, heap)
             .map_err(backend)?;
         let reader = index
             .reader_builder()
@@ -163,6 +229,7 @@ impl SearchIndex {
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let fields = Arc::new(fields);
         let orders = Arc::<Orders>::default();
+        let bulk = Arc::new(AtomicBool::new(mode == Mode::Bulk));
         let mut indexer = Indexer {
             writer,
             orders: orders.clone(),
@@ -171,6 +238,11 @@ impl SearchIndex {
             log,
             indexed: tx,
             wake: wake.clone(),
+            bulk: bulk.clone(),
+            mode,
+            applied: 0,
+            types: TypeCache::default(),
+            scratch: encode::Scratch::default(),
         };
         // Resume from the last committed change, or rebuild from the cases table. Both happen on
         // the indexer thread: the server starts serving at once, and searches wait for the index
@@ -181,8 +253,9 @@ impl SearchIndex {
             .and_then(|seq| seq.parse::<i64>().ok());
         if let Some(seq) = resume_from {
             indexer.indexed.send_replace(seq);
+            indexer.applied = seq;
         }
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("caseload-indexer".into())
             .spawn(move || {
                 if resume_from.is_none() {
@@ -204,7 +277,30 @@ impl SearchIndex {
             tuning: Mutex::default(),
             indexed: rx,
             wake,
+            bulk,
+            thread: Mutex::new(Some(thread)),
         }))
+    }
+
+    /// Ends a bulk load (`Mode::Bulk`): indexes what is left of the log, commits, waits for
+    /// Tantivy's merges and stops the indexer. Blocks until then. Searches keep working (they
+    /// see everything up to the commit); later writes are indexed by the next process.
+    pub fn finish_bulk(&self) -> StoreResult<()> {
+        if !self.bulk.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.nudge();
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(t) = thread {
+            t.join().map_err(|_| backend("the indexer panicked"))?;
+        }
+        Ok(())
+    }
+
+    fn nudge(&self) {
+        let (flag, cv) = &*self.wake;
+        *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_one();
     }
 
     /// Waits until every change up to `seq` is searchable.
@@ -212,11 +308,7 @@ impl SearchIndex {
         if *self.indexed.borrow() >= seq {
             return Ok(());
         }
-        {
-            let (flag, cv) = &*self.wake;
-            *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
-            cv.notify_one();
-        }
+        self.nudge();
         let mut rx = self.indexed.clone();
         rx.wait_for(|s| *s >= seq)
             .await
@@ -320,7 +412,13 @@ impl SearchIndex {
     }
 }
 
-fn document(fields: &Fields, c: &CaseRecord) -> TantivyDocument {
+/// The document of a case; `types` says which terms each field's values need.
+fn document(
+    fields: &Fields,
+    c: &CaseRecord,
+    types: &FieldTypeMap,
+    scratch: &mut encode::Scratch,
+) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     doc.add_text(fields.terms, scope_term(&c.account_id, &c.domain_id));
     doc.add_text(
@@ -328,22 +426,21 @@ fn document(fields: &Fields, c: &CaseRecord) -> TantivyDocument {
         key_term(&c.account_id, &c.domain_id, &c.case_id),
     );
     doc.add_text(fields.case_id, &c.case_id);
-    let mut terms = Vec::new();
     let mut sort = BTreeMap::new();
+    // The document copies each term into its own buffer, so terms can be borrowed.
+    let mut emit = |t: &str| doc.add_text(fields.terms, t);
     for (fid, value) in &c.fields {
-        encode::value_terms(fid, value, &mut terms);
+        let used = encode::TermUse::of(types.get(fid).copied());
+        encode::value_terms(fid, used, value, scratch, &mut emit);
         if let Some(k) = encode::sort_key(value) {
             sort.insert(fid.clone(), OwnedValue::Str(k));
         }
     }
     for (key, value) in &c.tags {
-        terms.push(encode::tag_key_term(key));
+        emit(&encode::tag_key_term(key));
         if let Some(v) = value {
-            terms.push(encode::tag_value_term(key, v));
+            emit(&encode::tag_value_term(key, v));
         }
-    }
-    for t in terms {
-        doc.add_text(fields.terms, t);
     }
     doc.add_object(fields.sort, sort);
     doc
@@ -352,11 +449,20 @@ fn document(fields: &Fields, c: &CaseRecord) -> TantivyDocument {
 impl Indexer {
     fn run(mut self) {
         loop {
-            if let Err(e) = self.catch_up() {
+            // Read before catching up: everything written before `finish_bulk` is then in.
+            let bulk = self.bulk.load(Ordering::SeqCst);
+            if let Err(e) = self.catch_up(bulk) {
                 tracing::error!(error = %e, "search indexer failed; retrying");
                 std::thread::sleep(Duration::from_millis(500));
+                continue;
             }
             if self.indexed.is_closed() {
+                return;
+            }
+            if self.mode == Mode::Bulk && !bulk {
+                if let Err(e) = self.end_bulk() {
+                    tracing::error!(error = %e, "finishing the bulk index load failed");
+                }
                 return;
             }
             {
@@ -372,18 +478,22 @@ impl Indexer {
         }
     }
 
-    /// Applies every change committed so far.
-    fn catch_up(&mut self) -> StoreResult<()> {
+    /// Applies every change committed so far; commits each batch unless `bulk`.
+    fn catch_up(&mut self, bulk: bool) -> StoreResult<()> {
         loop {
-            let from = *self.indexed.borrow();
+            let from = self.applied;
             if self.log.last_seq()? <= from {
                 return Ok(());
             }
             let (changes, last) = self.log.changes_after(from, BATCH)?;
             if changes.is_empty() {
-                self.indexed.send_replace(last.max(from));
+                self.applied = last.max(from);
+                if !bulk {
+                    self.indexed.send_replace(self.applied);
+                }
                 return Ok(());
             }
+            self.types.read_in_batch.clear();
             for c in &changes {
                 if c.case_id.is_empty() {
                     self.writer.delete_term(Term::from_field_text(
@@ -397,14 +507,26 @@ impl Indexer {
                     &key_term(&c.account_id, &c.domain_id, &c.case_id),
                 ));
                 if let Some(case) = &c.current {
-                    self.writer
-                        .add_document(document(&self.fields, case))
-                        .map_err(backend)?;
+                    let types = self.types.for_case(self.log.as_ref(), case)?;
+                    let doc = document(&self.fields, case, types, &mut self.scratch);
+                    self.writer.add_document(doc).map_err(backend)?;
                 }
             }
-            self.commit(last)?;
-            self.log.prune(last)?;
+            self.applied = last;
+            if !bulk {
+                self.commit(last)?;
+                self.log.prune(last)?;
+            }
         }
+    }
+
+    /// The end of a bulk load: one commit for everything, then Tantivy's merges, so that the
+    /// process (and the server after it) finds the index at rest.
+    fn end_bulk(mut self) -> StoreResult<()> {
+        let seq = self.applied;
+        self.commit(seq)?;
+        self.log.prune(seq)?;
+        self.writer.wait_merging_threads().map_err(backend)
     }
 
     fn commit(&mut self, seq: i64) -> StoreResult<()> {
@@ -444,12 +566,14 @@ impl Indexer {
                 last.domain_id.clone(),
                 last.case_id.clone(),
             ));
+            self.types.read_in_batch.clear();
             for case in &batch {
-                self.writer
-                    .add_document(document(&self.fields, case))
-                    .map_err(backend)?;
+                let types = self.types.for_case(self.log.as_ref(), case)?;
+                let doc = document(&self.fields, case, types, &mut self.scratch);
+                self.writer.add_document(doc).map_err(backend)?;
             }
         }
+        self.applied = seq;
         self.commit(seq)?;
         self.log.prune(seq)
     }

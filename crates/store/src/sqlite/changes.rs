@@ -1,7 +1,8 @@
 //! The change log (`changes` table) as the search indexer reads it.
 
 use super::{backend, cases};
-use crate::index::{Change, ChangeLog};
+use crate::index::{Change, ChangeLog, FieldTypeMap};
+use caseload_domain::schema::fields::FieldDoc;
 use caseload_domain::store::{CaseRecord, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashSet;
@@ -42,6 +43,11 @@ impl ChangeLog for SqliteLog {
             .read_blocking(move |conn| all_cases(conn, after, limit))
     }
 
+    fn field_types(&self, account_id: &str, domain_id: &str) -> StoreResult<FieldTypeMap> {
+        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
+        self.db.read_blocking(move |conn| field_types(conn, &a, &d))
+    }
+
     fn prune(&self, seq: i64) -> StoreResult<()> {
         self.db.write_blocking(move |conn| {
             conn.execute("DELETE FROM changes WHERE seq <= ?1", [seq])
@@ -49,6 +55,29 @@ impl ChangeLog for SqliteLog {
             Ok(())
         })
     }
+}
+
+/// Every field of the domain (deleted ones too) with its type; a body that cannot be read is
+/// left out, which indexes that field's values for every query.
+fn field_types(conn: &mut Connection, account: &str, domain: &str) -> StoreResult<FieldTypeMap> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, body FROM resources WHERE account_id = ?1 AND domain_id = ?2 AND kind = 'field'",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![account, domain], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .map_err(backend)?;
+    let mut types = FieldTypeMap::new();
+    for row in rows {
+        let (id, body) = row.map_err(backend)?;
+        if let Ok(doc) = serde_json::from_str::<FieldDoc>(&body) {
+            types.insert(id, doc.field_type);
+        }
+    }
+    Ok(types)
 }
 
 fn changes_after(

@@ -11,7 +11,7 @@ mod outbox;
 mod related;
 mod resources;
 
-use crate::index::SearchIndex;
+use crate::index::{Mode, SearchIndex};
 
 use caseload_domain::store::{StoreError, StoreResult, Tags};
 use rusqlite::{Connection, OptionalExtension};
@@ -42,16 +42,33 @@ impl SqliteStore {
     /// Opens (creating if needed) `dir/caseload.sqlite3` and the search index in `dir/index`,
     /// and brings both up to date.
     pub fn open(dir: &Path) -> StoreResult<SqliteStore> {
-        Self::open_with(dir, false)
+        Self::open_with(dir, false, Mode::Serve)
+    }
+
+    /// Opens the store in `dir` for a bulk load (`caseload import` into a data directory): the
+    /// search index takes the imported cases in as they are written but commits only in
+    /// `finish_bulk_load`, which the loader must call before it searches.
+    pub fn open_for_bulk_load(dir: &Path) -> StoreResult<SqliteStore> {
+        Self::open_with(dir, false, Mode::Bulk)
+    }
+
+    /// Ends a bulk load: commits the search index and waits for its merges (blocking; minutes
+    /// for millions of cases). Searches are answered from then on; writes made afterwards
+    /// through this store are indexed when the data directory is next opened.
+    pub async fn finish_bulk_load(&self) -> StoreResult<()> {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.finish_bulk())
+            .await
+            .map_err(backend)?
     }
 
     /// Opens the store in `dir` after throwing the search index away and rebuilding it from the
     /// database (`caseload reindex`).
     pub fn reindex(dir: &Path) -> StoreResult<SqliteStore> {
-        Self::open_with(dir, true)
+        Self::open_with(dir, true, Mode::Serve)
     }
 
-    fn open_with(dir: &Path, rebuild_index: bool) -> StoreResult<SqliteStore> {
+    fn open_with(dir: &Path, rebuild_index: bool, mode: Mode) -> StoreResult<SqliteStore> {
         std::fs::create_dir_all(dir).map_err(|e| {
             backend(format!(
                 "cannot create data directory {}: {e}",
@@ -60,7 +77,13 @@ impl SqliteStore {
         })?;
         let path = dir.join("caseload.sqlite3");
         let conn = db::open_file(&path)?;
-        Self::init(conn, Some(&path), Some(&dir.join("index")), rebuild_index)
+        Self::init(
+            conn,
+            Some(&path),
+            Some(&dir.join("index")),
+            rebuild_index,
+            mode,
+        )
     }
 
     /// Changes when searches walk large result sets in a precomputed order (see
@@ -76,6 +99,7 @@ impl SqliteStore {
             None,
             None,
             false,
+            Mode::Serve,
         )
     }
 
@@ -84,13 +108,14 @@ impl SqliteStore {
         file: Option<&Path>,
         index_dir: Option<&Path>,
         rebuild_index: bool,
+        mode: Mode,
     ) -> StoreResult<SqliteStore> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         migrate(&mut conn)?;
         let db = db::Db::start(conn, file)?;
         let log = Arc::new(changes::SqliteLog { db: db.clone() });
-        let index = SearchIndex::open(index_dir, log, rebuild_index)?;
+        let index = SearchIndex::open(index_dir, log, rebuild_index, mode)?;
         Ok(SqliteStore {
             db,
             schema_generation: Default::default(),
@@ -493,6 +518,34 @@ impl caseload_domain::store::Store for SqliteStore {
         cases: Vec<caseload_domain::store::CaseRecord>,
     ) -> StoreResult<()> {
         self.with(move |c| bulk::insert(c, &cases)).await
+    }
+
+    async fn list_domain_related_items(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        after: Option<(&str, i64)>,
+        limit: usize,
+    ) -> StoreResult<Vec<caseload_domain::store::RelatedItemRecord>> {
+        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
+        let after = after.map(|(c, s)| (c.to_owned(), s));
+        self.read(move |c| {
+            related::list_domain(
+                c,
+                &a,
+                &d,
+                after.as_ref().map(|(c, s)| (c.as_str(), *s)),
+                limit,
+            )
+        })
+        .await
+    }
+
+    async fn import_related_items(
+        &self,
+        items: Vec<caseload_domain::store::RelatedItemRecord>,
+    ) -> StoreResult<()> {
+        self.with(move |c| related::import(c, &items)).await
     }
 
     async fn insert_related_items(

@@ -174,6 +174,65 @@ pub fn insert_many(
     Ok(Created::New)
 }
 
+/// Inserts restored items alone (see `Store::import_related_items`), in one transaction.
+pub fn import(c: &mut Connection, items: &[RelatedItemRecord]) -> StoreResult<()> {
+    let tx = c.transaction().map_err(backend)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO related_items (account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(backend)?;
+        for item in items {
+            stmt.execute(params![
+                item.account_id,
+                item.domain_id,
+                item.case_id,
+                item.related_item_id,
+                item.item_type.as_str(),
+                item.association_time.unix_millis(),
+                item.ref_key,
+                item.body.to_string(),
+                tags_to_text(&item.tags),
+                item.version
+            ])
+            .map_err(|e| {
+                if super::is_unique_violation(&e) {
+                    StoreError::Duplicate("related item id")
+                } else {
+                    backend(e)
+                }
+            })?;
+        }
+    }
+    tx.commit().map_err(backend)
+}
+
+/// A domain's items by (case id, seq), after `after` (the `related_items_by_case` index ends in
+/// the rowid, which is `seq`, so this is an index walk).
+pub fn list_domain(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    after: Option<(&str, i64)>,
+    limit: usize,
+) -> StoreResult<Vec<RelatedItemRecord>> {
+    let (case_id, seq) = after.unwrap_or(("", 0));
+    query(
+        c,
+        &format!(
+            "SELECT {COLUMNS} FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND (case_id, seq) > (?3, ?4) ORDER BY case_id, seq LIMIT ?5"
+        ),
+        &[
+            Sql::Text(account.to_owned()),
+            Sql::Text(domain.to_owned()),
+            Sql::Text(case_id.to_owned()),
+            Sql::Integer(seq),
+            Sql::Integer(limit as i64),
+        ],
+    )
+}
+
 pub fn get(
     c: &Connection,
     account: &str,

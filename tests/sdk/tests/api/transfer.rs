@@ -3,8 +3,11 @@
 
 use aws_sdk_connectcases::Client;
 use aws_sdk_connectcases::types::{
-    BasicLayout, EmptyFieldValue, FieldGroup, FieldItem, FieldOption, FieldType, FieldValue,
-    FieldValueUnion, LayoutContent, LayoutSections, Section, TemplateStatus, UserUnion,
+    BasicLayout, CommentBodyTextType, CommentContent, ConnectCaseInputContent, Contact,
+    CustomInputContent, EmptyFieldValue, FieldGroup, FieldItem, FieldOption, FieldType, FieldValue,
+    FieldValueUnion, FileContent, LayoutContent, LayoutSections, RelatedItemInputContent,
+    RelatedItemType, Section, SlaInputConfiguration, SlaInputContent, SlaType, TemplateStatus,
+    UserUnion,
 };
 use caseload_sdk_tests::{Server, TempDir, binary};
 use std::path::Path;
@@ -56,7 +59,7 @@ fn export(dir: &Path, domain: &str, file: &Path) -> String {
 
 /// A domain in states only a history of API calls reaches: a deleted field still held by a case,
 /// a deactivated option still chosen, an inactive template, a layout, tags everywhere, a cleared
-/// value. Returns its id.
+/// value, related items of every type (one linking two cases). Returns its id.
 async fn build(c: &Client) -> String {
     let d = c
         .create_domain()
@@ -149,8 +152,10 @@ async fn build(c: &Client) -> String {
     };
     let t1 = template("Open").await;
     let t2 = template("Retired").await;
+    let mut cases = Vec::new();
     for (i, t) in [&t1, &t2, &t1].into_iter().enumerate() {
-        c.create_case()
+        let out = c
+            .create_case()
             .domain_id(&d)
             .template_id(t)
             .fields(fv("title", s(&format!("Case {i}"))))
@@ -163,6 +168,82 @@ async fn build(c: &Client) -> String {
             ))
             .fields(fv("status", s(if i == 2 { "closed" } else { "open" })))
             .tags("source", "test")
+            .performed_by(UserUnion::UserArn(AGENT.into()))
+            .send()
+            .await
+            .unwrap();
+        cases.push(out.case_id().to_owned());
+    }
+    let arn = |kind: &str, n: &str| {
+        format!("arn:aws:connect:us-east-1:000000000000:instance/i-1/{kind}/{n}")
+    };
+    let items = [
+        (
+            RelatedItemType::Comment,
+            RelatedItemInputContent::Comment(
+                CommentContent::builder()
+                    .body("Customer called twice")
+                    .content_type(CommentBodyTextType::Plaintext)
+                    .build()
+                    .unwrap(),
+            ),
+        ),
+        (
+            RelatedItemType::Contact,
+            RelatedItemInputContent::Contact(
+                Contact::builder()
+                    .contact_arn(arn("contact", "c-1"))
+                    .build()
+                    .unwrap(),
+            ),
+        ),
+        (
+            RelatedItemType::File,
+            RelatedItemInputContent::File(
+                FileContent::builder()
+                    .file_arn(arn("file", "f-1"))
+                    .build()
+                    .unwrap(),
+            ),
+        ),
+        (
+            RelatedItemType::Sla,
+            RelatedItemInputContent::Sla(SlaInputContent::SlaInputConfiguration(
+                SlaInputConfiguration::builder()
+                    .name("reply")
+                    .r#type(SlaType::CaseField)
+                    .field_id("status")
+                    .target_field_values(s("closed"))
+                    .target_sla_minutes(600)
+                    .build()
+                    .unwrap(),
+            )),
+        ),
+        (
+            RelatedItemType::ConnectCase,
+            RelatedItemInputContent::ConnectCase(
+                ConnectCaseInputContent::builder()
+                    .case_id(&cases[1])
+                    .build()
+                    .unwrap(),
+            ),
+        ),
+        (
+            RelatedItemType::Custom,
+            RelatedItemInputContent::Custom(
+                CustomInputContent::builder()
+                    .fields(fv(&amount, FieldValueUnion::DoubleValue(4.0)))
+                    .build()
+                    .unwrap(),
+            ),
+        ),
+    ];
+    for (i, (t, content)) in items.into_iter().enumerate() {
+        c.create_related_item()
+            .domain_id(&d)
+            .case_id(&cases[i % 2])
+            .r#type(t)
+            .content(content)
             .performed_by(UserUnion::UserArn(AGENT.into()))
             .send()
             .await
@@ -204,6 +285,13 @@ async fn export_import_export_gives_the_same_bytes() {
             .count(),
         3
     );
+    assert_eq!(
+        first
+            .lines()
+            .filter(|l| l.contains(r#""type":"relatedItem""#))
+            .count(),
+        6
+    );
     let out = ok(caseload(&[
         "import",
         "--quiet",
@@ -227,6 +315,13 @@ async fn export_import_export_gives_the_same_bytes() {
         .await
         .unwrap();
     assert_eq!(found.total_count(), 3);
+    let items = c
+        .search_all_related_items()
+        .domain_id(&copy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(items.related_items().len(), 6);
 }
 
 #[tokio::test]
@@ -323,6 +418,46 @@ async fn import_through_a_running_server_maps_ids_and_keeps_values() {
         "performedBy carries the last updating user"
     );
     assert!(original.contains("\"Legacy\""));
+
+    // Related items: new ids on the new cases, the same content and creator.
+    let items = c
+        .search_all_related_items()
+        .domain_id(&copy)
+        .send()
+        .await
+        .unwrap();
+    let items: Vec<_> = items.related_items().iter().flatten().collect();
+    assert_eq!(items.len(), 6);
+    let case_ids: Vec<String> = found
+        .cases()
+        .iter()
+        .flatten()
+        .map(|c| c.case_id().to_owned())
+        .collect();
+    assert!(
+        items
+            .iter()
+            .all(|i| case_ids.contains(&i.case_id().to_owned()))
+    );
+    let comment = items
+        .iter()
+        .find(|i| *i.r#type() == RelatedItemType::Comment)
+        .unwrap();
+    let body = comment.content().unwrap().as_comment().unwrap();
+    assert_eq!(body.body(), "Customer called twice");
+    assert_eq!(
+        comment.performed_by(),
+        Some(&UserUnion::UserArn(AGENT.into()))
+    );
+    let link = items
+        .iter()
+        .find(|i| *i.r#type() == RelatedItemType::ConnectCase)
+        .unwrap();
+    let linked = link.content().unwrap().as_connect_case().unwrap();
+    assert!(
+        case_ids.contains(&linked.case_id().to_owned()),
+        "the link points at the new case"
+    );
 }
 
 #[tokio::test]
@@ -339,6 +474,7 @@ async fn bad_lines_are_reported_by_number_and_nothing_is_imported() {
             "",
             r#"{"type":"case","caseId":"c3","templateId":"t","fields":{"title":{"stringValue":"x"}},"extra":1}"#,
             "not json",
+            r#"{"type":"relatedItem","caseId":"nope","relatedItemId":"r1","associationTime":"2026-01-01T00:00:00Z","content":{"comment":{"body":"b","contentType":"Text/Plain"}}}"#,
         ]
         .join("\n"),
     )
@@ -352,7 +488,7 @@ async fn bad_lines_are_reported_by_number_and_nothing_is_imported() {
     ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    for line in ["line 4:", "line 6:", "line 7:"] {
+    for line in ["line 4:", "line 6:", "line 7:", "line 8:"] {
         assert!(err.contains(line), "{line} missing from: {err}");
     }
     assert!(!err.contains("line 3:"), "{err}");
