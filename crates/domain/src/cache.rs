@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// (account, domain id) → value, valid while the store's schema generation is unchanged.
-pub(crate) struct GenerationCache<V> {
-    entries: Mutex<HashMap<(String, String), (u64, V)>>,
+/// (account, domain id) → value, valid while the store's schema generation is unchanged. Other
+/// keys (a template: account, domain id, template id) are possible.
+pub(crate) struct GenerationCache<V, K = (String, String)> {
+    entries: Mutex<HashMap<K, (u64, V)>>,
 }
 
-impl<V> Default for GenerationCache<V> {
+impl<V, K> Default for GenerationCache<V, K> {
     fn default() -> Self {
         GenerationCache {
             entries: Mutex::default(),
@@ -18,10 +19,10 @@ impl<V> Default for GenerationCache<V> {
     }
 }
 
-impl<V: Clone> GenerationCache<V> {
+impl<V: Clone, K: Eq + std::hash::Hash> GenerationCache<V, K> {
     /// The cached value for `key` if it was read at `generation`. `None` generation (a backend
     /// that cannot tell) never hits.
-    pub fn get(&self, generation: Option<u64>, key: &(String, String)) -> Option<V> {
+    pub fn get(&self, generation: Option<u64>, key: &K) -> Option<V> {
         let g = generation?;
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
@@ -31,7 +32,7 @@ impl<V: Clone> GenerationCache<V> {
     }
 
     /// Remembers `value`, loaded after `generation` was read.
-    pub fn put(&self, generation: Option<u64>, key: (String, String), value: V) {
+    pub fn put(&self, generation: Option<u64>, key: K, value: V) {
         if let Some(g) = generation {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             entries.insert(key, (g, value));

@@ -51,6 +51,10 @@ pub struct Service {
     pub(crate) schema_cache: cases::fields::SchemaCache,
     /// Domains by (account, domain id), tagged with the schema generation they were read at.
     pub(crate) domain_cache: cache::GenerationCache<store::DomainRecord>,
+    /// Case templates by (account, domain id, template id), as stored (deleted ones too), tagged
+    /// the same way: CreateCase and UpdateCase read one on every call.
+    pub(crate) template_cache:
+        cache::GenerationCache<store::ResourceRecord, (String, String, String)>,
     /// Wakes the server's merge worker when a merge starts (`merge::run`).
     pub(crate) merge_waker: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -64,6 +68,7 @@ impl Service {
             tokens: paging::TokenSigner::new(key),
             schema_cache: Default::default(),
             domain_cache: Default::default(),
+            template_cache: Default::default(),
             merge_waker: Default::default(),
         })
     }

@@ -4,7 +4,7 @@
 use super::{audit, maintain, validate};
 use crate::arn;
 use crate::schema::templates::TemplateDoc;
-use crate::store::{CaseRecord, Created, IdempotencyRecord, ResourceKind, StoreError, Tags};
+use crate::store::{CaseRecord, Created, IdempotencyRecord, StoreError, Tags};
 use crate::tags::check_tag_keys;
 use crate::{Service, paging};
 use caseload_model::shapes::*;
@@ -187,13 +187,7 @@ impl Service {
         template_id: &str,
     ) -> Result<TemplateDoc> {
         let record = self
-            .store
-            .get_resource(
-                &ctx.account_id,
-                domain_id,
-                ResourceKind::Template,
-                template_id,
-            )
+            .template_record(ctx, domain_id, template_id)
             .await?
             .ok_or_else(|| Error::not_found("Template", template_id))?;
         if record.deleted {

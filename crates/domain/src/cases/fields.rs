@@ -8,6 +8,7 @@ use crate::store::ResourceKind;
 use caseload_model::shapes::FieldType;
 use caseload_model::{RequestContext, Result};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct FieldInfo {
@@ -16,9 +17,10 @@ pub(crate) struct FieldInfo {
     pub options: Vec<FieldOptionDoc>,
 }
 
+/// Shared, because every case operation takes the cached schema: cloning it is a reference count.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CaseFields {
-    by_id: HashMap<String, FieldInfo>,
+    by_id: Arc<HashMap<String, FieldInfo>>,
 }
 
 /// (account, domain) → (schema generation, fields).
@@ -31,7 +33,7 @@ impl CaseFields {
     /// Also how `transfer` checks imported cases against the schema of the file.
     pub fn new(fields: impl IntoIterator<Item = (String, FieldInfo)>) -> Self {
         CaseFields {
-            by_id: fields.into_iter().collect(),
+            by_id: Arc::new(fields.into_iter().collect()),
         }
     }
 
@@ -108,7 +110,9 @@ impl Service {
                 );
             }
             if done {
-                return Ok(CaseFields { by_id });
+                return Ok(CaseFields {
+                    by_id: Arc::new(by_id),
+                });
             }
         }
     }

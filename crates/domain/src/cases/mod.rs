@@ -18,10 +18,42 @@ mod update;
 pub(crate) mod validate;
 
 use crate::Service;
-use crate::store::Tags;
+use crate::store::{ResourceKind, ResourceRecord, Tags};
 use caseload_model::{Error, RequestContext, Result};
 
 impl Service {
+    /// A case template as stored (deleted or not), served from the template cache while the
+    /// store reports no schema change since it was read.
+    pub(crate) async fn template_record(
+        &self,
+        ctx: &RequestContext,
+        domain_id: &str,
+        template_id: &str,
+    ) -> Result<Option<ResourceRecord>> {
+        let generation = self.store.schema_generation();
+        let key = (
+            ctx.account_id.clone(),
+            domain_id.to_owned(),
+            template_id.to_owned(),
+        );
+        if let Some(r) = self.template_cache.get(generation, &key) {
+            return Ok(Some(r));
+        }
+        let loaded = self
+            .store
+            .get_resource(
+                &ctx.account_id,
+                domain_id,
+                ResourceKind::Template,
+                template_id,
+            )
+            .await?;
+        if let Some(r) = &loaded {
+            self.template_cache.put(generation, key, r.clone());
+        }
+        Ok(loaded)
+    }
+
     /// Replaces a case's tags (TagResource / UntagResource on a case ARN). Not a field change, so
     /// no audit event.
     pub(crate) async fn update_case_tags(

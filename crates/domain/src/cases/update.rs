@@ -7,7 +7,7 @@ use super::fields::CaseFields;
 use super::{audit, maintain, validate};
 use crate::Service;
 use crate::schema::templates::TemplateDoc;
-use crate::store::{CaseRecord, ResourceKind, StoreError};
+use crate::store::{CaseRecord, StoreError};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use std::collections::HashMap;
@@ -41,13 +41,7 @@ impl Service {
             return Ok(d.clone());
         }
         let template = self
-            .store
-            .get_resource(
-                &ctx.account_id,
-                domain_id,
-                ResourceKind::Template,
-                template_id,
-            )
+            .template_record(ctx, domain_id, template_id)
             .await?
             .map(|r| TemplateDoc::from_record(&r))
             .transpose()?;

@@ -8,6 +8,11 @@ use caseload_model::shapes::AuditEventPerformedBy;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 pub(crate) const COLUMNS: &str = "account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version";
+// The statements below are prepared once per connection (`prepare_cached`), so they are spelled
+// out rather than built with `format!` on every call.
+const INSERT_CASE: &str = "INSERT INTO cases (account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const GET_CASE: &str = "SELECT account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3";
+const GET_BY_REFERENCE: &str = "SELECT account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND reference_number = ?3";
 
 pub(crate) fn from_row(r: &Row) -> rusqlite::Result<(CaseRecord, String, String)> {
     Ok((
@@ -36,8 +41,22 @@ pub(crate) fn finish(
     Ok(c)
 }
 
-fn fields_text(c: &CaseRecord) -> StoreResult<String> {
-    serde_json::to_string(&c.fields).map_err(backend)
+/// A case write's JSON columns, serialized by the caller before the write is queued: the writer
+/// thread is the one place every write goes through, so it should only run SQL.
+pub(crate) struct CaseText {
+    fields: String,
+    tags: String,
+    audit: Option<String>,
+}
+
+impl CaseText {
+    pub fn of(case: &CaseRecord, audit: Option<&AuditRecord>) -> StoreResult<CaseText> {
+        Ok(CaseText {
+            fields: serde_json::to_string(&case.fields).map_err(backend)?,
+            tags: tags_to_text(&case.tags),
+            audit: audit.map(|a| a.body.to_string()),
+        })
+    }
 }
 
 pub(crate) fn record_change(
@@ -47,16 +66,24 @@ pub(crate) fn record_change(
     case_id: &str,
     deleted: bool,
 ) -> StoreResult<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO changes (account_id, domain_id, case_id, deleted) VALUES (?1, ?2, ?3, ?4)",
-        params![account, domain, case_id, deleted as i64],
     )
+    .and_then(|mut s| s.execute(params![account, domain, case_id, deleted as i64]))
     .map_err(backend)?;
     Ok(())
 }
 
-fn insert_audit(tx: &Transaction, c: &CaseRecord, a: &AuditRecord) -> StoreResult<()> {
-    insert_audit_for(tx, &c.account_id, &c.domain_id, &c.case_id, a)
+fn insert_audit(
+    tx: &Transaction,
+    c: &CaseRecord,
+    a: &AuditRecord,
+    body: Option<&str>,
+) -> StoreResult<()> {
+    match body {
+        Some(body) => insert_audit_text(tx, &c.account_id, &c.domain_id, &c.case_id, a, body),
+        None => insert_audit_for(tx, &c.account_id, &c.domain_id, &c.case_id, a),
+    }
 }
 
 /// Appends an audit event to a case's history.
@@ -67,10 +94,24 @@ pub(crate) fn insert_audit_for(
     case_id: &str,
     a: &AuditRecord,
 ) -> StoreResult<()> {
-    tx.execute(
+    insert_audit_text(tx, account, domain, case_id, a, &a.body.to_string())
+}
+
+/// `insert_audit_for` with the event's body already serialized.
+fn insert_audit_text(
+    tx: &Transaction,
+    account: &str,
+    domain: &str,
+    case_id: &str,
+    a: &AuditRecord,
+    body: &str,
+) -> StoreResult<()> {
+    tx.prepare_cached(
         "INSERT INTO audit (account_id, domain_id, case_id, event_id, performed_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![account, domain, case_id, a.event_id, a.performed_time.unix_millis(), a.body.to_string()],
     )
+    .and_then(|mut s| {
+        s.execute(params![account, domain, case_id, a.event_id, a.performed_time.unix_millis(), body])
+    })
     .map_err(backend)?;
     Ok(())
 }
@@ -83,11 +124,14 @@ pub fn get_idempotency(
     operation: &'static str,
     token: &str,
 ) -> StoreResult<Option<IdempotencyRecord>> {
-    c.query_row(
+    c.prepare_cached(
         "SELECT request_hash, response, created_ms FROM idempotency WHERE account_id = ?1 AND domain_id = ?2 AND operation = ?3 AND token = ?4",
-        params![account, domain, operation, token],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
     )
+    .and_then(|mut s| {
+        s.query_row(params![account, domain, operation, token], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })
+    })
     .optional()
     .map_err(backend)?
     .map(|(request_hash, response, created_ms)| {
@@ -107,6 +151,7 @@ pub fn get_idempotency(
 pub fn insert(
     c: &mut Connection,
     case: &CaseRecord,
+    text: &CaseText,
     audit: &AuditRecord,
     token: Option<&IdempotencyRecord>,
 ) -> StoreResult<Created> {
@@ -125,27 +170,26 @@ pub fn insert(
         )
         .map_err(backend)?;
     }
-    let res = tx.execute(
-        &format!("INSERT INTO cases ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-        params![
+    let res = tx.prepare_cached(INSERT_CASE).and_then(|mut s| {
+        s.execute(params![
             case.account_id,
             case.domain_id,
             case.case_id,
             case.template_id,
             case.reference_number,
-            fields_text(case)?,
-            tags_to_text(&case.tags),
+            text.fields,
+            text.tags,
             case.created.unix_millis(),
             case.updated.unix_millis(),
             case.version
-        ],
-    );
+        ])
+    });
     match res {
         Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate("reference number")),
         Err(e) => return Err(backend(e)),
         Ok(_) => {}
     }
-    insert_audit(&tx, case, audit)?;
+    insert_audit(&tx, case, audit, text.audit.as_deref())?;
     record_change(&tx, &case.account_id, &case.domain_id, &case.case_id, false)?;
     outbox::append(
         &tx,
@@ -163,27 +207,23 @@ pub fn get(
     domain: &str,
     case_id: &str,
 ) -> StoreResult<Option<CaseRecord>> {
-    c.query_row(
-        &format!(
-            "SELECT {COLUMNS} FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3"
-        ),
-        params![account, domain, case_id],
-        from_row,
-    )
-    .optional()
-    .map_err(backend)?
-    .map(finish)
-    .transpose()
+    c.prepare_cached(GET_CASE)
+        .and_then(|mut s| s.query_row(params![account, domain, case_id], from_row))
+        .optional()
+        .map_err(backend)?
+        .map(finish)
+        .transpose()
 }
 
 pub fn update(
     c: &mut Connection,
     case: &CaseRecord,
+    text: &CaseText,
     audit: Option<&AuditRecord>,
     items: &[RelatedItemRecord],
 ) -> StoreResult<()> {
     let tx = c.transaction().map_err(backend)?;
-    update_in(&tx, case, audit)?;
+    update_text_in(&tx, case, text, audit)?;
     for item in items {
         related::replace_in(&tx, item)?;
     }
@@ -197,17 +237,29 @@ pub(crate) fn update_in(
     case: &CaseRecord,
     audit: Option<&AuditRecord>,
 ) -> StoreResult<()> {
+    update_text_in(tx, case, &CaseText::of(case, audit)?, audit)
+}
+
+/// `update_in` with the JSON columns already serialized.
+fn update_text_in(
+    tx: &Transaction,
+    case: &CaseRecord,
+    text: &CaseText,
+    audit: Option<&AuditRecord>,
+) -> StoreResult<()> {
     let n = tx
-        .execute(
+        .prepare_cached(
             "UPDATE cases SET template_id = ?4, fields = ?5, tags = ?6, updated_ms = ?7, version = ?8 WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3 AND version = ?8 - 1",
-            params![case.account_id, case.domain_id, case.case_id, case.template_id, fields_text(case)?, tags_to_text(&case.tags), case.updated.unix_millis(), case.version],
         )
+        .and_then(|mut s| {
+            s.execute(params![case.account_id, case.domain_id, case.case_id, case.template_id, text.fields, text.tags, case.updated.unix_millis(), case.version])
+        })
         .map_err(backend)?;
     if n == 0 {
         return Err(StoreError::VersionMismatch);
     }
     if let Some(a) = audit {
-        insert_audit(tx, case, a)?;
+        insert_audit(tx, case, a, text.audit.as_deref())?;
         outbox::append(
             tx,
             &case.account_id,
@@ -265,17 +317,12 @@ pub fn get_by_reference(
     domain: &str,
     reference: &str,
 ) -> StoreResult<Option<CaseRecord>> {
-    c.query_row(
-        &format!(
-            "SELECT {COLUMNS} FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND reference_number = ?3"
-        ),
-        params![account, domain, reference],
-        from_row,
-    )
-    .optional()
-    .map_err(backend)?
-    .map(finish)
-    .transpose()
+    c.prepare_cached(GET_BY_REFERENCE)
+        .and_then(|mut s| s.query_row(params![account, domain, reference], from_row))
+        .optional()
+        .map_err(backend)?
+        .map(finish)
+        .transpose()
 }
 
 pub fn list_audit(
@@ -336,4 +383,16 @@ pub fn remember(c: &mut Connection, t: &IdempotencyRecord) -> StoreResult<Create
     .map_err(backend)?;
     tx.commit().map_err(backend)?;
     Ok(Created::New)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spelled_out_statements_name_the_columns() {
+        assert!(INSERT_CASE.starts_with(&format!("INSERT INTO cases ({COLUMNS}) VALUES")));
+        assert!(GET_CASE.starts_with(&format!("SELECT {COLUMNS} FROM cases WHERE")));
+        assert!(GET_BY_REFERENCE.starts_with(&format!("SELECT {COLUMNS} FROM cases WHERE")));
+    }
 }

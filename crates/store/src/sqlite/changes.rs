@@ -10,14 +10,13 @@ use std::collections::HashSet;
 /// The sequence number of the last change ever committed. AUTOINCREMENT keeps it growing even
 /// after the indexed prefix of the log is pruned.
 pub fn last_seq(c: &Connection) -> StoreResult<i64> {
-    Ok(c.query_row(
-        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-        [],
-        |r| r.get(0),
+    Ok(
+        c.prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .optional()
+            .map_err(backend)?
+            .unwrap_or(0),
     )
-    .optional()
-    .map_err(backend)?
-    .unwrap_or(0))
 }
 
 pub struct SqliteLog {
@@ -50,7 +49,8 @@ impl ChangeLog for SqliteLog {
 
     fn prune(&self, seq: i64) -> StoreResult<()> {
         self.db.write_blocking(move |conn| {
-            conn.execute("DELETE FROM changes WHERE seq <= ?1", [seq])
+            conn.prepare_cached("DELETE FROM changes WHERE seq <= ?1")
+                .and_then(|mut s| s.execute([seq]))
                 .map_err(backend)?;
             Ok(())
         })

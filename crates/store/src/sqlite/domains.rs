@@ -56,11 +56,10 @@ pub fn insert(c: &mut Connection, d: &DomainRecord, max: usize) -> StoreResult<(
 }
 
 pub fn get(c: &mut Connection, account: &str, domain: &str) -> StoreResult<Option<DomainRecord>> {
-    c.query_row(
-        &format!("SELECT {COLUMNS} FROM domains WHERE account_id = ?1 AND domain_id = ?2"),
-        params![account, domain],
-        from_row,
-    )
+    c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM domains WHERE account_id = ?1 AND domain_id = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![account, domain], from_row))
     .optional()
     .map_err(backend)?
     .map(finish)

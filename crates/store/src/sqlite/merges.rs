@@ -226,7 +226,9 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         super::super::migrate(&mut c).unwrap();
         for (id, reference) in [("p", "1"), ("s", "2"), ("o", "3")] {
-            cases::insert(&mut c, &case(id, reference), &audit(id), None).unwrap();
+            let (case, audit) = (case(id, reference), audit(id));
+            let text = cases::CaseText::of(&case, Some(&audit)).unwrap();
+            cases::insert(&mut c, &case, &text, &audit, None).unwrap();
         }
         let m = merge("m1", "p", "s");
         assert_eq!(start(&mut c, &m).unwrap(), MergeStart::Started);

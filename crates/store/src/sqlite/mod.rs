@@ -112,6 +112,7 @@ impl SqliteStore {
     ) -> StoreResult<SqliteStore> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
+        conn.set_prepared_statement_cache_capacity(db::STATEMENT_CACHE);
         migrate(&mut conn)?;
         let db = db::Db::start(conn, file)?;
         let log = Arc::new(changes::SqliteLog { db: db.clone() });
@@ -152,6 +153,15 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         self.db.read(f).await
+    }
+
+    /// Runs a lookup by key, on the calling thread when a reader is free (see `Db::read_point`).
+    pub(crate) async fn read_point<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.db.read_point(f).await
     }
 }
 
@@ -237,7 +247,7 @@ impl caseload_domain::store::Store for SqliteStore {
         domain_id: &str,
     ) -> StoreResult<Option<caseload_domain::store::DomainRecord>> {
         let (a, d) = (account_id.to_owned(), domain_id.to_owned());
-        self.read(move |c| domains::get(c, &a, &d)).await
+        self.read_point(move |c| domains::get(c, &a, &d)).await
     }
     async fn list_domains(
         &self,
@@ -313,7 +323,7 @@ impl caseload_domain::store::Store for SqliteStore {
         id: &str,
     ) -> StoreResult<Option<caseload_domain::store::ResourceRecord>> {
         let (a, d, i) = (account_id.to_owned(), domain_id.to_owned(), id.to_owned());
-        self.read(move |c| resources::get(c, &a, &d, kind, &i))
+        self.read_point(move |c| resources::get(c, &a, &d, kind, &i))
             .await
     }
     async fn list_resources(
@@ -348,7 +358,7 @@ impl caseload_domain::store::Store for SqliteStore {
             domain_id.to_owned(),
             token.to_owned(),
         );
-        self.read(move |c| cases::get_idempotency(c, &a, &d, operation, &t))
+        self.read_point(move |c| cases::get_idempotency(c, &a, &d, operation, &t))
             .await
     }
     async fn insert_case(
@@ -357,8 +367,9 @@ impl caseload_domain::store::Store for SqliteStore {
         audit: &caseload_domain::store::AuditRecord,
         token: Option<&caseload_domain::store::IdempotencyRecord>,
     ) -> StoreResult<caseload_domain::store::Created> {
+        let text = cases::CaseText::of(case, Some(audit))?;
         let (case, audit, token) = (case.clone(), audit.clone(), token.cloned());
-        self.with(move |c| cases::insert(c, &case, &audit, token.as_ref()))
+        self.with(move |c| cases::insert(c, &case, &text, &audit, token.as_ref()))
             .await
     }
     async fn get_case(
@@ -372,7 +383,7 @@ impl caseload_domain::store::Store for SqliteStore {
             domain_id.to_owned(),
             case_id.to_owned(),
         );
-        self.read(move |c| cases::get(c, &a, &d, &i)).await
+        self.read_point(move |c| cases::get(c, &a, &d, &i)).await
     }
     async fn update_case_with_items(
         &self,
@@ -380,8 +391,9 @@ impl caseload_domain::store::Store for SqliteStore {
         audit: Option<&caseload_domain::store::AuditRecord>,
         items: &[caseload_domain::store::RelatedItemRecord],
     ) -> StoreResult<()> {
+        let text = cases::CaseText::of(case, audit)?;
         let (case, audit, items) = (case.clone(), audit.cloned(), items.to_vec());
-        self.with(move |c| cases::update(c, &case, audit.as_ref(), &items))
+        self.with(move |c| cases::update(c, &case, &text, audit.as_ref(), &items))
             .await
     }
     async fn delete_case(
@@ -410,7 +422,7 @@ impl caseload_domain::store::Store for SqliteStore {
             domain_id.to_owned(),
             reference_number.to_owned(),
         );
-        self.read(move |c| cases::get_by_reference(c, &a, &d, &r))
+        self.read_point(move |c| cases::get_by_reference(c, &a, &d, &r))
             .await
     }
     async fn list_audit(
@@ -435,7 +447,7 @@ impl caseload_domain::store::Store for SqliteStore {
         q: &caseload_domain::search::CaseQuery,
     ) -> StoreResult<caseload_domain::store::CasePage> {
         // Read-your-writes: wait until every change committed before this point is indexed.
-        let seq = self.read(|c| changes::last_seq(c)).await?;
+        let seq = self.read_point(|c| changes::last_seq(c)).await?;
         self.index.wait_for(seq).await?;
         let (index, query) = (self.index.clone(), q.clone());
         let (total, mut ids) = tokio::task::spawn_blocking(move || index.search(&query))
@@ -485,7 +497,8 @@ impl caseload_domain::store::Store for SqliteStore {
             domain_id.to_owned(),
             case_id.to_owned(),
         );
-        self.read(move |c| merges::of_case(c, &a, &d, &i)).await
+        self.read_point(move |c| merges::of_case(c, &a, &d, &i))
+            .await
     }
     async fn running_merges(
         &self,

@@ -144,12 +144,9 @@ pub fn get(
     kind: ResourceKind,
     id: &str,
 ) -> StoreResult<Option<ResourceRecord>> {
-    c.query_row(
-        &format!("SELECT {COLUMNS} FROM resources WHERE account_id = ?1 AND domain_id = ?2 AND kind = ?3 AND id = ?4"),
-        params![account, domain, kind.as_str(), id],
-        from_row,
-    )
-    .optional()
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM resources WHERE account_id = ?1 AND domain_id = ?2 AND kind = ?3 AND id = ?4"))
+        .and_then(|mut s| s.query_row(params![account, domain, kind.as_str(), id], from_row))
+        .optional()
     .map_err(backend)?
     .map(finish)
     .transpose()
