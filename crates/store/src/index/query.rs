@@ -12,9 +12,6 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 use tantivy::columnar::StrColumn;
-use tantivy::query::doc_predicate_query::{
-    ConstOrVariableSegmentPredicate, DocPredicate, DocPredicateQuery, SegmentDocPredicate,
-};
 use tantivy::query::{
     AllQuery, BitSetDocSet, BooleanQuery, ConstScorer, EmptyQuery, EnableScoring, Explanation,
     Occur, Query, RangeQuery, Scorer, TermQuery, Weight, intersect_scorers,
@@ -282,15 +279,16 @@ fn contains(c: &Compiler, field_id: &str, needle: &str) -> Box<dyn Query> {
         Ok(w) => Arc::from(w),
         Err(_) => return Box::new(EmptyQuery),
     };
-    Box::new(DocPredicateQuery::from(Verified {
+    Box::new(Verified {
         candidates: weight,
         column: format!("sort.{field_id}"),
         needle: needle.to_owned(),
         texts: c.texts.clone(),
         tuning: c.tuning,
-    }))
+    })
 }
 
+#[derive(Clone)]
 struct Verified {
     candidates: Arc<dyn Weight>,
     column: String,
@@ -308,19 +306,38 @@ impl std::fmt::Debug for Verified {
     }
 }
 
-impl DocPredicate for Verified {
-    type SegmentDocPredicate = Verdicts;
+impl Query for Verified {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
 
-    /// Verifies the whole segment up front: the candidates' values are resolved in ordinal order
-    /// in one pass over the column's dictionary (resolving them one document at a time would
-    /// decode a dictionary block per document), and the documents whose value contains the
-    /// needle become the segment's answer.
-    fn doc_predicate(
-        &self,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<ConstOrVariableSegmentPredicate<Verdicts>> {
+impl Weight for Verified {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(ConstScorer::new(
+            BitSetDocSet::from(self.docs(reader)?),
+            boost,
+        )))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        if self.docs(reader)?.contains(doc) {
+            Ok(Explanation::new("contains the needle", 1.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not contain the needle"
+            )))
+        }
+    }
+}
+
+impl Verified {
+    /// Verifies the whole segment up front, each candidate's value against the needle: through
+    /// the decoded values (`texts`) in a large segment, else resolved in ordinal order in one pass
+    /// over the column's dictionary (one document at a time would decode a block per document).
+    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
         let Some(column) = reader.fast_fields().str(&self.column)? else {
-            return Ok(ConstOrVariableSegmentPredicate::Const(false));
+            return Ok(BitSet::with_max_value(reader.max_doc()));
         };
         let mut candidates = self.candidates.scorer(reader, 1.0)?;
         let mut docs: Vec<(u64, DocId)> = Vec::new();
@@ -331,8 +348,7 @@ impl DocPredicate for Verified {
             }
             doc = candidates.advance();
         }
-        let mut found = tantivy::BitSet::with_max_value(reader.max_doc());
-        let mut any = false;
+        let mut found = BitSet::with_max_value(reader.max_doc());
         let decoded = if self.tuning.ordered(reader) {
             self.texts
                 .get(reader.segment_id(), &self.column, &column)
@@ -344,7 +360,6 @@ impl DocPredicate for Verified {
             for (ord, doc) in docs {
                 if texts.get(ord).contains(&self.needle) {
                     found.insert(doc);
-                    any = true;
                 }
             }
         } else {
@@ -367,26 +382,10 @@ impl DocPredicate for Verified {
             for (ord, doc) in docs {
                 if matching.binary_search(&ord).is_ok() {
                     found.insert(doc);
-                    any = true;
                 }
             }
         }
-        if !any {
-            return Ok(ConstOrVariableSegmentPredicate::Const(false));
-        }
-        Ok(ConstOrVariableSegmentPredicate::Variable {
-            predicate: Verdicts(found),
-            necessary_condition: Box::new(self.candidates.scorer(reader, 1.0)?),
-        })
-    }
-}
-
-/// The segment's verified documents: the candidates are walked again and each is looked up.
-pub struct Verdicts(tantivy::BitSet);
-
-impl SegmentDocPredicate for Verdicts {
-    fn eval(&mut self, doc: DocId) -> bool {
-        self.0.contains(doc)
+        Ok(found)
     }
 }
 
