@@ -419,7 +419,40 @@ fn large_result_sets_page_like_the_evaluator() {
         }
         // One batch, so the index holds them in one segment and the collector must prune.
         store.import_cases(all.clone()).await.unwrap();
-        for tuning in [Tuning::default(), WALK_ALWAYS] {
+        // Deleted documents stay in the segment: searches must leave them out.
+        for i in (0..300).step_by(7) {
+            store
+                .delete_case(
+                    "000000000000",
+                    "d",
+                    &all[i].case_id,
+                    &caseload_model::shapes::AuditEventPerformedBy {
+                        iam_principal_arn: "arn:aws:iam::000000000000:root".into(),
+                        user: None,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let deleted: BTreeSet<String> = (0..300)
+            .step_by(7)
+            .map(|i| all[i].case_id.clone())
+            .collect();
+        all.retain(|c| !deleted.contains(&c.case_id));
+        let status = |v: &str| {
+            Filter::Field(FieldPredicate {
+                field_id: "status".into(),
+                field_type: FieldType::SingleSelect,
+                op: Op::EqualTo,
+                value: Value::String(v.into()),
+            })
+        };
+        // A negation, and a single term (whose matches are a copy of its cached bitset).
+        let filters = [Filter::Not(Box::new(status("closed"))), status("open")];
+        for (tuning, filter) in [Tuning::default(), WALK_ALWAYS]
+            .into_iter()
+            .flat_map(|t| filters.iter().map(move |f| (t, f)))
+        {
             store.tune_search(tuning);
             for (sorts, limit) in [
                 (vec![("amount", true), ("title", false)], 7usize),
@@ -429,12 +462,7 @@ fn large_result_sets_page_like_the_evaluator() {
                 let mut q = CaseQuery {
                     account_id: "000000000000".into(),
                     domain_id: "d".into(),
-                    filter: Some(Filter::Not(Box::new(Filter::Field(FieldPredicate {
-                        field_id: "status".into(),
-                        field_type: FieldType::SingleSelect,
-                        op: Op::EqualTo,
-                        value: Value::String("closed".into()),
-                    })))),
+                    filter: Some(filter.clone()),
                     search_terms: vec![],
                     term_fields: BTreeSet::new(),
                     sorts: sorts

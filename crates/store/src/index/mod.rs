@@ -13,6 +13,7 @@
 //! completed before the search is visible (read-your-writes), and a search waits only when such a
 //! write is not indexed yet.
 
+mod bits;
 mod collect;
 pub mod encode;
 mod order;
@@ -21,6 +22,7 @@ mod texts;
 
 pub use order::Tuning;
 
+use bits::DenseTerms;
 use caseload_domain::search::{CaseQuery, DEFAULT_SORT_FIELD};
 use caseload_domain::store::{CaseRecord, StoreError, StoreResult};
 use caseload_model::shapes::FieldType;
@@ -34,11 +36,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use tantivy::DocSet;
 use tantivy::collector::SegmentCollector;
-use tantivy::query::{BitSetDocSet, EnableScoring, Weight};
+use tantivy::query::{BitSetDocSet, EnableScoring};
 use tantivy::schema::{FAST, JsonObjectOptions, OwnedValue, STRING, Schema};
 use tantivy::{
-    BitSet, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument,
-    Term,
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument, Term,
 };
 use texts::Texts;
 use tokio::sync::watch;
@@ -118,6 +119,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     orders: Arc<Orders>,
     texts: Arc<Texts>,
+    dense: Arc<DenseTerms>,
     tuning: Mutex<Tuning>,
     indexed: watch::Receiver<i64>,
     wake: Arc<(Mutex<bool>, Condvar)>,
@@ -274,6 +276,7 @@ impl SearchIndex {
             reader,
             orders,
             texts: Arc::default(),
+            dense: Arc::default(),
             tuning: Mutex::default(),
             indexed: rx,
             wake,
@@ -331,6 +334,7 @@ impl SearchIndex {
             fields: &self.fields,
             orders: &self.orders,
             texts: &self.texts,
+            dense: &self.dense,
             tuning,
         };
         let query = query::compile(&compiler, q, &scope);
@@ -355,13 +359,14 @@ impl SearchIndex {
         let live: Vec<_> = segments.iter().map(|s| s.segment_id()).collect();
         self.orders.keep_only(&live);
         self.texts.keep_only(&live);
+        self.dense.keep_only(&live);
         let weight = query
             .weight(EnableScoring::disabled_from_searcher(&searcher))
             .map_err(backend)?;
         let mut fruits = Vec::with_capacity(segments.len());
         for segment in segments {
             fruits.push(
-                self.search_segment(weight.as_ref(), segment, &plan, tuning)
+                self.search_segment(&weight, segment, &plan, tuning)
                     .map_err(backend)?,
             );
         }
@@ -374,21 +379,13 @@ impl SearchIndex {
     /// picked by walking the segment in the query's order (see `order`).
     fn search_segment(
         &self,
-        weight: &dyn Weight,
+        weight: &query::ScopedWeight,
         segment: &SegmentReader,
         plan: &SortCollector,
         tuning: Tuning,
     ) -> tantivy::Result<(u64, Vec<Hit>)> {
         // The matches as bits: the exact total needs no more, and the walk tests membership.
-        let mut matches = BitSet::with_max_value(segment.max_doc());
-        let alive = segment.alive_bitset();
-        weight.for_each_no_score(segment, &mut |block| {
-            for &d in block {
-                if alive.is_none_or(|a| a.is_alive(d)) {
-                    matches.insert(d);
-                }
-            }
-        })?;
+        let matches = weight.matches(segment)?;
         let total = matches.len() as u64;
         let mut sort: SegmentSort = plan.segment(segment)?;
         if plan.k > 0 && matches.len() >= tuning.walk_min_matches && tuning.ordered(segment) {

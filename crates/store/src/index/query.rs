@@ -2,6 +2,7 @@
 //! Each construct mirrors the reference evaluator (`caseload_domain::search::eval`).
 
 use super::Fields;
+use super::bits::DenseTerms;
 use super::encode;
 use super::order::{Orders, Tuning};
 use super::texts::Texts;
@@ -21,10 +22,6 @@ use tantivy::{BitSet, DocId, Score, SegmentReader, Term};
 
 fn term(fields: &Fields, text: &str) -> Term {
     Term::from_field_text(fields.terms, text)
-}
-
-fn term_query(fields: &Fields, text: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(term(fields, text), IndexRecordOption::Basic))
 }
 
 /// Terms starting with `prefix`: the range [prefix, prefix + U+10FFFF). No indexed term has that
@@ -49,11 +46,72 @@ pub struct Compiler<'a> {
     pub fields: &'a Fields,
     pub orders: &'a Arc<Orders>,
     pub texts: &'a Arc<Texts>,
+    pub dense: &'a Arc<DenseTerms>,
     pub tuning: Tuning,
 }
 
+impl Compiler<'_> {
+    /// The documents with one term (through its bitset where the term is dense).
+    fn term(&self, text: &str) -> Box<dyn Query> {
+        Box::new(DenseTermQuery {
+            term: term(self.fields, text),
+            dense: self.dense.clone(),
+            tuning: self.tuning,
+        })
+    }
+}
+
+/// One term's documents: a copy of the cached bitset where the term is dense in the segment
+/// (see `bits`), its postings elsewhere.
+#[derive(Clone)]
+struct DenseTermQuery {
+    term: Term,
+    dense: Arc<DenseTerms>,
+    tuning: Tuning,
+}
+
+impl std::fmt::Debug for DenseTermQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DenseTermQuery")
+            .field("term", &self.term)
+            .finish()
+    }
+}
+
+impl Query for DenseTermQuery {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(DenseTermWeight {
+            query: self.clone(),
+            postings: TermQuery::new(self.term.clone(), IndexRecordOption::Basic)
+                .weight(scoring)?,
+        }))
+    }
+}
+
+struct DenseTermWeight {
+    query: DenseTermQuery,
+    postings: Box<dyn Weight>,
+}
+
+impl Weight for DenseTermWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let q = &self.query;
+        match q.dense.get(reader, &q.term, q.tuning)? {
+            Some(bits) => Ok(Box::new(ConstScorer::new(
+                BitSetDocSet::from(BitSet::clone(&bits)),
+                boost,
+            ))),
+            None => self.postings.scorer(reader, boost),
+        }
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.postings.explain(reader, doc)
+    }
+}
+
 /// The whole query: the domain's scope, the filter, and the search terms.
-pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Box<dyn Query> {
+pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Scoped {
     let fields = c.fields;
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(f) = &q.filter {
@@ -68,7 +126,7 @@ pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Box<dyn Query> {
                 .map(|f| {
                     (
                         Occur::Should,
-                        term_query(fields, &format!("{}{w}", encode::word_prefix(f))),
+                        c.term(&format!("{}{w}", encode::word_prefix(f))),
                     )
                 })
                 .collect();
@@ -86,10 +144,33 @@ pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Box<dyn Query> {
             .collect();
         must.push((Occur::Must, or(any)));
     }
-    Box::new(Scoped {
+    let single = match (&q.filter, q.search_terms.is_empty()) {
+        (Some(f), true) => single_term(f).map(|t| term(fields, &t)),
+        _ => None,
+    };
+    Scoped {
         scope: term(fields, scope),
         inner: (!must.is_empty()).then(|| and(must)),
-    })
+        single,
+        dense: c.dense.clone(),
+        tuning: c.tuning,
+    }
+}
+
+/// The one term a filter amounts to, if it is a single equality or tag test.
+fn single_term(f: &Filter) -> Option<String> {
+    match f {
+        Filter::Field(p) if p.op == Op::EqualTo && p.value != Value::Empty => {
+            encode::equal_term(&p.field_id, &p.value)
+        }
+        Filter::Tag { key, value: None } => Some(encode::tag_key_term(key)),
+        Filter::Tag {
+            key,
+            value: Some(v),
+        } => Some(encode::tag_value_term(key, v)),
+        Filter::And(children) if children.len() == 1 => single_term(&children[0]),
+        _ => None,
+    }
 }
 
 /// A conjunction of clauses. Tantivy matches nothing with only `MustNot` clauses, so those
@@ -207,7 +288,6 @@ fn or(clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
 }
 
 fn filter(c: &Compiler, f: &Filter) -> Box<dyn Query> {
-    let fields = c.fields;
     match f {
         Filter::Not(inner) => all_but(filter(c, inner)),
         Filter::And(_) => {
@@ -219,20 +299,20 @@ fn filter(c: &Compiler, f: &Filter) -> Box<dyn Query> {
             .iter()
             .map(|child| (Occur::Should, filter(c, child)))
             .collect()),
-        Filter::Tag { key, value: None } => term_query(fields, &encode::tag_key_term(key)),
+        Filter::Tag { key, value: None } => c.term(&encode::tag_key_term(key)),
         Filter::Tag {
             key,
             value: Some(v),
-        } => term_query(fields, &encode::tag_value_term(key, v)),
+        } => c.term(&encode::tag_value_term(key, v)),
         Filter::Field(p) => {
             let fid = p.field_id.as_str();
             if p.value == Value::Empty {
                 // Only `equalTo emptyValue` reaches here: "has no value".
-                return all_but(term_query(fields, &encode::has_term(fid)));
+                return all_but(c.term(&encode::has_term(fid)));
             }
             match p.op {
                 Op::EqualTo => match encode::equal_term(fid, &p.value) {
-                    Some(t) => term_query(fields, &t),
+                    Some(t) => c.term(&t),
                     None => Box::new(EmptyQuery),
                 },
                 Op::Contains => match &p.value {
@@ -259,17 +339,12 @@ fn filter(c: &Compiler, f: &Filter) -> Box<dyn Query> {
 fn contains(c: &Compiler, field_id: &str, needle: &str) -> Box<dyn Query> {
     let fields = c.fields;
     if needle.is_empty() {
-        return term_query(fields, &encode::has_term(field_id));
+        return c.term(&encode::has_term(field_id));
     }
     let grams = encode::needle_grams(needle);
     let candidates: Vec<(Occur, Box<dyn Query>)> = grams
         .iter()
-        .map(|g| {
-            (
-                Occur::Must,
-                term_query(fields, &encode::gram_term(field_id, g)),
-            )
-        })
+        .map(|g| (Occur::Must, c.term(&encode::gram_term(field_id, g))))
         .collect();
     let candidates = BooleanQuery::new(candidates);
     if needle.chars().count() <= encode::GRAM {
@@ -499,32 +574,19 @@ impl Weight for SortRange {
 /// The domain's documents matching `inner` (all of them without one). Most indexes hold one
 /// domain, where intersecting with the scope term would only cost time: a segment whose every
 /// document is in scope skips it.
-struct Scoped {
+pub struct Scoped {
     scope: Term,
     inner: Option<Box<dyn Query>>,
+    /// The term `inner` amounts to, when it is one: its matches can then be a copy of its
+    /// cached bitset.
+    single: Option<Term>,
+    dense: Arc<DenseTerms>,
+    tuning: Tuning,
 }
 
-impl Clone for Scoped {
-    fn clone(&self) -> Scoped {
-        Scoped {
-            scope: self.scope.clone(),
-            inner: self.inner.as_ref().map(|q| q.box_clone()),
-        }
-    }
-}
-
-impl std::fmt::Debug for Scoped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scoped")
-            .field("scope", &self.scope)
-            .field("inner", &self.inner)
-            .finish()
-    }
-}
-
-impl Query for Scoped {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(ScopedWeight {
+impl Scoped {
+    pub fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<ScopedWeight> {
+        Ok(ScopedWeight {
             scope: self.scope.clone(),
             scope_weight: TermQuery::new(self.scope.clone(), IndexRecordOption::Basic)
                 .weight(scoring)?,
@@ -532,14 +594,20 @@ impl Query for Scoped {
                 Some(q) => Some(q.weight(scoring)?),
                 None => None,
             },
-        }))
+            single: self.single.clone(),
+            dense: self.dense.clone(),
+            tuning: self.tuning,
+        })
     }
 }
 
-struct ScopedWeight {
+pub struct ScopedWeight {
     scope: Term,
     scope_weight: Box<dyn Weight>,
     inner: Option<Box<dyn Weight>>,
+    single: Option<Term>,
+    dense: Arc<DenseTerms>,
+    tuning: Tuning,
 }
 
 impl ScopedWeight {
@@ -547,6 +615,30 @@ impl ScopedWeight {
     fn whole_segment(&self, reader: &SegmentReader) -> tantivy::Result<bool> {
         let index = reader.inverted_index(self.scope.field())?;
         Ok(index.doc_freq(&self.scope)? == reader.max_doc())
+    }
+
+    /// The segment's live matching documents.
+    pub fn matches(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
+        let alive = reader.alive_bitset();
+        if let Some(single) = &self.single
+            && self.whole_segment(reader)?
+            && let Some(bits) = self.dense.get(reader, single, self.tuning)?
+        {
+            let mut matches = BitSet::clone(&bits);
+            if let Some(alive) = alive {
+                matches.intersect_update(alive.bitset());
+            }
+            return Ok(matches);
+        }
+        let mut matches = BitSet::with_max_value(reader.max_doc());
+        self.for_each_no_score(reader, &mut |block| {
+            for &d in block {
+                if alive.is_none_or(|a| a.is_alive(d)) {
+                    matches.insert(d);
+                }
+            }
+        })?;
+        Ok(matches)
     }
 }
 
