@@ -133,16 +133,6 @@ impl SortCollector {
             threshold: None,
         })
     }
-
-    /// The first `k` of all segments' hits, and the total.
-    pub fn merge(&self, fruits: Vec<(u64, Vec<Hit>)>) -> (u64, Vec<Hit>) {
-        let descending: Vec<bool> = self.sorts.iter().map(|(_, d)| *d).collect();
-        let total = fruits.iter().map(|(t, _)| t).sum();
-        let mut hits: Vec<Hit> = fruits.into_iter().flat_map(|(_, h)| h).collect();
-        hits.sort_by(|a, b| compare(a, b, &descending));
-        hits.truncate(self.k);
-        (total, hits)
-    }
 }
 
 pub struct SegmentSort {
@@ -221,9 +211,9 @@ impl SegmentSort {
         order.partition_point(|d| !self.past_cursor(*d))
     }
 
-    /// The matches counted so far.
-    pub(super) fn set_total(&mut self, total: u64) {
-        self.total = total;
+    /// The first `k` documents collected, in order.
+    pub(super) fn first_docs(&mut self) -> Vec<DocId> {
+        self.first_k()
     }
 
     /// Keeps only the candidates that can still be among the first `k`: those whose key is at
@@ -303,6 +293,13 @@ impl SegmentCollector for SegmentSort {
 impl SegmentSort {
     /// The sort keys and case ids of `docs`, which are in order: only the hits kept are turned
     /// back into strings, to be merged with other segments'.
+    pub(super) fn hit(&self, doc: DocId) -> Hit {
+        self.hits(&[doc]).pop().unwrap_or_else(|| Hit {
+            keys: Vec::new(),
+            case_id: String::new(),
+        })
+    }
+
     pub(super) fn hits(&self, docs: &[DocId]) -> Vec<Hit> {
         let mut out = Vec::with_capacity(docs.len());
         let mut buf = String::new();

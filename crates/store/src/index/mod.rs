@@ -363,15 +363,19 @@ impl SearchIndex {
         let weight = query
             .weight(EnableScoring::disabled_from_searcher(&searcher))
             .map_err(backend)?;
-        let mut fruits = Vec::with_capacity(segments.len());
+        let mut total = 0;
+        let mut streams = Vec::with_capacity(segments.len());
         for segment in segments {
-            fruits.push(
-                self.search_segment(&weight, segment, &plan, tuning)
-                    .map_err(backend)?,
-            );
+            let (count, sort, docs) = self
+                .search_segment(&weight, segment, &plan, tuning)
+                .map_err(backend)?;
+            total += count;
+            if !docs.is_empty() {
+                streams.push((sort, docs.into_iter()));
+            }
         }
-        let (total, hits) = plan.merge(fruits);
-        Ok((total, hits.into_iter().map(|h| h.case_id).collect()))
+        let hits = merge_segments(streams, &plan);
+        Ok((total, hits))
     }
 
     /// One segment's total and first `k` hits. The matches are gathered first (as document
@@ -383,7 +387,7 @@ impl SearchIndex {
         segment: &SegmentReader,
         plan: &SortCollector,
         tuning: Tuning,
-    ) -> tantivy::Result<(u64, Vec<Hit>)> {
+    ) -> tantivy::Result<(u64, SegmentSort, Vec<DocId>)> {
         // The matches as bits: the exact total needs no more, and the walk tests membership.
         let matches = weight.matches(segment)?;
         let total = matches.len() as u64;
@@ -396,7 +400,7 @@ impl SearchIndex {
                 .filter(|d| matches.contains(*d))
                 .take(plan.k)
                 .collect();
-            return Ok((total, sort.hits(&first)));
+            return Ok((total, sort, first));
         }
         let mut docs = BitSetDocSet::from(matches);
         let mut doc = docs.doc();
@@ -404,12 +408,45 @@ impl SearchIndex {
             sort.collect(doc, 0.0);
             doc = docs.advance();
         }
-        sort.set_total(total);
-        Ok(sort.harvest())
+        let first = sort.first_docs();
+        Ok((total, sort, first))
     }
 }
 
 /// The document of a case; `types` says which terms each field's values need.
+/// The first `k` case ids of all segments: a merge of the segments' ordered documents that
+/// turns a document's sort keys and case id into text only when it reaches the head of its
+/// segment (resolving an ordinal decodes part of a dictionary block, so resolving every
+/// segment's `k` would cost `k` × segments lookups instead of about `k` + segments).
+fn merge_segments(
+    mut streams: Vec<(SegmentSort, std::vec::IntoIter<DocId>)>,
+    plan: &SortCollector,
+) -> Vec<String> {
+    let descending: Vec<bool> = plan.sorts.iter().map(|(_, d)| *d).collect();
+    let mut heads: Vec<Option<Hit>> = streams
+        .iter_mut()
+        .map(|(sort, docs)| docs.next().map(|d| sort.hit(d)))
+        .collect();
+    let mut out = Vec::with_capacity(plan.k);
+    while out.len() < plan.k {
+        let Some(i) = (0..heads.len())
+            .filter(|i| heads[*i].is_some())
+            .min_by(|a, b| match (&heads[*a], &heads[*b]) {
+                (Some(x), Some(y)) => collect::compare(x, y, &descending),
+                _ => std::cmp::Ordering::Equal,
+            })
+        else {
+            break;
+        };
+        let (sort, docs) = &mut streams[i];
+        let next = docs.next().map(|d| sort.hit(d));
+        if let Some(hit) = std::mem::replace(&mut heads[i], next) {
+            out.push(hit.case_id);
+        }
+    }
+    out
+}
+
 fn document(
     fields: &Fields,
     c: &CaseRecord,
