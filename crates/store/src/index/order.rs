@@ -60,14 +60,23 @@ pub struct Orders {
 
 impl Orders {
     /// `reader`'s documents in the order of `sorts` (`sort.<field>` columns, descending?), then
-    /// case id; computed on first use. Two searches asking for the same new order compute it
-    /// once: the second waits for the first.
+    /// case id; computed on first use, outside the lock: a search that needs another order (or
+    /// the same one, computed twice then) is not held up by a sort of a million documents.
     pub fn get(
         &self,
         reader: &SegmentReader,
         sorts: &[(String, bool)],
     ) -> tantivy::Result<Arc<[DocId]>> {
         let segment = reader.segment_id();
+        if let Some(docs) = self.cached(segment, sorts) {
+            return Ok(docs);
+        }
+        let plan = SortCollector {
+            sorts: sorts.to_vec(),
+            after: None,
+            k: 0,
+        };
+        let docs: Arc<[DocId]> = plan.segment(reader)?.permutation(reader.max_doc()).into();
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (entries, clock) = &mut *guard;
         *clock += 1;
@@ -78,12 +87,6 @@ impl Orders {
             e.used = *clock;
             return Ok(e.docs.clone());
         }
-        let plan = SortCollector {
-            sorts: sorts.to_vec(),
-            after: None,
-            k: 0,
-        };
-        let docs: Arc<[DocId]> = plan.segment(reader)?.permutation(reader.max_doc()).into();
         entries.push(Entry {
             segment,
             sorts: sorts.to_vec(),
@@ -98,6 +101,17 @@ impl Orders {
             total -= entries.swap_remove(oldest).docs.len();
         }
         Ok(docs)
+    }
+
+    fn cached(&self, segment: SegmentId, sorts: &[(String, bool)]) -> Option<Arc<[DocId]>> {
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (entries, clock) = &mut *guard;
+        *clock += 1;
+        let e = entries
+            .iter_mut()
+            .find(|e| e.segment == segment && e.sorts == sorts)?;
+        e.used = *clock;
+        Some(e.docs.clone())
     }
 
     /// Forgets the orders of segments no longer searched (merged into others).
