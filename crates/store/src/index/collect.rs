@@ -1,9 +1,10 @@
-//! Counts every match and keeps the first `k` in the query's order after the keyset cursor.
+//! Keeps the first `k` matches of a segment in the query's order after the keyset cursor.
 //!
-//! Two ways to use a segment's `SegmentSort`: feed it every match (`collect`, then `harvest`),
-//! which costs a column lookup per match; or, for large match sets, walk a precomputed order of
-//! the segment's documents (`order::Orders`) and stop after `k` matches (`permutation`,
-//! `cursor_start`, `hits`). Both orders are the same: sort components, then case id.
+//! Two ways to use a segment's `SegmentSort`: feed it every match (`collect`, then
+//! `first_docs`), which costs a column lookup per match; or, for large match sets, walk a
+//! precomputed order of the segment's documents (`order::Orders`) and stop after `k` matches
+//! (`permutation`, `cursor_start`). Both orders are the same: sort components, then case id;
+//! `hit` then turns the documents that reach the cross-segment merge into text.
 //!
 //! Within a segment, values are compared by their ordinal in the segment's sorted dictionary of
 //! the `sort` column (byte order = the evaluator's value order, see `encode`), so no string is
@@ -11,9 +12,8 @@
 //! kept hits are turned back into strings, to merge segments.
 
 use std::cmp::Ordering;
-use tantivy::collector::SegmentCollector;
 use tantivy::columnar::StrColumn;
-use tantivy::{DocId, Score, SegmentReader};
+use tantivy::{DocId, SegmentReader};
 
 /// Sorts are at most 2 (the model's limit); one more slot for the case id.
 const SLOTS: usize = 3;
@@ -128,7 +128,6 @@ impl SortCollector {
             ids,
             after,
             k: self.k,
-            total: 0,
             candidates: Vec::new(),
             threshold: None,
         })
@@ -141,7 +140,6 @@ pub struct SegmentSort {
     ids: StrColumn,
     after: Option<(Vec<Option<Position>>, Position)>,
     k: usize,
-    total: u64,
     /// Every match past the cursor with its sort components (the case id is looked up only
     /// where it decides, at harvest). Selecting the first `k` of a vector at the end costs far
     /// less than keeping a heap per document: in the common newest-first order almost every
@@ -265,11 +263,9 @@ impl SegmentSort {
     }
 }
 
-impl SegmentCollector for SegmentSort {
-    type Fruit = (u64, Vec<Hit>);
-
-    fn collect(&mut self, doc: DocId, _: Score) {
-        self.total += 1;
+impl SegmentSort {
+    /// Offers one match (in document order) for the first `k`.
+    pub(super) fn collect(&mut self, doc: DocId) {
         if self.k == 0 || !self.past_cursor(doc) {
             return;
         }
@@ -283,14 +279,6 @@ impl SegmentCollector for SegmentSort {
         }
     }
 
-    fn harvest(mut self) -> (u64, Vec<Hit>) {
-        let docs = self.first_k();
-        let hits = self.hits(&docs);
-        (self.total, hits)
-    }
-}
-
-impl SegmentSort {
     /// The sort keys and case ids of `docs`, which are in order: only the hits kept are turned
     /// back into strings, to be merged with other segments'.
     pub(super) fn hit(&self, doc: DocId) -> Hit {

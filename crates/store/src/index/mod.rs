@@ -35,7 +35,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use tantivy::DocSet;
-use tantivy::collector::SegmentCollector;
 use tantivy::query::{BitSetDocSet, EnableScoring};
 use tantivy::schema::{FAST, JsonObjectOptions, OwnedValue, STRING, Schema};
 use tantivy::{
@@ -405,7 +404,7 @@ impl SearchIndex {
         let mut docs = BitSetDocSet::from(matches);
         let mut doc = docs.doc();
         while doc != tantivy::TERMINATED {
-            sort.collect(doc, 0.0);
+            sort.collect(doc);
             doc = docs.advance();
         }
         let first = sort.first_docs();

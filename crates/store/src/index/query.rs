@@ -270,13 +270,13 @@ fn sort_range(
     lower: Bound<String>,
     upper: Bound<String>,
 ) -> Box<dyn Query> {
-    Box::new(SortRange {
+    Box::new(Bits(SortRange {
         column: format!("sort.{fid}"),
         lower,
         upper,
         orders: c.orders.clone(),
         tuning: c.tuning,
-    })
+    }))
 }
 
 fn or(clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
@@ -354,13 +354,51 @@ fn contains(c: &Compiler, field_id: &str, needle: &str) -> Box<dyn Query> {
         Ok(w) => Arc::from(w),
         Err(_) => return Box::new(EmptyQuery),
     };
-    Box::new(Verified {
+    Box::new(Bits(Verified {
         candidates: weight,
         column: format!("sort.{field_id}"),
         needle: needle.to_owned(),
         texts: c.texts.clone(),
         tuning: c.tuning,
-    })
+    }))
+}
+
+/// A filter whose matches in a segment are computed whole, as a bitset, rather than stepped
+/// through postings (`contains` after verification, ranges over the sort column).
+trait SegmentBits: Clone + std::fmt::Debug + Send + Sync + 'static {
+    /// How `explain` describes a match.
+    const WHAT: &'static str;
+    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet>;
+}
+
+/// The query (and weight) of a `SegmentBits` filter.
+#[derive(Clone, Debug)]
+struct Bits<T>(T);
+
+impl<T: SegmentBits> Query for Bits<T> {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl<T: SegmentBits> Weight for Bits<T> {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(ConstScorer::new(
+            BitSetDocSet::from(self.0.docs(reader)?),
+            boost,
+        )))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        if self.0.docs(reader)?.contains(doc) {
+            Ok(Explanation::new(T::WHAT, 1.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match: it is not one that {}",
+                T::WHAT
+            )))
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -381,32 +419,9 @@ impl std::fmt::Debug for Verified {
     }
 }
 
-impl Query for Verified {
-    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(self.clone()))
-    }
-}
+impl SegmentBits for Verified {
+    const WHAT: &'static str = "contains the needle";
 
-impl Weight for Verified {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(ConstScorer::new(
-            BitSetDocSet::from(self.docs(reader)?),
-            boost,
-        )))
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        if self.docs(reader)?.contains(doc) {
-            Ok(Explanation::new("contains the needle", 1.0))
-        } else {
-            Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not contain the needle"
-            )))
-        }
-    }
-}
-
-impl Verified {
     /// Verifies the whole segment up front, each candidate's value against the needle: through
     /// the decoded values (`texts`) in a large segment, else resolved in ordinal order in one pass
     /// over the column's dictionary (one document at a time would decode a block per document).
@@ -489,9 +504,11 @@ impl std::fmt::Debug for SortRange {
     }
 }
 
-impl Query for SortRange {
-    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(self.clone()))
+impl SegmentBits for SortRange {
+    const WHAT: &'static str = "is within the range";
+
+    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
+        self.range_docs(reader)
     }
 }
 
@@ -526,7 +543,7 @@ impl SortRange {
         Ok((lo, hi))
     }
 
-    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
+    fn range_docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
         let mut found = BitSet::with_max_value(reader.max_doc());
         let Some(column) = reader.fast_fields().str(&self.column)? else {
             return Ok(found);
@@ -552,25 +569,6 @@ impl SortRange {
             }
         }
         Ok(found)
-    }
-}
-
-impl Weight for SortRange {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(ConstScorer::new(
-            BitSetDocSet::from(self.docs(reader)?),
-            boost,
-        )))
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        if self.docs(reader)?.contains(doc) {
-            Ok(Explanation::new("within the range", 1.0))
-        } else {
-            Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} is not within the range"
-            )))
-        }
     }
 }
 
