@@ -7,8 +7,9 @@
 //! Segments never change once written (deletes are applied afterwards from the alive bitset), so
 //! an entry stays true until its segment is merged away.
 
+use super::cache::SegmentCache;
 use super::order::Tuning;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{BitSet, DocSet, SegmentReader, TERMINATED, Term};
@@ -20,16 +21,12 @@ const BUDGET_BYTES: usize = 64 << 20;
 /// there a bitset is smaller than the term's postings and faster to combine.
 const DENSITY: u32 = 32;
 
-struct Entry {
-    segment: SegmentId,
-    term: Term,
-    bits: Arc<BitSet>,
-    used: u64,
-}
+pub struct DenseTerms(SegmentCache<Term, BitSet>);
 
-#[derive(Default)]
-pub struct DenseTerms {
-    entries: Mutex<(Vec<Entry>, u64)>,
+impl Default for DenseTerms {
+    fn default() -> DenseTerms {
+        DenseTerms(SegmentCache::new(BUDGET_BYTES, size))
+    }
 }
 
 fn size(bits: &BitSet) -> usize {
@@ -54,15 +51,8 @@ impl DenseTerms {
             return Ok(None);
         }
         let segment = reader.segment_id();
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (entries, clock) = &mut *guard;
-        *clock += 1;
-        if let Some(e) = entries
-            .iter_mut()
-            .find(|e| e.segment == segment && e.term == *term)
-        {
-            e.used = *clock;
-            return Ok(Some(e.bits.clone()));
+        if let Some(bits) = self.0.get(segment, term) {
+            return Ok(Some(bits));
         }
         let mut bits = BitSet::with_max_value(reader.max_doc());
         if let Some(mut postings) = index.read_postings(term, IndexRecordOption::Basic)? {
@@ -72,26 +62,11 @@ impl DenseTerms {
                 doc = postings.advance();
             }
         }
-        let bits = Arc::new(bits);
-        entries.push(Entry {
-            segment,
-            term: term.clone(),
-            bits: bits.clone(),
-            used: *clock,
-        });
-        let mut total: usize = entries.iter().map(|e| size(&e.bits)).sum();
-        while total > BUDGET_BYTES && entries.len() > 1 {
-            let Some(oldest) = (0..entries.len()).min_by_key(|i| entries[*i].used) else {
-                break;
-            };
-            total -= size(&entries.swap_remove(oldest).bits);
-        }
-        Ok(Some(bits))
+        Ok(Some(self.0.insert(segment, term.clone(), Arc::new(bits))))
     }
 
     /// Forgets the bitsets of segments no longer searched.
     pub fn keep_only(&self, live: &[SegmentId]) {
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        guard.0.retain(|e| live.contains(&e.segment));
+        self.0.keep_only(live);
     }
 }

@@ -14,6 +14,7 @@
 //! write is not indexed yet.
 
 mod bits;
+mod cache;
 mod collect;
 pub mod encode;
 mod order;

@@ -10,8 +10,9 @@
 //! The same orders answer range filters: over the documents sorted by one field ascending, the
 //! values within bounds are one contiguous slice, found by two binary searches.
 
+use super::cache::SegmentCache;
 use super::collect::SortCollector;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tantivy::index::SegmentId;
 use tantivy::{DocId, SegmentReader};
 
@@ -46,16 +47,12 @@ impl Tuning {
     }
 }
 
-struct Entry {
-    segment: SegmentId,
-    sorts: Vec<(String, bool)>,
-    docs: Arc<[DocId]>,
-    used: u64,
-}
+pub struct Orders(SegmentCache<Vec<(String, bool)>, [DocId]>);
 
-#[derive(Default)]
-pub struct Orders {
-    entries: Mutex<(Vec<Entry>, u64)>,
+impl Default for Orders {
+    fn default() -> Orders {
+        Orders(SegmentCache::new(BUDGET_DOCS, <[DocId]>::len))
+    }
 }
 
 impl Orders {
@@ -68,7 +65,7 @@ impl Orders {
         sorts: &[(String, bool)],
     ) -> tantivy::Result<Arc<[DocId]>> {
         let segment = reader.segment_id();
-        if let Some(docs) = self.cached(segment, sorts) {
+        if let Some(docs) = self.0.get(segment, sorts) {
             return Ok(docs);
         }
         let plan = SortCollector {
@@ -77,46 +74,11 @@ impl Orders {
             k: 0,
         };
         let docs: Arc<[DocId]> = plan.segment(reader)?.permutation(reader.max_doc()).into();
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (entries, clock) = &mut *guard;
-        *clock += 1;
-        if let Some(e) = entries
-            .iter_mut()
-            .find(|e| e.segment == segment && e.sorts == sorts)
-        {
-            e.used = *clock;
-            return Ok(e.docs.clone());
-        }
-        entries.push(Entry {
-            segment,
-            sorts: sorts.to_vec(),
-            docs: docs.clone(),
-            used: *clock,
-        });
-        let mut total: usize = entries.iter().map(|e| e.docs.len()).sum();
-        while total > BUDGET_DOCS && entries.len() > 1 {
-            let Some(oldest) = (0..entries.len()).min_by_key(|i| entries[*i].used) else {
-                break;
-            };
-            total -= entries.swap_remove(oldest).docs.len();
-        }
-        Ok(docs)
-    }
-
-    fn cached(&self, segment: SegmentId, sorts: &[(String, bool)]) -> Option<Arc<[DocId]>> {
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (entries, clock) = &mut *guard;
-        *clock += 1;
-        let e = entries
-            .iter_mut()
-            .find(|e| e.segment == segment && e.sorts == sorts)?;
-        e.used = *clock;
-        Some(e.docs.clone())
+        Ok(self.0.insert(segment, sorts.to_vec(), docs))
     }
 
     /// Forgets the orders of segments no longer searched (merged into others).
     pub fn keep_only(&self, live: &[SegmentId]) {
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        guard.0.retain(|e| live.contains(&e.segment));
+        self.0.keep_only(live);
     }
 }

@@ -6,7 +6,8 @@
 //! substring search. Kept for large segments only, within a memory budget, least recently used
 //! out; a segment without one is verified through the dictionary as before.
 
-use std::sync::{Arc, Mutex};
+use super::cache::SegmentCache;
+use std::sync::Arc;
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
 
@@ -49,16 +50,12 @@ impl LowerTexts {
     }
 }
 
-struct Entry {
-    segment: SegmentId,
-    column: String,
-    texts: Arc<LowerTexts>,
-    used: u64,
-}
+pub struct Texts(SegmentCache<String, LowerTexts>);
 
-#[derive(Default)]
-pub struct Texts {
-    entries: Mutex<(Vec<Entry>, u64)>,
+impl Default for Texts {
+    fn default() -> Texts {
+        Texts(SegmentCache::new(BUDGET_BYTES, LowerTexts::size))
+    }
 }
 
 impl Texts {
@@ -70,39 +67,22 @@ impl Texts {
         name: &str,
         column: &StrColumn,
     ) -> std::io::Result<Option<Arc<LowerTexts>>> {
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (entries, clock) = &mut *guard;
-        *clock += 1;
-        if let Some(e) = entries
-            .iter_mut()
-            .find(|e| e.segment == segment && e.column == name)
-        {
-            e.used = *clock;
-            return Ok(Some(e.texts.clone()));
+        if let Some(texts) = self.0.get(segment, name) {
+            return Ok(Some(texts));
         }
-        let texts = Arc::new(LowerTexts::decode(column)?);
+        let texts = LowerTexts::decode(column)?;
         if texts.size() > BUDGET_BYTES {
             return Ok(None);
         }
-        entries.push(Entry {
+        Ok(Some(self.0.insert(
             segment,
-            column: name.to_owned(),
-            texts: texts.clone(),
-            used: *clock,
-        });
-        let mut total: usize = entries.iter().map(|e| e.texts.size()).sum();
-        while total > BUDGET_BYTES {
-            let Some(oldest) = (0..entries.len()).min_by_key(|i| entries[*i].used) else {
-                break;
-            };
-            total -= entries.swap_remove(oldest).texts.size();
-        }
-        Ok(Some(texts))
+            name.to_owned(),
+            Arc::new(texts),
+        )))
     }
 
     /// Forgets the values of segments no longer searched.
     pub fn keep_only(&self, live: &[SegmentId]) {
-        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        guard.0.retain(|e| live.contains(&e.segment));
+        self.0.keep_only(live);
     }
 }
