@@ -24,7 +24,18 @@ const FIELDS: &[(&str, FieldType)] = &[
     ("owner", FieldType::User),
 ];
 const WORDS: &[&str] = &[
-    "printer", "Fire", "print", "ink", "déjà", "vu", "on", "a", "x-ray", "FIRE",
+    "printer",
+    "Fire",
+    "print",
+    "ink",
+    "déjà",
+    "vu",
+    "on",
+    "a",
+    "x-ray",
+    "FIRE",
+    // The character that pads the index's grams (`encode::PAD`), inside a value.
+    "in\u{1f}k",
 ];
 const STATUSES: &[&str] = &["open", "closed", "pending"];
 
@@ -32,7 +43,20 @@ const STATUSES: &[&str] = &["open", "closed", "pending"];
 const WALK_ALWAYS: Tuning = Tuning {
     walk_min_matches: 0,
     order_min_docs: 0,
+    few_values_max: 256,
+    few_scan_max_values: 4096,
 };
+
+/// The ways `contains` can find a value: through grams only (no field few-valued), through the
+/// few-valued marker with a scan of the segment's distinct values, or with the marked documents
+/// verified one by one; and with a field few-valued for its first two values only, both kinds
+/// of document in one segment.
+fn few_tunings() -> impl Strategy<Value = (usize, u64)> {
+    (
+        prop::sample::select(vec![0usize, 2, 256]),
+        prop::sample::select(vec![0u64, 4096]),
+    )
+}
 
 fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(WORDS), 0..4).prop_map(|w| w.join(" "))
@@ -116,7 +140,19 @@ fn predicate() -> impl Strategy<Value = FieldPredicate> {
                     "é",
                     "x",
                     "zzzz",
-                    ""
+                    "",
+                    // Shorter than a gram: found through the grams they begin.
+                    "ir",
+                    "E",
+                    "a",
+                    "à",
+                    "e ",
+                    "k",
+                    "nk",
+                    // The padding character: verified.
+                    "\u{1f}",
+                    "k\u{1f}",
+                    "n\u{1f}k"
                 ])
                 .prop_map(|s| Value::String(s.to_owned())),
                 text().prop_map(Value::String),
@@ -257,14 +293,14 @@ proptest! {
         // Walk every segment in a precomputed order (the path of large result sets), or look
         // each match up (the path of small ones).
         walk in any::<bool>(),
+        (few_values_max, few_scan_max_values) in few_tunings(),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let store = SqliteStore::in_memory().unwrap();
             define_fields(&store).await;
-            if walk {
-                store.tune_search(WALK_ALWAYS);
-            }
+            let base = if walk { WALK_ALWAYS } else { Tuning::default() };
+            store.tune_search(Tuning { few_values_max, few_scan_max_values, ..base });
             // A second domain whose cases must never appear.
             let mut other = record(999, BTreeMap::from([("title".to_owned(), Value::String("printer".into()))]), BTreeMap::new());
             other.domain_id = "other".into();
@@ -319,70 +355,106 @@ proptest! {
     }
 }
 
-/// `contains` ignores case on both sides, also for needles long enough to need verification.
+/// `contains` ignores case on both sides, for needles shorter than a gram (found through the
+/// grams they begin), as long as one, and longer (verified); needles with the grams' padding
+/// character are verified too.
 #[test]
-fn contains_ignores_case_beyond_the_gram_length() {
+fn contains_matches_the_evaluator_for_every_needle_length() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        let store = SqliteStore::in_memory().unwrap();
-        let mut all = Vec::new();
-        for (i, title) in [
-            "Printer ON FIRE",
-            "printer on fire",
-            "Printer, on fire?",
-            "printer offline",
-        ]
-        .iter()
-        .enumerate()
-        {
-            let c = record(
-                i,
-                BTreeMap::from([("title".to_owned(), Value::String((*title).into()))]),
-                BTreeMap::new(),
-            );
-            store.insert_case(&c, &audit(&c), None).await.unwrap();
-            all.push(c);
-        }
-        for needle in ["on fire", "ON FIRE", "Printer", "r on f", "fire?"] {
-            let q = CaseQuery {
-                account_id: "000000000000".into(),
-                domain_id: "d".into(),
-                filter: Some(Filter::Field(FieldPredicate {
-                    field_id: "title".into(),
-                    field_type: FieldType::Text,
-                    op: Op::Contains,
-                    value: Value::String(needle.into()),
-                })),
-                search_terms: vec![],
-                term_fields: BTreeSet::new(),
-                sorts: vec![SortSpec {
-                    field_id: "title".into(),
-                    field_type: FieldType::Text,
-                    descending: false,
-                }],
-                after: None,
-                limit: 10,
-            };
-            let want: Vec<String> = search::run(&q, all.clone())
-                .cases
-                .into_iter()
-                .map(|c| c.case_id)
-                .collect();
-            let got: Vec<String> = store
-                .search_cases(&q)
-                .await
-                .unwrap()
-                .cases
-                .into_iter()
-                .map(|c| c.case_id)
-                .collect();
-            assert!(!want.is_empty(), "{needle}");
-            assert_eq!(got, want, "{needle}");
-        }
-    });
+    // Grams only; few-valued for the first two titles (both kinds in one segment), scanned or
+    // verified; few-valued throughout.
+    for (few_values_max, few_scan_max_values) in [(0, 0), (2, 0), (2, 4096), (256, 0), (256, 4096)]
+    {
+        rt.block_on(async {
+            let store = SqliteStore::in_memory().unwrap();
+            store.tune_search(Tuning {
+                few_values_max,
+                few_scan_max_values,
+                ..Tuning::default()
+            });
+            let mut all = Vec::new();
+            for (i, title) in [
+                "Printer ON FIRE",
+                "printer on fire",
+                "Printer, on fire?",
+                "printer offline",
+                "ink",
+                "a\u{1f}b",
+            ]
+            .iter()
+            .enumerate()
+            {
+                let c = record(
+                    i,
+                    BTreeMap::from([("title".to_owned(), Value::String((*title).into()))]),
+                    BTreeMap::new(),
+                );
+                store.insert_case(&c, &audit(&c), None).await.unwrap();
+                all.push(c);
+            }
+            // (needle, whether some title has it)
+            for (needle, found) in [
+                ("on fire", true),
+                ("ON FIRE", true),
+                ("Printer", true),
+                ("r on f", true),
+                ("fire?", true),
+                ("p", true),
+                ("K", true),
+                ("nk", true),
+                ("e?", true),
+                ("ink", true),
+                ("\u{1f}", true),
+                ("\u{1f}b", true),
+                ("b", true),
+                // At the end of "ink" the grams are padded: "k" then the padding is not "k\u{1f}".
+                ("k\u{1f}", false),
+                ("q", false),
+                ("zz", false),
+            ] {
+                let q = CaseQuery {
+                    account_id: "000000000000".into(),
+                    domain_id: "d".into(),
+                    filter: Some(Filter::Field(FieldPredicate {
+                        field_id: "title".into(),
+                        field_type: FieldType::Text,
+                        op: Op::Contains,
+                        value: Value::String(needle.into()),
+                    })),
+                    search_terms: vec![],
+                    term_fields: BTreeSet::new(),
+                    sorts: vec![SortSpec {
+                        field_id: "title".into(),
+                        field_type: FieldType::Text,
+                        descending: false,
+                    }],
+                    after: None,
+                    limit: 10,
+                };
+                let want: Vec<String> = search::run(&q, all.clone())
+                    .cases
+                    .into_iter()
+                    .map(|c| c.case_id)
+                    .collect();
+                let got: Vec<String> = store
+                    .search_cases(&q)
+                    .await
+                    .unwrap()
+                    .cases
+                    .into_iter()
+                    .map(|c| c.case_id)
+                    .collect();
+                assert_eq!(!want.is_empty(), found, "{needle:?}");
+                assert_eq!(
+                    got, want,
+                    "{needle:?} {few_values_max} {few_scan_max_values}"
+                );
+            }
+        });
+    }
 }
 
 /// Enough matches that the collector prunes its candidates while collecting (it does so past a

@@ -5,14 +5,16 @@
 //! search. Kept as a bitset (one bit a document: 125 KB at 1M), it is copied in microseconds,
 //! and a conjunction of two such terms is intersected a bucket of 64 documents at a time.
 //! Segments never change once written (deletes are applied afterwards from the alive bitset), so
-//! an entry stays true until its segment is merged away.
+//! an entry stays true until its segment is merged away. The union of the terms with a prefix
+//! (a word being typed, a short `contains` needle) is kept the same way when it is dense.
 
 use super::cache::SegmentCache;
+use super::docbits::DocBits;
 use super::order::Tuning;
 use std::sync::Arc;
 use tantivy::index::SegmentId;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{BitSet, DocSet, SegmentReader, TERMINATED, Term};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocSet, SegmentReader, TERMINATED, Term};
 
 /// Bytes of bitsets kept at most: 512 bitsets of 1M documents.
 const BUDGET_BYTES: usize = 64 << 20;
@@ -21,16 +23,19 @@ const BUDGET_BYTES: usize = 64 << 20;
 /// there a bitset is smaller than the term's postings and faster to combine.
 const DENSITY: u32 = 32;
 
-pub struct DenseTerms(SegmentCache<Term, BitSet>);
+#[derive(PartialEq)]
+enum Key {
+    Term(Term),
+    /// The terms of the `terms` field that start with this.
+    Prefix(String),
+}
+
+pub struct DenseTerms(SegmentCache<Key, DocBits>);
 
 impl Default for DenseTerms {
     fn default() -> DenseTerms {
-        DenseTerms(SegmentCache::new(BUDGET_BYTES, size))
+        DenseTerms(SegmentCache::new(BUDGET_BYTES, DocBits::size))
     }
-}
-
-fn size(bits: &BitSet) -> usize {
-    bits.max_value() as usize / 8
 }
 
 impl DenseTerms {
@@ -41,7 +46,7 @@ impl DenseTerms {
         reader: &SegmentReader,
         term: &Term,
         tuning: Tuning,
-    ) -> tantivy::Result<Option<Arc<BitSet>>> {
+    ) -> tantivy::Result<Option<Arc<DocBits>>> {
         if !tuning.ordered(reader) {
             return Ok(None);
         }
@@ -51,22 +56,76 @@ impl DenseTerms {
             return Ok(None);
         }
         let segment = reader.segment_id();
-        if let Some(bits) = self.0.get(segment, term) {
+        let key = Key::Term(term.clone());
+        if let Some(bits) = self.0.get(segment, &key) {
             return Ok(Some(bits));
         }
-        let mut bits = BitSet::with_max_value(reader.max_doc());
-        if let Some(mut postings) = index.read_postings(term, IndexRecordOption::Basic)? {
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                bits.insert(doc);
-                doc = postings.advance();
-            }
+        let bits = postings_bits(reader, term)?;
+        Ok(Some(self.0.insert(segment, key, Arc::new(bits))))
+    }
+
+    /// The documents of `reader` with a term of `field` starting with `prefix` (deleted ones
+    /// included): from the cache, else computed (and kept if dense, as `get` would).
+    pub fn prefix(
+        &self,
+        reader: &SegmentReader,
+        field: Field,
+        prefix: &str,
+        tuning: Tuning,
+    ) -> tantivy::Result<Arc<DocBits>> {
+        let ordered = tuning.ordered(reader);
+        let key = Key::Prefix(prefix.to_owned());
+        if ordered && let Some(bits) = self.0.get(reader.segment_id(), &key) {
+            return Ok(bits);
         }
-        Ok(Some(self.0.insert(segment, term.clone(), Arc::new(bits))))
+        let bits = Arc::new(prefix_bits(reader, field, prefix)?);
+        if ordered && (bits.len() as u64) * u64::from(DENSITY) >= u64::from(reader.max_doc()) {
+            return Ok(self.0.insert(reader.segment_id(), key, bits));
+        }
+        Ok(bits)
     }
 
     /// Forgets the bitsets of segments no longer searched.
     pub fn keep_only(&self, live: &[SegmentId]) {
         self.0.keep_only(live);
     }
+}
+
+/// The documents of `reader` that have `term`, read from its postings (deleted ones included).
+pub fn postings_bits(reader: &SegmentReader, term: &Term) -> tantivy::Result<DocBits> {
+    let mut bits = DocBits::empty(reader.max_doc());
+    let index = reader.inverted_index(term.field())?;
+    if let Some(mut postings) = index.read_postings(term, IndexRecordOption::Basic)? {
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            bits.insert(doc);
+            doc = postings.advance();
+        }
+    }
+    Ok(bits)
+}
+
+/// The documents of `reader` with a term of `field` in [prefix, prefix + U+10FFFF): no indexed
+/// term has that character after a prefix (terms are made of field ids, words and printable
+/// values).
+fn prefix_bits(reader: &SegmentReader, field: Field, prefix: &str) -> tantivy::Result<DocBits> {
+    let mut found = DocBits::empty(reader.max_doc());
+    let index = reader.inverted_index(field)?;
+    let end = format!("{prefix}{}", char::MAX);
+    let mut terms = index
+        .terms()
+        .range()
+        .ge(prefix.as_bytes())
+        .lt(end.as_bytes())
+        .into_stream()?;
+    while terms.advance() {
+        let mut postings =
+            index.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            found.insert(doc);
+            doc = postings.advance();
+        }
+    }
+    Ok(found)
 }

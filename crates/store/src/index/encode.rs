@@ -53,6 +53,12 @@ pub fn gram_term(field_id: &str, gram: &str) -> String {
     format!("g{SEP}{field_id}{SEP}{gram}")
 }
 
+/// Present where a Text value was indexed without grams because its field has few distinct
+/// values (see `TermUse::FewValued`).
+pub fn few_term(field_id: &str) -> String {
+    format!("n{SEP}{field_id}")
+}
+
 pub fn tag_key_term(key: &str) -> String {
     format!("t{SEP}{key}")
 }
@@ -61,29 +67,43 @@ pub fn tag_value_term(key: &str, value: &str) -> String {
     format!("v{SEP}{key}{SEP}{value}")
 }
 
-/// The longest substring indexed for `contains`; longer needles are the intersection of their
-/// grams of this length, verified against the stored value.
+/// The length of the substrings indexed for `contains` (n-grams). Every `GRAM`-character window
+/// starting at each character of the lower-cased text is indexed, the text padded at its end
+/// with `GRAM - 1` `PAD`s: a needle of up to `GRAM` characters then occurs exactly when some
+/// gram starts with it, and a longer needle only where all its windows occur (candidates,
+/// verified against the stored value). Indexing only full-length grams, rather than every
+/// substring of 1 to `GRAM` characters, halves a text's gram terms, and the 1- and 2-character
+/// grams it drops are the ones with the longest postings.
 pub const GRAM: usize = 3;
 
-/// All distinct substrings of 1 to `GRAM` characters of the lower-cased text.
+/// Pads grams at the end of a text; a needle containing it is always verified.
+pub const PAD: char = SEP;
+
+/// All grams of a text (see `GRAM`).
 pub fn grams(text: &str) -> BTreeSet<String> {
-    let chars: Vec<char> = text.to_lowercase().chars().collect();
-    let mut out = BTreeSet::new();
-    for n in 1..=GRAM {
-        for w in chars.windows(n) {
-            out.insert(w.iter().collect());
-        }
-    }
-    out
+    let mut chars: Vec<char> = text.to_lowercase().chars().collect();
+    let n = chars.len();
+    chars.extend([PAD; GRAM - 1]);
+    (0..n)
+        .map(|i| chars[i..i + GRAM].iter().collect())
+        .collect()
 }
 
-/// The grams a `contains` needle requires: itself if short, else its `GRAM`-long windows.
-pub fn needle_grams(needle_lower: &str) -> BTreeSet<String> {
+/// What a `contains` needle (lower-cased, not empty) is looked up by in a field's grams.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NeedleGrams {
+    /// Up to `GRAM` characters: the grams starting with the needle.
+    Prefix(String),
+    /// Longer: its `GRAM`-character windows, all of which a match has.
+    All(BTreeSet<String>),
+}
+
+pub fn needle_grams(needle_lower: &str) -> NeedleGrams {
     let chars: Vec<char> = needle_lower.chars().collect();
     if chars.len() <= GRAM {
-        return BTreeSet::from([needle_lower.to_owned()]);
+        return NeedleGrams::Prefix(needle_lower.to_owned());
     }
-    chars.windows(GRAM).map(|w| w.iter().collect()).collect()
+    NeedleGrams::All(chars.windows(GRAM).map(|w| w.iter().collect()).collect())
 }
 
 /// Which terms a field's values need, from the field's type. Only what some query can use is
@@ -95,6 +115,11 @@ pub fn needle_grams(needle_lower: &str) -> BTreeSet<String> {
 pub enum TermUse {
     /// Text and Url, and fields whose type is unknown (indexing too much is always correct).
     WordsAndGrams,
+    /// A Text or Url value of a field with few distinct values (a queue ARN, a category): its
+    /// words and the `few_term` marker, no grams. `contains` checks the field's distinct values
+    /// in a segment once each instead: the grams of a 100-character ARN are a third of a
+    /// typical case's terms, repeated in every case of its queue.
+    FewValued,
     /// SingleSelect: found by `searchTerm`, never by `contains`.
     Words,
     /// DateTime, Number, Boolean, User: equality, presence and ranges only.
@@ -160,6 +185,9 @@ pub fn value_terms(
     if used == TermUse::Exact {
         return;
     }
+    if used == TermUse::FewValued {
+        emit(&few_term(field_id));
+    }
     // Words: exactly `search::words` (each run of alphanumerics lower-cased on its own, which
     // is not always the same as lower-casing the whole text first: final sigma).
     scratch.lower.clear();
@@ -187,10 +215,10 @@ pub fn value_terms(
         },
         emit,
     );
-    if used == TermUse::Words {
+    if matches!(used, TermUse::Words | TermUse::FewValued) {
         return;
     }
-    // Grams: every 1- to GRAM-character window of the lower-cased text, as `grams` computes.
+    // Grams: the GRAM-character windows of the padded, lower-cased text, as `grams` computes.
     if s.is_ascii() {
         return ascii_grams(field_id, s.as_bytes(), scratch, emit);
     }
@@ -201,14 +229,16 @@ pub fn value_terms(
     scratch
         .bounds
         .extend(scratch.lower.char_indices().map(|(i, _)| i));
+    let chars = scratch.bounds.len();
+    for _ in 1..GRAM {
+        scratch.bounds.push(scratch.lower.len());
+        scratch.lower.push(PAD);
+    }
     scratch.bounds.push(scratch.lower.len());
-    let chars = scratch.bounds.len() - 1;
-    for n in 1..=GRAM {
-        for i in 0..chars.saturating_sub(n - 1) {
-            scratch
-                .spans
-                .push((scratch.bounds[i], scratch.bounds[i + n]));
-        }
+    for i in 0..chars {
+        scratch
+            .spans
+            .push((scratch.bounds[i], scratch.bounds[i + GRAM]));
     }
     scratch.emit_spans(
         |t| {
@@ -221,20 +251,21 @@ pub fn value_terms(
     );
 }
 
-const _: () = assert!(GRAM <= 3, "ascii_grams packs a gram into three bytes");
+const _: () = assert!(GRAM == 3, "ascii_grams packs a gram into three bytes");
 
-/// The grams of ASCII text (most values: titles, ARNs, ids), deduplicated as integers: a gram of
-/// up to three bytes and its length pack into a `u32`, and sorting integers costs a fraction of
-/// sorting slices (which was a fifth of building a document).
+/// The grams of ASCII text (most values: titles, ARNs, ids), deduplicated as integers: a gram
+/// packs into a `u32`, and sorting integers costs a fraction of sorting slices (which was a
+/// fifth of building a document).
 fn ascii_grams(field_id: &str, text: &[u8], scratch: &mut Scratch, emit: &mut impl FnMut(&str)) {
+    const PAD_BYTE: u32 = PAD as u32;
+    let byte = |i: usize| {
+        text.get(i)
+            .map_or(PAD_BYTE, |b| b.to_ascii_lowercase() as u32)
+    };
     scratch.keys.clear();
-    for n in 1..=GRAM {
-        scratch.keys.extend(text.windows(n).map(|w| {
-            w.iter().enumerate().fold((n as u32) << 24, |k, (j, b)| {
-                k | (b.to_ascii_lowercase() as u32) << (8 * (2 - j))
-            })
-        }));
-    }
+    scratch
+        .keys
+        .extend((0..text.len()).map(|i| byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2)));
     scratch.keys.sort_unstable();
     scratch.keys.dedup();
     for &k in &scratch.keys {
@@ -244,8 +275,8 @@ fn ascii_grams(field_id: &str, text: &[u8], scratch: &mut Scratch, emit: &mut im
         t.push(SEP);
         t.push_str(field_id);
         t.push(SEP);
-        for j in 0..(k >> 24) {
-            t.push(((k >> (8 * (2 - j))) & 0xff) as u8 as char);
+        for shift in [16, 8, 0] {
+            t.push(((k >> shift) & 0xff) as u8 as char);
         }
         emit(t);
     }
@@ -284,15 +315,19 @@ mod tests {
     #[test]
     fn grams_cover_short_needles_and_windows_long_ones() {
         let g = grams("Printer ON");
-        for needle in ["p", "pr", "pri", "r o", " on"] {
-            assert!(
-                needle_grams(needle).iter().all(|n| g.contains(n)),
-                "{needle}"
-            );
+        let has_prefix = |p: &str| g.iter().any(|x| x.starts_with(p));
+        for needle in ["p", "pr", "pri", "r o", " on", "on", "n"] {
+            assert_eq!(needle_grams(needle), NeedleGrams::Prefix(needle.to_owned()));
+            assert!(has_prefix(needle), "{needle}");
         }
+        for absent in ["x", "np", "po", "n o"] {
+            assert!(!has_prefix(absent), "{absent}");
+        }
+        assert!(g.contains(&format!("n{PAD}{PAD}")));
+        assert_eq!(g.len(), 10, "one gram per character: {g:?}");
         assert_eq!(
             needle_grams("abcd"),
-            BTreeSet::from(["abc".to_owned(), "bcd".to_owned()])
+            NeedleGrams::All(BTreeSet::from(["abc".to_owned(), "bcd".to_owned()]))
         );
     }
 
@@ -306,6 +341,9 @@ mod tests {
             }
             out.insert(has_term(fid));
             out.extend(equal_term(fid, v));
+            if let (Value::String(_), TermUse::FewValued) = (v, used) {
+                out.insert(few_term(fid));
+            }
             if let (Value::String(s), true) = (v, used != TermUse::Exact) {
                 out.extend(
                     words(s)
@@ -326,8 +364,15 @@ mod tests {
             "arn:aws:connect:us-east-1:1:instance/i/queue/q",
             "İstanbul straße",
             "a",
+            "ab",
+            "\u{1f}x",
         ] {
-            for used in [TermUse::WordsAndGrams, TermUse::Words, TermUse::Exact] {
+            for used in [
+                TermUse::WordsAndGrams,
+                TermUse::FewValued,
+                TermUse::Words,
+                TermUse::Exact,
+            ] {
                 let v = Value::String(text.to_owned());
                 let mut got = Vec::new();
                 value_terms("f", used, &v, &mut scratch, &mut |t: &str| {

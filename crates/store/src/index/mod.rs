@@ -16,6 +16,7 @@
 mod bits;
 mod cache;
 mod collect;
+mod docbits;
 pub mod encode;
 mod order;
 mod query;
@@ -35,8 +36,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-use tantivy::DocSet;
-use tantivy::query::{BitSetDocSet, EnableScoring};
 use tantivy::schema::{FAST, JsonObjectOptions, OwnedValue, STRING, Schema};
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument, Term,
@@ -120,7 +119,8 @@ pub struct SearchIndex {
     orders: Arc<Orders>,
     texts: Arc<Texts>,
     dense: Arc<DenseTerms>,
-    tuning: Mutex<Tuning>,
+    /// Shared with the indexer, which reads `few_values_max`.
+    tuning: Arc<Mutex<Tuning>>,
     indexed: watch::Receiver<i64>,
     wake: Arc<(Mutex<bool>, Condvar)>,
     /// Set while a bulk load is running (see `Mode::Bulk`); cleared by `finish_bulk`.
@@ -154,7 +154,53 @@ struct Indexer {
     /// The last change added to the writer; ahead of `indexed` until the next commit.
     applied: i64,
     types: TypeCache,
+    few: FewValues,
+    tuning: Arc<Mutex<Tuning>>,
     scratch: encode::Scratch,
+}
+
+/// Which Text fields have few distinct values, per domain, as this indexer has seen them: a
+/// field is few-valued until it shows more than `Tuning::few_values_max` distinct values, and
+/// values indexed while it is are marked (`encode::TermUse::FewValued`). The choice is made per
+/// document, and `contains` reads both kinds, so it may differ between processes (the counts
+/// start afresh) and over time without changing any answer.
+#[derive(Default)]
+struct FewValues {
+    /// By a hash of (account, domain), then field id: the hashes of the values seen, or `None`
+    /// once there were too many. A hash collision can only change a choice, not an answer.
+    domains: HashMap<u64, HashMap<String, Option<HashSet<u64>>>>,
+}
+
+impl FewValues {
+    fn hash(parts: &[&str]) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        parts.hash(&mut h);
+        h.finish()
+    }
+
+    /// Records `value` of `field` and says whether it is to be indexed as few-valued.
+    fn few(&mut self, c: &CaseRecord, field: &str, value: &str, max: usize) -> bool {
+        if max == 0 {
+            return false;
+        }
+        let fields = self
+            .domains
+            .entry(Self::hash(&[&c.account_id, &c.domain_id]))
+            .or_default();
+        if !fields.contains_key(field) {
+            fields.insert(field.to_owned(), Some(HashSet::new()));
+        }
+        let Some(Some(seen)) = fields.get_mut(field) else {
+            return false;
+        };
+        seen.insert(Self::hash(&[value]));
+        if seen.len() > max {
+            fields.insert(field.to_owned(), None);
+            return false;
+        }
+        true
+    }
 }
 
 /// Field types per domain. A field's type never changes and field ids are never reused, so an
@@ -183,7 +229,7 @@ impl TypeCache {
 
 /// The document format, recorded with every commit before the sequence number. Change it whenever
 /// `document` or `encode` change what is indexed: the next start-up then rebuilds the index.
-const FORMAT: &str = "caseload-index-4:";
+const FORMAT: &str = "caseload-index-6:";
 
 /// How many changes one commit applies at most (bounds memory during a long catch-up).
 const BATCH: usize = 20_000;
@@ -232,6 +278,7 @@ impl SearchIndex {
         let fields = Arc::new(fields);
         let orders = Arc::<Orders>::default();
         let bulk = Arc::new(AtomicBool::new(mode == Mode::Bulk));
+        let tuning = Arc::<Mutex<Tuning>>::default();
         let mut indexer = Indexer {
             writer,
             orders: orders.clone(),
@@ -244,6 +291,8 @@ impl SearchIndex {
             mode,
             applied: 0,
             types: TypeCache::default(),
+            few: FewValues::default(),
+            tuning: tuning.clone(),
             scratch: encode::Scratch::default(),
         };
         // Resume from the last committed change, or rebuild from the cases table. Both happen on
@@ -277,7 +326,7 @@ impl SearchIndex {
             orders,
             texts: Arc::default(),
             dense: Arc::default(),
-            tuning: Mutex::default(),
+            tuning,
             indexed: rx,
             wake,
             bulk,
@@ -360,14 +409,11 @@ impl SearchIndex {
         self.orders.keep_only(&live);
         self.texts.keep_only(&live);
         self.dense.keep_only(&live);
-        let weight = query
-            .weight(EnableScoring::disabled_from_searcher(&searcher))
-            .map_err(backend)?;
         let mut total = 0;
         let mut streams = Vec::with_capacity(segments.len());
         for segment in segments {
             let (count, sort, docs) = self
-                .search_segment(&weight, segment, &plan, tuning)
+                .search_segment(&query, segment, &plan, tuning)
                 .map_err(backend)?;
             total += count;
             if !docs.is_empty() {
@@ -383,13 +429,13 @@ impl SearchIndex {
     /// picked by walking the segment in the query's order (see `order`).
     fn search_segment(
         &self,
-        weight: &query::ScopedWeight,
+        query: &query::Compiled,
         segment: &SegmentReader,
         plan: &SortCollector,
         tuning: Tuning,
     ) -> tantivy::Result<(u64, SegmentSort, Vec<DocId>)> {
         // The matches as bits: the exact total needs no more, and the walk tests membership.
-        let matches = weight.matches(segment)?;
+        let matches = query.matches(segment)?;
         let total = matches.len() as u64;
         let mut sort: SegmentSort = plan.segment(segment)?;
         if plan.k > 0 && matches.len() >= tuning.walk_min_matches && tuning.ordered(segment) {
@@ -402,11 +448,8 @@ impl SearchIndex {
                 .collect();
             return Ok((total, sort, first));
         }
-        let mut docs = BitSetDocSet::from(matches);
-        let mut doc = docs.doc();
-        while doc != tantivy::TERMINATED {
+        for doc in matches.iter() {
             sort.collect(doc);
-            doc = docs.advance();
         }
         let first = sort.first_docs();
         Ok((total, sort, first))
@@ -451,6 +494,8 @@ fn document(
     fields: &Fields,
     c: &CaseRecord,
     types: &FieldTypeMap,
+    few: &mut FewValues,
+    few_max: usize,
     scratch: &mut encode::Scratch,
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
@@ -464,7 +509,13 @@ fn document(
     // The document copies each term into its own buffer, so terms can be borrowed.
     let mut emit = |t: &str| doc.add_text(fields.terms, t);
     for (fid, value) in &c.fields {
-        let used = encode::TermUse::of(types.get(fid).copied());
+        let mut used = encode::TermUse::of(types.get(fid).copied());
+        if let (encode::TermUse::WordsAndGrams, caseload_domain::value::Value::String(v)) =
+            (used, value)
+            && few.few(c, fid, v, few_max)
+        {
+            used = encode::TermUse::FewValued;
+        }
         encode::value_terms(fid, used, value, scratch, &mut emit);
         if let Some(k) = encode::sort_key(value) {
             sort.insert(fid.clone(), OwnedValue::Str(k));
@@ -481,6 +532,25 @@ fn document(
 }
 
 impl Indexer {
+    fn few_max(&self) -> usize {
+        self.tuning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .few_values_max
+    }
+
+    fn document(&mut self, case: &CaseRecord, few_max: usize) -> StoreResult<TantivyDocument> {
+        let types = self.types.for_case(self.log.as_ref(), case)?;
+        Ok(document(
+            &self.fields,
+            case,
+            types,
+            &mut self.few,
+            few_max,
+            &mut self.scratch,
+        ))
+    }
+
     fn run(mut self) {
         loop {
             // Read before catching up: everything written before `finish_bulk` is then in.
@@ -528,6 +598,7 @@ impl Indexer {
                 return Ok(());
             }
             self.types.read_in_batch.clear();
+            let few_max = self.few_max();
             for c in &changes {
                 if c.case_id.is_empty() {
                     self.writer.delete_term(Term::from_field_text(
@@ -541,8 +612,7 @@ impl Indexer {
                     &key_term(&c.account_id, &c.domain_id, &c.case_id),
                 ));
                 if let Some(case) = &c.current {
-                    let types = self.types.for_case(self.log.as_ref(), case)?;
-                    let doc = document(&self.fields, case, types, &mut self.scratch);
+                    let doc = self.document(case, few_max)?;
                     self.writer.add_document(doc).map_err(backend)?;
                 }
             }
@@ -611,9 +681,9 @@ impl Indexer {
                 last.case_id.clone(),
             ));
             self.types.read_in_batch.clear();
+            let few_max = self.few_max();
             for case in &batch {
-                let types = self.types.for_case(self.log.as_ref(), case)?;
-                let doc = document(&self.fields, case, types, &mut self.scratch);
+                let doc = self.document(case, few_max)?;
                 self.writer.add_document(doc).map_err(backend)?;
             }
         }

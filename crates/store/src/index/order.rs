@@ -20,7 +20,8 @@ use tantivy::{DocId, SegmentReader};
 /// more orders than fit evict the least recently used.
 const BUDGET_DOCS: usize = 16 << 20;
 
-/// When a segment's matches are taken by walking an order instead of collected one by one.
+/// The thresholds that choose between equivalent ways of indexing and searching (tests set them
+/// to force each way).
 #[derive(Clone, Copy, Debug)]
 pub struct Tuning {
     /// Matches in a segment from which walking an order pays off (below it, looking up each
@@ -29,6 +30,12 @@ pub struct Tuning {
     /// Segments smaller than this are never given a precomputed order: recent writes land in
     /// small segments that come and go with every commit.
     pub order_min_docs: DocId,
+    /// A Text field is indexed without grams while it has shown at most this many distinct
+    /// values in a domain (`encode::TermUse::FewValued`); 0 indexes grams always.
+    pub few_values_max: usize,
+    /// `contains` checks each distinct value of a segment's column once when it has at most
+    /// this many, and verifies the few-valued documents one by one otherwise.
+    pub few_scan_max_values: u64,
 }
 
 impl Default for Tuning {
@@ -36,6 +43,8 @@ impl Default for Tuning {
         Tuning {
             walk_min_matches: 2048,
             order_min_docs: 16_384,
+            few_values_max: 256,
+            few_scan_max_values: 4096,
         }
     }
 }

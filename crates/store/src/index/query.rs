@@ -1,8 +1,19 @@
-//! Compiles a `CaseQuery`'s filter and search terms into a Tantivy query over the `terms` field.
-//! Each construct mirrors the reference evaluator (`caseload_domain::search::eval`).
+//! Compiles a `CaseQuery` into a plan evaluated per segment as a set of documents (`DocBits`).
+//! Each construct mirrors the reference evaluator (`caseload_domain::search::eval`):
+//! - a term (equality, presence, tag, word) is its postings, or its cached bitset where it is
+//!   dense in the segment (`bits`);
+//! - a range is a slice of the segment's documents ordered by the field (`order`);
+//! - `contains` intersects the needle's n-grams and verifies the candidates against the
+//!   lower-cased stored values (`texts`);
+//! - `andAll`, `orAll` and `not` are word-wise intersection, union and difference.
+//!
+//! Every leaf is computed whole, so a conjunction with a rare term still reads its other
+//! terms' postings in full; the terms that would be costly to read (those matching a large share
+//! of a segment) are exactly the dense ones, which are cached as bitsets.
 
 use super::Fields;
-use super::bits::DenseTerms;
+use super::bits::{DenseTerms, postings_bits};
+use super::docbits::DocBits;
 use super::encode;
 use super::order::{Orders, Tuning};
 use super::texts::Texts;
@@ -13,35 +24,14 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 use tantivy::columnar::StrColumn;
-use tantivy::query::{
-    AllQuery, BitSetDocSet, BooleanQuery, ConstScorer, EmptyQuery, EnableScoring, Explanation,
-    Occur, Query, RangeQuery, Scorer, TermQuery, Weight, intersect_scorers,
-};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{BitSet, DocId, Score, SegmentReader, Term};
+use tantivy::{DocId, SegmentReader, Term};
 
 fn term(fields: &Fields, text: &str) -> Term {
     Term::from_field_text(fields.terms, text)
 }
 
-/// Terms starting with `prefix`: the range [prefix, prefix + U+10FFFF). No indexed term has that
-/// character after a prefix (terms are made of field ids, words and printable values).
-fn prefix_query(fields: &Fields, prefix: &str) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(
-        Bound::Included(term(fields, prefix)),
-        Bound::Excluded(term(fields, &format!("{prefix}{}", char::MAX))),
-    ))
-}
-
-fn all_but(inner: Box<dyn Query>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
-        (Occur::MustNot, inner),
-    ]))
-}
-
-/// What compiling needs besides the query: the schema's fields, and the segments' precomputed
-/// orders that answer ranges.
+/// What compiling and evaluating need besides the query: the schema's fields and the caches
+/// shared by every search.
 pub struct Compiler<'a> {
     pub fields: &'a Fields,
     pub orders: &'a Arc<Orders>,
@@ -50,159 +40,81 @@ pub struct Compiler<'a> {
     pub tuning: Tuning,
 }
 
-impl Compiler<'_> {
-    /// The documents with one term (through its bitset where the term is dense).
-    fn term(&self, text: &str) -> Box<dyn Query> {
-        Box::new(DenseTermQuery {
-            term: term(self.fields, text),
-            dense: self.dense.clone(),
-            tuning: self.tuning,
-        })
-    }
-}
-
-/// One term's documents: a copy of the cached bitset where the term is dense in the segment
-/// (see `bits`), its postings elsewhere.
-#[derive(Clone)]
-struct DenseTermQuery {
-    term: Term,
-    dense: Arc<DenseTerms>,
-    tuning: Tuning,
-}
-
-impl std::fmt::Debug for DenseTermQuery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DenseTermQuery")
-            .field("term", &self.term)
-            .finish()
-    }
-}
-
-impl Query for DenseTermQuery {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(DenseTermWeight {
-            query: self.clone(),
-            postings: TermQuery::new(self.term.clone(), IndexRecordOption::Basic)
-                .weight(scoring)?,
-        }))
-    }
-}
-
-struct DenseTermWeight {
-    query: DenseTermQuery,
-    postings: Box<dyn Weight>,
-}
-
-impl Weight for DenseTermWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let q = &self.query;
-        match q.dense.get(reader, &q.term, q.tuning)? {
-            Some(bits) => Ok(Box::new(ConstScorer::new(
-                BitSetDocSet::from(BitSet::clone(&bits)),
-                boost,
-            ))),
-            None => self.postings.scorer(reader, boost),
-        }
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        self.postings.explain(reader, doc)
-    }
+/// A filter, as set operations over leaves each computed whole for a segment.
+#[derive(Debug)]
+enum Plan {
+    All,
+    Nothing,
+    Term(Term),
+    /// The documents with some term starting with `prefix` (a word typed so far).
+    Prefix(String),
+    And(Vec<Plan>),
+    Or(Vec<Plan>),
+    Not(Box<Plan>),
+    Range(SortRange),
+    /// Candidates, verified against the stored values.
+    Contains(Box<Plan>, Verify),
+    /// `contains` among a field's few-valued values (see `encode::TermUse::FewValued`).
+    Few(Few),
 }
 
 /// The whole query: the domain's scope, the filter, and the search terms.
-pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Scoped {
+pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Compiled {
     let fields = c.fields;
-    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut clauses: Vec<Plan> = Vec::new();
     if let Some(f) = &q.filter {
-        conjunction(c, f, &mut must);
+        conjunction(c, f, &mut clauses);
     }
     if let Some((last, whole)) = q.search_terms.split_last() {
         // A word matches when some searchable field has it (the last one as a prefix).
         for w in whole {
-            let any: Vec<(Occur, Box<dyn Query>)> = q
-                .term_fields
-                .iter()
-                .map(|f| {
-                    (
-                        Occur::Should,
-                        c.term(&format!("{}{w}", encode::word_prefix(f))),
-                    )
-                })
-                .collect();
-            must.push((Occur::Must, or(any)));
+            clauses.push(Plan::Or(
+                q.term_fields
+                    .iter()
+                    .map(|f| Plan::Term(term(fields, &format!("{}{w}", encode::word_prefix(f)))))
+                    .collect(),
+            ));
         }
-        let any: Vec<(Occur, Box<dyn Query>)> = q
-            .term_fields
-            .iter()
-            .map(|f| {
-                (
-                    Occur::Should,
-                    prefix_query(fields, &format!("{}{last}", encode::word_prefix(f))),
-                )
-            })
-            .collect();
-        must.push((Occur::Must, or(any)));
+        clauses.push(Plan::Or(
+            q.term_fields
+                .iter()
+                .map(|f| Plan::Prefix(format!("{}{last}", encode::word_prefix(f))))
+                .collect(),
+        ));
     }
-    let single = match (&q.filter, q.search_terms.is_empty()) {
-        (Some(f), true) => single_term(f).map(|t| term(fields, &t)),
-        _ => None,
-    };
-    Scoped {
+    Compiled {
         scope: term(fields, scope),
-        inner: (!must.is_empty()).then(|| and(must)),
-        single,
+        plan: and(clauses),
+        fields_terms: fields.terms,
+        orders: c.orders.clone(),
+        texts: c.texts.clone(),
         dense: c.dense.clone(),
         tuning: c.tuning,
     }
 }
 
-/// The one term a filter amounts to, if it is a single equality or tag test.
-fn single_term(f: &Filter) -> Option<String> {
-    match f {
-        Filter::Field(p) if p.op == Op::EqualTo && p.value != Value::Empty => {
-            encode::equal_term(&p.field_id, &p.value)
-        }
-        Filter::Tag { key, value: None } => Some(encode::tag_key_term(key)),
-        Filter::Tag {
-            key,
-            value: Some(v),
-        } => Some(encode::tag_value_term(key, v)),
-        Filter::And(children) if children.len() == 1 => single_term(&children[0]),
-        _ => None,
+fn and(mut clauses: Vec<Plan>) -> Plan {
+    match clauses.len() {
+        0 => Plan::All,
+        1 => clauses.pop().unwrap_or(Plan::All),
+        _ => Plan::And(clauses),
     }
 }
 
-/// A conjunction of clauses. Tantivy matches nothing with only `MustNot` clauses, so those
-/// exclude from every document.
-fn and(mut clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
-    if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
-        clauses.push((Occur::Must, Box::new(AllQuery)));
-    }
-    if clauses.len() == 1 {
-        if let Some((Occur::Must, q)) = clauses.pop() {
-            return q;
-        }
-        unreachable!("a single clause is a Must clause");
-    }
-    Box::new(BooleanQuery::new(clauses))
-}
-
-/// Adds `f` to a conjunction: nested `andAll`s are flattened, a `not` becomes an exclusion (so
-/// the other clauses drive the intersection instead of every document), and the range
-/// predicates on one field become a single range.
-fn conjunction(c: &Compiler, f: &Filter, out: &mut Vec<(Occur, Box<dyn Query>)>) {
+/// Adds `f` to a conjunction: nested `andAll`s are flattened, and the range predicates on one
+/// field become a single range.
+fn conjunction(c: &Compiler, f: &Filter, out: &mut Vec<Plan>) {
     let mut ranges: BTreeMap<&str, (Bound<String>, Bound<String>)> = BTreeMap::new();
     flatten(c, f, out, &mut ranges);
     for (fid, (lower, upper)) in ranges {
-        out.push((Occur::Must, sort_range(c, fid, lower, upper)));
+        out.push(sort_range(fid, lower, upper));
     }
 }
 
 fn flatten<'f>(
     c: &Compiler,
     f: &'f Filter,
-    out: &mut Vec<(Occur, Box<dyn Query>)>,
+    out: &mut Vec<Plan>,
     ranges: &mut BTreeMap<&'f str, (Bound<String>, Bound<String>)>,
 ) {
     match f {
@@ -211,7 +123,6 @@ fn flatten<'f>(
                 flatten(c, child, out, ranges);
             }
         }
-        Filter::Not(inner) => out.push((Occur::MustNot, filter(c, inner))),
         Filter::Field(p) if p.value != Value::Empty => match range_bounds(p.op, &p.value) {
             Some((lower, upper)) => {
                 let (l, u) = ranges
@@ -228,9 +139,9 @@ fn flatten<'f>(
                     Ordering::Less,
                 );
             }
-            None => out.push((Occur::Must, filter(c, f))),
+            None => out.push(filter(c, f)),
         },
-        _ => out.push((Occur::Must, filter(c, f))),
+        _ => out.push(filter(c, f)),
     }
 }
 
@@ -264,60 +175,43 @@ fn tighter(a: Bound<String>, b: Bound<String>, wins: Ordering) -> Bound<String> 
     }
 }
 
-fn sort_range(
-    c: &Compiler,
-    fid: &str,
-    lower: Bound<String>,
-    upper: Bound<String>,
-) -> Box<dyn Query> {
-    Box::new(Bits(SortRange {
+fn sort_range(fid: &str, lower: Bound<String>, upper: Bound<String>) -> Plan {
+    Plan::Range(SortRange {
         column: format!("sort.{fid}"),
         lower,
         upper,
-        orders: c.orders.clone(),
-        tuning: c.tuning,
-    }))
+    })
 }
 
-fn or(clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
-    if clauses.is_empty() {
-        Box::new(EmptyQuery)
-    } else {
-        Box::new(BooleanQuery::new(clauses))
-    }
-}
-
-fn filter(c: &Compiler, f: &Filter) -> Box<dyn Query> {
+fn filter(c: &Compiler, f: &Filter) -> Plan {
+    let t = |text: &str| Plan::Term(term(c.fields, text));
     match f {
-        Filter::Not(inner) => all_but(filter(c, inner)),
+        Filter::Not(inner) => Plan::Not(Box::new(filter(c, inner))),
         Filter::And(_) => {
             let mut clauses = Vec::new();
             conjunction(c, f, &mut clauses);
             and(clauses)
         }
-        Filter::Or(children) => or(children
-            .iter()
-            .map(|child| (Occur::Should, filter(c, child)))
-            .collect()),
-        Filter::Tag { key, value: None } => c.term(&encode::tag_key_term(key)),
+        Filter::Or(children) => Plan::Or(children.iter().map(|child| filter(c, child)).collect()),
+        Filter::Tag { key, value: None } => t(&encode::tag_key_term(key)),
         Filter::Tag {
             key,
             value: Some(v),
-        } => c.term(&encode::tag_value_term(key, v)),
+        } => t(&encode::tag_value_term(key, v)),
         Filter::Field(p) => {
             let fid = p.field_id.as_str();
             if p.value == Value::Empty {
                 // Only `equalTo emptyValue` reaches here: "has no value".
-                return all_but(c.term(&encode::has_term(fid)));
+                return Plan::Not(Box::new(t(&encode::has_term(fid))));
             }
             match p.op {
                 Op::EqualTo => match encode::equal_term(fid, &p.value) {
-                    Some(t) => c.term(&t),
-                    None => Box::new(EmptyQuery),
+                    Some(e) => t(&e),
+                    None => Plan::Nothing,
                 },
                 Op::Contains => match &p.value {
                     Value::String(needle) => contains(c, fid, &needle.to_lowercase()),
-                    _ => Box::new(EmptyQuery),
+                    _ => Plan::Nothing,
                 },
                 Op::GreaterThan
                 | Op::GreaterThanOrEqualTo
@@ -325,122 +219,244 @@ fn filter(c: &Compiler, f: &Filter) -> Box<dyn Query> {
                 | Op::LessThanOrEqualTo => match range_bounds(p.op, &p.value) {
                     // A range over the fast `sort` column, whose keys order like the values
                     // (see `encode` and `SortRange`).
-                    Some((lower, upper)) => sort_range(c, fid, lower, upper),
-                    None => Box::new(EmptyQuery),
+                    Some((lower, upper)) => sort_range(fid, lower, upper),
+                    None => Plan::Nothing,
                 },
             }
         }
     }
 }
 
-/// `contains`: a case-insensitive substring. Needles up to `GRAM` characters are one indexed
-/// gram; longer ones intersect their grams and verify each candidate against the stored value,
-/// so the answer is exact.
-fn contains(c: &Compiler, field_id: &str, needle: &str) -> Box<dyn Query> {
-    let fields = c.fields;
+/// `contains`: a case-insensitive substring, found through the field's grams (see
+/// `encode::GRAM`) and, for values indexed without grams, among the field's distinct values
+/// (`Few`). A needle of up to `GRAM` characters is exactly the grams starting with it; a longer
+/// one intersects its windows and verifies each candidate against the stored value, as does a
+/// needle containing the grams' padding character.
+fn contains(c: &Compiler, field_id: &str, needle: &str) -> Plan {
     if needle.is_empty() {
-        return c.term(&encode::has_term(field_id));
+        return Plan::Term(term(c.fields, &encode::has_term(field_id)));
     }
-    let grams = encode::needle_grams(needle);
-    let candidates: Vec<(Occur, Box<dyn Query>)> = grams
-        .iter()
-        .map(|g| (Occur::Must, c.term(&encode::gram_term(field_id, g))))
-        .collect();
-    let candidates = BooleanQuery::new(candidates);
-    if needle.chars().count() <= encode::GRAM {
-        return Box::new(candidates);
-    }
-    let weight = match candidates.weight(EnableScoring::disabled_from_schema(&fields.schema)) {
-        Ok(w) => Arc::from(w),
-        Err(_) => return Box::new(EmptyQuery),
+    let gram = |g: &str| encode::gram_term(field_id, g);
+    let candidates = match encode::needle_grams(needle) {
+        encode::NeedleGrams::Prefix(p) if p.chars().count() == encode::GRAM => {
+            Plan::Term(term(c.fields, &gram(&p)))
+        }
+        encode::NeedleGrams::Prefix(p) => Plan::Prefix(gram(&p)),
+        encode::NeedleGrams::All(windows) => and(windows
+            .iter()
+            .map(|g| Plan::Term(term(c.fields, &gram(g))))
+            .collect()),
     };
-    Box::new(Bits(Verified {
-        candidates: weight,
+    let verify = Verify {
         column: format!("sort.{field_id}"),
         needle: needle.to_owned(),
-        texts: c.texts.clone(),
-        tuning: c.tuning,
-    }))
+    };
+    let grams = if needle.chars().count() <= encode::GRAM && !needle.contains(encode::PAD) {
+        candidates
+    } else {
+        Plan::Contains(Box::new(candidates), verify.clone())
+    };
+    Plan::Or(vec![
+        grams,
+        Plan::Few(Few {
+            marker: term(c.fields, &encode::few_term(field_id)),
+            field_id: field_id.to_owned(),
+            verify,
+        }),
+    ])
 }
 
-/// A filter whose matches in a segment are computed whole, as a bitset, rather than stepped
-/// through postings (`contains` after verification, ranges over the sort column).
-trait SegmentBits: Clone + std::fmt::Debug + Send + Sync + 'static {
-    /// How `explain` describes a match.
-    const WHAT: &'static str;
-    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet>;
-}
-
-/// The query (and weight) of a `SegmentBits` filter.
-#[derive(Clone, Debug)]
-struct Bits<T>(T);
-
-impl<T: SegmentBits> Query for Bits<T> {
-    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(self.clone()))
-    }
-}
-
-impl<T: SegmentBits> Weight for Bits<T> {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(ConstScorer::new(
-            BitSetDocSet::from(self.0.docs(reader)?),
-            boost,
-        )))
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        if self.0.docs(reader)?.contains(doc) {
-            Ok(Explanation::new(T::WHAT, 1.0))
-        } else {
-            Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not match: it is not one that {}",
-                T::WHAT
-            )))
-        }
-    }
-}
-
-#[derive(Clone)]
-struct Verified {
-    candidates: Arc<dyn Weight>,
-    column: String,
-    needle: String,
+/// A compiled query, ready to be evaluated segment by segment.
+pub struct Compiled {
+    scope: Term,
+    plan: Plan,
+    fields_terms: tantivy::schema::Field,
+    orders: Arc<Orders>,
     texts: Arc<Texts>,
+    dense: Arc<DenseTerms>,
     tuning: Tuning,
 }
 
-impl std::fmt::Debug for Verified {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verified")
-            .field("column", &self.column)
-            .field("needle", &self.needle)
-            .finish()
+/// A leaf's or a subtree's documents: shared when they are a cached bitset (copied only if
+/// changed), owned otherwise.
+enum Set {
+    Shared(Arc<DocBits>),
+    Owned(DocBits),
+}
+
+impl Set {
+    fn get(&self) -> &DocBits {
+        match self {
+            Set::Shared(b) => b,
+            Set::Owned(b) => b,
+        }
+    }
+
+    fn owned(self) -> DocBits {
+        match self {
+            Set::Shared(b) => Arc::unwrap_or_clone(b),
+            Set::Owned(b) => b,
+        }
     }
 }
 
-impl SegmentBits for Verified {
-    const WHAT: &'static str = "contains the needle";
+impl Compiled {
+    /// The segment's live documents in the domain that match the query. Most indexes hold one
+    /// domain: a segment whose every document is in scope skips intersecting with it.
+    pub fn matches(&self, reader: &SegmentReader) -> tantivy::Result<DocBits> {
+        let mut found = self.eval(&self.plan, reader)?.owned();
+        let index = reader.inverted_index(self.scope.field())?;
+        if index.doc_freq(&self.scope)? != reader.max_doc() {
+            found.and(self.term(&self.scope, reader)?.get());
+        }
+        if let Some(alive) = DocBits::alive(reader) {
+            found.and(&alive);
+        }
+        Ok(found)
+    }
 
-    /// Verifies the whole segment up front, each candidate's value against the needle: through
+    fn term(&self, term: &Term, reader: &SegmentReader) -> tantivy::Result<Set> {
+        Ok(match self.dense.get(reader, term, self.tuning)? {
+            Some(bits) => Set::Shared(bits),
+            None => Set::Owned(postings_bits(reader, term)?),
+        })
+    }
+
+    fn eval(&self, plan: &Plan, reader: &SegmentReader) -> tantivy::Result<Set> {
+        let max_doc = reader.max_doc();
+        Ok(match plan {
+            Plan::All => Set::Owned(DocBits::full(max_doc)),
+            Plan::Nothing => Set::Owned(DocBits::empty(max_doc)),
+            Plan::Term(t) => self.term(t, reader)?,
+            Plan::Prefix(prefix) => {
+                Set::Shared(
+                    self.dense
+                        .prefix(reader, self.fields_terms, prefix, self.tuning)?,
+                )
+            }
+            Plan::And(children) => {
+                // The positive clauses intersected first (stopping once nothing is left), then
+                // the negated ones taken away: no complement of a whole segment is computed.
+                let mut found: Option<DocBits> = None;
+                for child in children.iter().filter(|c| !matches!(c, Plan::Not(_))) {
+                    let set = self.eval(child, reader)?;
+                    match &mut found {
+                        None => found = Some(set.owned()),
+                        Some(f) => f.and(set.get()),
+                    }
+                    if found.as_ref().is_some_and(DocBits::is_empty) {
+                        return Ok(Set::Owned(DocBits::empty(max_doc)));
+                    }
+                }
+                let mut found = found.unwrap_or_else(|| DocBits::full(max_doc));
+                for child in children {
+                    if let Plan::Not(inner) = child {
+                        found.and_not(self.eval(inner, reader)?.get());
+                    }
+                }
+                Set::Owned(found)
+            }
+            Plan::Or(children) => {
+                let mut found: Option<DocBits> = None;
+                for child in children {
+                    let set = self.eval(child, reader)?;
+                    match &mut found {
+                        None => found = Some(set.owned()),
+                        Some(f) => f.or(set.get()),
+                    }
+                }
+                Set::Owned(found.unwrap_or_else(|| DocBits::empty(max_doc)))
+            }
+            Plan::Not(inner) => {
+                let mut found = self.eval(inner, reader)?.owned();
+                found.complement();
+                Set::Owned(found)
+            }
+            Plan::Range(range) => Set::Owned(range.docs(reader, &self.orders, self.tuning)?),
+            Plan::Contains(candidates, verify) => {
+                let candidates = self.eval(candidates, reader)?;
+                Set::Owned(verify.docs(reader, candidates.get(), &self.texts, self.tuning)?)
+            }
+            Plan::Few(few) => Set::Owned(self.few(few, reader)?),
+        })
+    }
+
+    /// The documents marked few-valued for the field whose value contains the needle. When the
+    /// segment's column has few distinct values, each is checked once and the documents with a
+    /// matching one are read from its equality term; otherwise (the field had few values only
+    /// in some documents) the marked documents are verified one by one.
+    fn few(&self, few: &Few, reader: &SegmentReader) -> tantivy::Result<DocBits> {
+        let mut found = DocBits::empty(reader.max_doc());
+        let marked = self.term(&few.marker, reader)?;
+        let marked = marked.get();
+        if marked.is_empty() {
+            return Ok(found);
+        }
+        let Some(column) = reader.fast_fields().str(&few.verify.column)? else {
+            return Ok(found);
+        };
+        let dict = column.dictionary();
+        if dict.num_terms() as u64 > self.tuning.few_scan_max_values {
+            return few.verify.docs(reader, marked, &self.texts, self.tuning);
+        }
+        let mut values = dict.stream()?;
+        while values.advance() {
+            // A marked value is a string; its equality term is the same key as in the column.
+            let Ok(value) = std::str::from_utf8(values.key()) else {
+                continue;
+            };
+            if value.to_lowercase().contains(&few.verify.needle)
+                && let Some(t) = encode::equal_term(&few.field_id, &Value::String(value.to_owned()))
+            {
+                found.or(self
+                    .term(&Term::from_field_text(self.fields_terms, &t), reader)?
+                    .get());
+            }
+        }
+        // Other documents may have the same key for a value that is not a string (a field of
+        // unknown type): only marked documents are answered here.
+        found.and(marked);
+        Ok(found)
+    }
+}
+
+/// A field's values that contain a needle (lower-cased).
+#[derive(Clone, Debug)]
+struct Verify {
+    column: String,
+    needle: String,
+}
+
+/// `contains` among the values of one field indexed without grams.
+#[derive(Debug)]
+struct Few {
+    field_id: String,
+    /// `encode::few_term` of the field.
+    marker: Term,
+    verify: Verify,
+}
+
+impl Verify {
+    /// The candidates whose value contains the needle, through
     /// the decoded values (`texts`) in a large segment, else resolved in ordinal order in one pass
     /// over the column's dictionary (one document at a time would decode a block per document).
-    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
+    fn docs(
+        &self,
+        reader: &SegmentReader,
+        candidates: &DocBits,
+        texts: &Texts,
+        tuning: Tuning,
+    ) -> tantivy::Result<DocBits> {
+        let mut found = DocBits::empty(reader.max_doc());
         let Some(column) = reader.fast_fields().str(&self.column)? else {
-            return Ok(BitSet::with_max_value(reader.max_doc()));
+            return Ok(found);
         };
-        let mut candidates = self.candidates.scorer(reader, 1.0)?;
-        let mut docs: Vec<(u64, DocId)> = Vec::new();
-        let mut doc = candidates.doc();
-        while doc != tantivy::TERMINATED {
-            if let Some(ord) = column.ords().first(doc) {
-                docs.push((ord, doc));
-            }
-            doc = candidates.advance();
-        }
-        let mut found = BitSet::with_max_value(reader.max_doc());
-        let decoded = if self.tuning.ordered(reader) {
-            self.texts
+        let mut docs: Vec<(u64, DocId)> = candidates
+            .iter()
+            .filter_map(|doc| Some((column.ords().first(doc)?, doc)))
+            .collect();
+        let decoded = if tuning.ordered(reader) {
+            texts
                 .get(reader.segment_id(), &self.column, &column)
                 .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?
         } else {
@@ -485,31 +501,11 @@ impl SegmentBits for Verified {
 /// Documents whose `sort` value for one field lies within bounds. In a large segment they are
 /// a slice of the segment's documents ordered by that field (see `order`); a small one is
 /// scanned, one column lookup per document.
-#[derive(Clone)]
+#[derive(Debug)]
 struct SortRange {
     column: String,
     lower: Bound<String>,
     upper: Bound<String>,
-    orders: Arc<Orders>,
-    tuning: Tuning,
-}
-
-impl std::fmt::Debug for SortRange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SortRange")
-            .field("column", &self.column)
-            .field("lower", &self.lower)
-            .field("upper", &self.upper)
-            .finish()
-    }
-}
-
-impl SegmentBits for SortRange {
-    const WHAT: &'static str = "is within the range";
-
-    fn docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
-        self.range_docs(reader)
-    }
 }
 
 impl SortRange {
@@ -543,8 +539,13 @@ impl SortRange {
         Ok((lo, hi))
     }
 
-    fn range_docs(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
-        let mut found = BitSet::with_max_value(reader.max_doc());
+    fn docs(
+        &self,
+        reader: &SegmentReader,
+        orders: &Orders,
+        tuning: Tuning,
+    ) -> tantivy::Result<DocBits> {
+        let mut found = DocBits::empty(reader.max_doc());
         let Some(column) = reader.fast_fields().str(&self.column)? else {
             return Ok(found);
         };
@@ -553,9 +554,9 @@ impl SortRange {
             return Ok(found);
         }
         let ord = |doc: DocId| column.ords().first(doc);
-        if self.tuning.ordered(reader) {
+        if tuning.ordered(reader) {
             // Ascending by this field, cases without a value last.
-            let order = self.orders.get(reader, &[(self.column.clone(), false)])?;
+            let order = orders.get(reader, &[(self.column.clone(), false)])?;
             let start = order.partition_point(|d| ord(*d).is_some_and(|o| o < lo));
             let end = order.partition_point(|d| ord(*d).is_some_and(|o| o < hi));
             for d in &order[start..end] {
@@ -569,127 +570,5 @@ impl SortRange {
             }
         }
         Ok(found)
-    }
-}
-
-/// The domain's documents matching `inner` (all of them without one). Most indexes hold one
-/// domain, where intersecting with the scope term would only cost time: a segment whose every
-/// document is in scope skips it.
-pub struct Scoped {
-    scope: Term,
-    inner: Option<Box<dyn Query>>,
-    /// The term `inner` amounts to, when it is one: its matches can then be a copy of its
-    /// cached bitset.
-    single: Option<Term>,
-    dense: Arc<DenseTerms>,
-    tuning: Tuning,
-}
-
-impl Scoped {
-    pub fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<ScopedWeight> {
-        Ok(ScopedWeight {
-            scope: self.scope.clone(),
-            scope_weight: TermQuery::new(self.scope.clone(), IndexRecordOption::Basic)
-                .weight(scoring)?,
-            inner: match &self.inner {
-                Some(q) => Some(q.weight(scoring)?),
-                None => None,
-            },
-            single: self.single.clone(),
-            dense: self.dense.clone(),
-            tuning: self.tuning,
-        })
-    }
-}
-
-pub struct ScopedWeight {
-    scope: Term,
-    scope_weight: Box<dyn Weight>,
-    inner: Option<Box<dyn Weight>>,
-    single: Option<Term>,
-    dense: Arc<DenseTerms>,
-    tuning: Tuning,
-}
-
-impl ScopedWeight {
-    /// Whether every document of the segment (deleted ones included) is in scope.
-    fn whole_segment(&self, reader: &SegmentReader) -> tantivy::Result<bool> {
-        let index = reader.inverted_index(self.scope.field())?;
-        Ok(index.doc_freq(&self.scope)? == reader.max_doc())
-    }
-
-    /// The segment's live matching documents.
-    pub fn matches(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
-        let alive = reader.alive_bitset();
-        if let Some(single) = &self.single
-            && self.whole_segment(reader)?
-            && let Some(bits) = self.dense.get(reader, single, self.tuning)?
-        {
-            let mut matches = BitSet::clone(&bits);
-            if let Some(alive) = alive {
-                matches.intersect_update(alive.bitset());
-            }
-            return Ok(matches);
-        }
-        let mut matches = BitSet::with_max_value(reader.max_doc());
-        self.for_each_no_score(reader, &mut |block| {
-            for &d in block {
-                if alive.is_none_or(|a| a.is_alive(d)) {
-                    matches.insert(d);
-                }
-            }
-        })?;
-        Ok(matches)
-    }
-}
-
-impl Weight for ScopedWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        match &self.inner {
-            None => self.scope_weight.scorer(reader, boost),
-            Some(inner) if self.whole_segment(reader)? => inner.scorer(reader, boost),
-            Some(inner) => Ok(intersect_scorers(
-                vec![
-                    self.scope_weight.scorer(reader, boost)?,
-                    inner.scorer(reader, boost)?,
-                ],
-                reader.num_docs(),
-            )),
-        }
-    }
-
-    fn for_each_no_score(
-        &self,
-        reader: &SegmentReader,
-        callback: &mut dyn FnMut(&[DocId]),
-    ) -> tantivy::Result<()> {
-        // The inner weight's own loop may be faster than stepping its scorer (unions of terms).
-        if let Some(inner) = &self.inner
-            && self.whole_segment(reader)?
-        {
-            return inner.for_each_no_score(reader, callback);
-        }
-        let mut scorer = self.scorer(reader, 1.0)?;
-        let mut block = Vec::with_capacity(64);
-        let mut doc = scorer.doc();
-        while doc != tantivy::TERMINATED {
-            block.push(doc);
-            if block.len() == 64 {
-                callback(&block);
-                block.clear();
-            }
-            doc = scorer.advance();
-        }
-        if !block.is_empty() {
-            callback(&block);
-        }
-        Ok(())
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        match &self.inner {
-            Some(inner) => inner.explain(reader, doc),
-            None => self.scope_weight.explain(reader, doc),
-        }
     }
 }
