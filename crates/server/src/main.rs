@@ -25,6 +25,12 @@ mod startup {
     }
 }
 
+/// mimalloc rather than the system allocator: indexing and request handling allocate many small,
+/// short-lived buffers, and glibc's malloc was a fifth of a bulk import's CPU (see
+/// bench/analysis.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(

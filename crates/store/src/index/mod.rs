@@ -11,7 +11,8 @@
 //! rebuilds everything when there is no index). A search first reads the log's current sequence
 //! number, wakes the indexer, and waits until the index has caught up with it: every write that
 //! completed before the search is visible (read-your-writes), and a search waits only when such a
-//! write is not indexed yet.
+//! write is not indexed yet. Without a waiting search, applied changes are committed within a
+//! second (`MAX_COMMIT_DELAY`).
 
 mod bits;
 mod cache;
@@ -35,7 +36,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tantivy::schema::{FAST, JsonObjectOptions, OwnedValue, STRING, Schema};
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument, Term,
@@ -157,6 +158,9 @@ struct Indexer {
     few: FewValues,
     tuning: Arc<Mutex<Tuning>>,
     scratch: encode::Scratch,
+    /// Changes added to the writer since the last commit, and since when.
+    pending: usize,
+    pending_since: Option<Instant>,
 }
 
 /// Which Text fields have few distinct values, per domain, as this indexer has seen them: a
@@ -234,6 +238,12 @@ const FORMAT: &str = "caseload-index-6:";
 /// How many changes one commit applies at most (bounds memory during a long catch-up).
 const BATCH: usize = 20_000;
 
+/// How long applied changes wait for a commit when no search asks for them. A search wakes the
+/// indexer and waits for the writes before it (read-your-writes), so commits serve searches;
+/// committing every poll instead made a small segment, with its own term dictionary, several
+/// times a second under a write load, and merging them was a quarter of the server's CPU.
+const MAX_COMMIT_DELAY: Duration = Duration::from_secs(1);
+
 /// A bulk load's Tantivy writer: two indexing threads (the machine's cores, shared with the
 /// thread building documents) and a large heap, so segments are flushed rarely.
 const BULK_THREADS: usize = 2;
@@ -294,6 +304,8 @@ impl SearchIndex {
             few: FewValues::default(),
             tuning: tuning.clone(),
             scratch: encode::Scratch::default(),
+            pending: 0,
+            pending_since: None,
         };
         // Resume from the last committed change, or rebuild from the cases table. Both happen on
         // the indexer thread: the server starts serving at once, and searches wait for the index
@@ -552,10 +564,13 @@ impl Indexer {
     }
 
     fn run(mut self) {
+        // Whether to make what is applied visible: at start-up, when a search waits for it, and
+        // when it has waited long enough (see `MAX_COMMIT_DELAY`).
+        let mut visible = true;
         loop {
             // Read before catching up: everything written before `finish_bulk` is then in.
             let bulk = self.bulk.load(Ordering::SeqCst);
-            if let Err(e) = self.catch_up(bulk) {
+            if let Err(e) = self.catch_up(bulk, visible) {
                 tracing::error!(error = %e, "search indexer failed; retrying");
                 std::thread::sleep(Duration::from_millis(500));
                 continue;
@@ -577,25 +592,27 @@ impl Indexer {
                 let (mut guard, _) = cv
                     .wait_timeout_while(guard, Duration::from_millis(200), |woken| !*woken)
                     .unwrap_or_else(|e| e.into_inner());
+                visible = *guard
+                    || self
+                        .pending_since
+                        .is_some_and(|t| t.elapsed() >= MAX_COMMIT_DELAY);
                 *guard = false;
             }
         }
     }
 
-    /// Applies every change committed so far; commits each batch unless `bulk`.
-    fn catch_up(&mut self, bulk: bool) -> StoreResult<()> {
+    /// Applies every change committed so far, and commits unless `bulk`: at once when `visible`,
+    /// else only every `BATCH` changes (the writer's memory and the log stay bounded).
+    fn catch_up(&mut self, bulk: bool, visible: bool) -> StoreResult<()> {
         loop {
             let from = self.applied;
             if self.log.last_seq()? <= from {
-                return Ok(());
+                break;
             }
             let (changes, last) = self.log.changes_after(from, BATCH)?;
             if changes.is_empty() {
                 self.applied = last.max(from);
-                if !bulk {
-                    self.indexed.send_replace(self.applied);
-                }
-                return Ok(());
+                break;
             }
             self.types.read_in_batch.clear();
             let few_max = self.few_max();
@@ -617,11 +634,23 @@ impl Indexer {
                 }
             }
             self.applied = last;
-            if !bulk {
+            self.pending += changes.len();
+            self.pending_since.get_or_insert_with(Instant::now);
+            if !bulk && self.pending >= BATCH {
                 self.commit(last)?;
                 self.log.prune(last)?;
             }
         }
+        if !bulk && visible && self.applied > *self.indexed.borrow() {
+            if self.pending > 0 {
+                self.commit(self.applied)?;
+                self.log.prune(self.applied)?;
+            } else {
+                // Only entries that change no document: nothing to commit.
+                self.indexed.send_replace(self.applied);
+            }
+        }
+        Ok(())
     }
 
     /// The end of a bulk load: one commit for everything, then Tantivy's merges, so that the
@@ -637,6 +666,8 @@ impl Indexer {
         let mut prepared = self.writer.prepare_commit().map_err(backend)?;
         prepared.set_payload(&format!("{FORMAT}{seq}"));
         prepared.commit().map_err(backend)?;
+        self.pending = 0;
+        self.pending_since = None;
         self.reader.reload().map_err(backend)?;
         self.indexed.send_replace(seq);
         self.warm_default_order();
