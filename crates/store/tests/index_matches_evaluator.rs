@@ -569,7 +569,8 @@ fn large_result_sets_page_like_the_evaluator() {
 }
 
 /// Two range predicates on one field become one range: every pair of operators and bounds
-/// (equal bounds included, where an excluded bound is the tighter) against the evaluator.
+/// (equal bounds included, where an excluded bound is the tighter) against the evaluator. On a
+/// DateTime field equality is a range too (DateTime values have no equality terms).
 #[test]
 fn range_pairs_on_one_field_match_the_evaluator() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -583,6 +584,7 @@ fn range_pairs_on_one_field_match_the_evaluator() {
                 let mut fields = BTreeMap::new();
                 if i % 7 != 0 {
                     fields.insert("amount".to_owned(), Value::Double((i % 12) as f64));
+                    fields.insert("due".to_owned(), day((i % 12) as f64));
                 }
                 record(i, fields, BTreeMap::new())
             })
@@ -593,17 +595,33 @@ fn range_pairs_on_one_field_match_the_evaluator() {
             Op::GreaterThanOrEqualTo,
             Op::LessThan,
             Op::LessThanOrEqualTo,
+            Op::EqualTo,
         ];
-        let range = |op: Op, v: f64| {
-            Filter::Field(FieldPredicate {
-                field_id: "amount".into(),
-                field_type: FieldType::Number,
-                op,
-                value: Value::Double(v),
-            })
-        };
-        for tuning in [Tuning::default(), WALK_ALWAYS] {
+        let (amount, due) = (
+            |op: Op, v: f64| {
+                Filter::Field(FieldPredicate {
+                    field_id: "amount".into(),
+                    field_type: FieldType::Number,
+                    op,
+                    value: Value::Double(v),
+                })
+            },
+            |op: Op, v: f64| {
+                Filter::Field(FieldPredicate {
+                    field_id: "due".into(),
+                    field_type: FieldType::DateTime,
+                    op,
+                    value: day(v),
+                })
+            },
+        );
+        let fields: [&dyn Fn(Op, f64) -> Filter; 2] = [&amount, &due];
+        for (tuning, range) in [Tuning::default(), WALK_ALWAYS]
+            .into_iter()
+            .flat_map(|t| fields.map(|f| (t, f)))
+        {
             store.tune_search(tuning);
+            let mut matched = 0;
             for a in ops {
                 for b in ops {
                     for (x, y) in [(3.0, 8.0), (8.0, 3.0), (5.0, 5.0), (-1.0, 20.0)] {
@@ -621,9 +639,33 @@ fn range_pairs_on_one_field_match_the_evaluator() {
                         let got = store.search_cases(&q).await.unwrap();
                         assert_eq!(got.total, want.total, "{a:?} {x} and {b:?} {y}");
                         assert_eq!(ids(&got.cases), ids(&want.cases));
+                        matched += usize::from(want.total > 0);
                     }
                 }
             }
+            // Alone, equality has matches; so do most pairs.
+            let q = CaseQuery {
+                account_id: "000000000000".into(),
+                domain_id: "d".into(),
+                filter: Some(range(Op::EqualTo, 5.0)),
+                search_terms: vec![],
+                term_fields: BTreeSet::new(),
+                sorts: vec![],
+                after: None,
+                limit: 100,
+            };
+            let want = search::run(&q, all.clone());
+            assert!(want.total > 0);
+            let got = store.search_cases(&q).await.unwrap();
+            assert_eq!(ids(&got.cases), ids(&want.cases));
+            assert!(matched > 40, "{matched}");
         }
     });
+}
+
+/// Midnight `d` days after a fixed start, as a DateTime value.
+fn day(d: f64) -> Value {
+    Value::String(
+        Timestamp::from_unix_millis(1_700_000_000_000 + d as i64 * 86_400_000).to_iso8601(),
+    )
 }

@@ -60,7 +60,7 @@ impl Fields {
     fn new() -> Fields {
         let mut b = Schema::builder();
         let terms = b.add_text_field("terms", STRING);
-        let case_id = b.add_text_field("case_id", STRING | FAST);
+        let case_id = b.add_text_field("case_id", FAST);
         let sort = b.add_json_field("sort", JsonObjectOptions::default().set_fast("raw"));
         let schema = b.build();
         Fields {
@@ -233,7 +233,7 @@ impl TypeCache {
 
 /// The document format, recorded with every commit before the sequence number. Change it whenever
 /// `document` or `encode` change what is indexed: the next start-up then rebuilds the index.
-const FORMAT: &str = "caseload-index-6:";
+const FORMAT: &str = "caseload-index-8:";
 
 /// How many changes one commit applies at most (bounds memory during a long catch-up).
 const BATCH: usize = 20_000;

@@ -17,8 +17,9 @@ use super::docbits::DocBits;
 use super::encode;
 use super::order::{Orders, Tuning};
 use super::texts::Texts;
-use caseload_domain::search::{CaseQuery, Filter, Op};
+use caseload_domain::search::{CaseQuery, FieldPredicate, Filter, Op, words};
 use caseload_domain::value::Value;
+use caseload_model::shapes::FieldType;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -66,19 +67,43 @@ pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Compiled {
         conjunction(c, f, &mut clauses);
     }
     if let Some((last, whole)) = q.search_terms.split_last() {
-        // A word matches when some searchable field has it (the last one as a prefix).
+        // A word matches when some searchable field has it (the last one as a prefix): among
+        // its word terms, or among the words of its few-valued values (which have none).
+        let few = |f: &str, word: &str, prefix: bool| {
+            Plan::Few(Few {
+                marker: term(fields, &encode::few_term(f)),
+                field_id: f.to_owned(),
+                verify: Verify {
+                    column: format!("sort.{f}"),
+                    check: Check::Word {
+                        word: word.to_owned(),
+                        prefix,
+                    },
+                },
+            })
+        };
         for w in whole {
             clauses.push(Plan::Or(
                 q.term_fields
                     .iter()
-                    .map(|f| Plan::Term(term(fields, &format!("{}{w}", encode::word_prefix(f)))))
+                    .flat_map(|f| {
+                        [
+                            Plan::Term(term(fields, &format!("{}{w}", encode::word_prefix(f)))),
+                            few(f, w, false),
+                        ]
+                    })
                     .collect(),
             ));
         }
         clauses.push(Plan::Or(
             q.term_fields
                 .iter()
-                .map(|f| Plan::Prefix(format!("{}{last}", encode::word_prefix(f))))
+                .flat_map(|f| {
+                    [
+                        Plan::Prefix(format!("{}{last}", encode::word_prefix(f))),
+                        few(f, last, true),
+                    ]
+                })
                 .collect(),
         ));
     }
@@ -123,7 +148,7 @@ fn flatten<'f>(
                 flatten(c, child, out, ranges);
             }
         }
-        Filter::Field(p) if p.value != Value::Empty => match range_bounds(p.op, &p.value) {
+        Filter::Field(p) if p.value != Value::Empty => match range_bounds(p) {
             Some((lower, upper)) => {
                 let (l, u) = ranges
                     .entry(p.field_id.as_str())
@@ -146,10 +171,14 @@ fn flatten<'f>(
 }
 
 /// The bounds of a range predicate, `None` for any other operator (or a value without a sort
-/// key, which no range matches: left to `filter`).
-fn range_bounds(op: Op, value: &Value) -> Option<(Bound<String>, Bound<String>)> {
-    let key = encode::sort_key(value)?;
-    Some(match op {
+/// key, which no range matches: left to `filter`). Equality on a DateTime is the range of one
+/// value: DateTime values have no equality terms (`encode::TermUse::Sorted`).
+fn range_bounds(p: &FieldPredicate) -> Option<(Bound<String>, Bound<String>)> {
+    let key = encode::sort_key(&p.value)?;
+    Some(match p.op {
+        Op::EqualTo if p.field_type == FieldType::DateTime => {
+            (Bound::Included(key.clone()), Bound::Included(key))
+        }
         Op::GreaterThan => (Bound::Excluded(key), Bound::Unbounded),
         Op::GreaterThanOrEqualTo => (Bound::Included(key), Bound::Unbounded),
         Op::LessThan => (Bound::Unbounded, Bound::Excluded(key)),
@@ -204,6 +233,11 @@ fn filter(c: &Compiler, f: &Filter) -> Plan {
                 // Only `equalTo emptyValue` reaches here: "has no value".
                 return Plan::Not(Box::new(t(&encode::has_term(fid))));
             }
+            if let Some((lower, upper)) = range_bounds(p) {
+                // A range over the fast `sort` column, whose keys order like the values (see
+                // `encode` and `SortRange`).
+                return sort_range(fid, lower, upper);
+            }
             match p.op {
                 Op::EqualTo => match encode::equal_term(fid, &p.value) {
                     Some(e) => t(&e),
@@ -213,15 +247,11 @@ fn filter(c: &Compiler, f: &Filter) -> Plan {
                     Value::String(needle) => contains(c, fid, &needle.to_lowercase()),
                     _ => Plan::Nothing,
                 },
+                // A value without a sort key, which no range matches.
                 Op::GreaterThan
                 | Op::GreaterThanOrEqualTo
                 | Op::LessThan
-                | Op::LessThanOrEqualTo => match range_bounds(p.op, &p.value) {
-                    // A range over the fast `sort` column, whose keys order like the values
-                    // (see `encode` and `SortRange`).
-                    Some((lower, upper)) => sort_range(fid, lower, upper),
-                    None => Plan::Nothing,
-                },
+                | Op::LessThanOrEqualTo => Plan::Nothing,
             }
         }
     }
@@ -249,7 +279,7 @@ fn contains(c: &Compiler, field_id: &str, needle: &str) -> Plan {
     };
     let verify = Verify {
         column: format!("sort.{field_id}"),
-        needle: needle.to_owned(),
+        check: Check::Contains(needle.to_owned()),
     };
     let grams = if needle.chars().count() <= encode::GRAM && !needle.contains(encode::PAD) {
         candidates
@@ -381,7 +411,7 @@ impl Compiled {
         })
     }
 
-    /// The documents marked few-valued for the field whose value contains the needle. When the
+    /// The documents marked few-valued for the field whose value passes the check. When the
     /// segment's column has few distinct values, each is checked once and the documents with a
     /// matching one are read from its equality term; otherwise (the field had few values only
     /// in some documents) the marked documents are verified one by one.
@@ -405,7 +435,7 @@ impl Compiled {
             let Ok(value) = std::str::from_utf8(values.key()) else {
                 continue;
             };
-            if value.to_lowercase().contains(&few.verify.needle)
+            if few.verify.check.passes(value)
                 && let Some(t) = encode::equal_term(&few.field_id, &Value::String(value.to_owned()))
             {
                 found.or(self
@@ -420,14 +450,34 @@ impl Compiled {
     }
 }
 
-/// A field's values that contain a needle (lower-cased).
+/// What a value is checked for.
+#[derive(Clone, Debug)]
+enum Check {
+    /// Contains this (lower-cased) needle, ignoring case.
+    Contains(String),
+    /// Has this (lower-cased) word, or a word beginning with it (`search::words`).
+    Word { word: String, prefix: bool },
+}
+
+impl Check {
+    fn passes(&self, value: &str) -> bool {
+        match self {
+            Check::Contains(needle) => value.to_lowercase().contains(needle.as_str()),
+            Check::Word { word, prefix } => words(value)
+                .iter()
+                .any(|w| w == word || (*prefix && w.starts_with(word.as_str()))),
+        }
+    }
+}
+
+/// A field's values that pass a check.
 #[derive(Clone, Debug)]
 struct Verify {
     column: String,
-    needle: String,
+    check: Check,
 }
 
-/// `contains` among the values of one field indexed without grams.
+/// `contains` or a search word among the values of one field indexed without grams or words.
 #[derive(Debug)]
 struct Few {
     field_id: String,
@@ -437,7 +487,7 @@ struct Few {
 }
 
 impl Verify {
-    /// The candidates whose value contains the needle, through
+    /// The candidates whose value passes the check, through
     /// the decoded values (`texts`) in a large segment, else resolved in ordinal order in one pass
     /// over the column's dictionary (one document at a time would decode a block per document).
     fn docs(
@@ -455,19 +505,21 @@ impl Verify {
             .iter()
             .filter_map(|doc| Some((column.ords().first(doc)?, doc)))
             .collect();
-        let decoded = if tuning.ordered(reader) {
+        // The decoded values are lower-cased as a whole: good for `contains`, not for words
+        // (lower-casing a whole text and each word alone differ on a final sigma).
+        let decoded = if let (Check::Contains(_), true) = (&self.check, tuning.ordered(reader)) {
             texts
                 .get(reader.segment_id(), &self.column, &column)
                 .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?
         } else {
             None
         };
-        if let Some(texts) = decoded {
+        if let (Some(texts), Check::Contains(needle)) = (decoded, &self.check) {
             // In ordinal order the values are read front to back instead of at random: a cache
             // miss or two per candidate otherwise, most of the query's time.
             docs.sort_unstable();
             for (ord, doc) in docs {
-                if texts.get(ord).contains(&self.needle) {
+                if texts.get(ord).contains(needle.as_str()) {
                     found.insert(doc);
                 }
             }
@@ -481,8 +533,7 @@ impl Verify {
                 .dictionary()
                 .sorted_ords_to_term_cb(&ords, |bytes| {
                     let ord = next.next().copied();
-                    let hit = std::str::from_utf8(bytes)
-                        .is_ok_and(|v| v.to_lowercase().contains(&self.needle));
+                    let hit = std::str::from_utf8(bytes).is_ok_and(|v| self.check.passes(v));
                     if let (Some(ord), true) = (ord, hit) {
                         matching.push(ord);
                     }
