@@ -621,20 +621,21 @@ fn range_pairs_on_one_field_match_the_evaluator() {
             .flat_map(|t| fields.map(|f| (t, f)))
         {
             store.tune_search(tuning);
+            let query = |filter: Filter| CaseQuery {
+                account_id: "000000000000".into(),
+                domain_id: "d".into(),
+                filter: Some(filter),
+                search_terms: vec![],
+                term_fields: BTreeSet::new(),
+                sorts: vec![],
+                after: None,
+                limit: 100,
+            };
             let mut matched = 0;
             for a in ops {
                 for b in ops {
                     for (x, y) in [(3.0, 8.0), (8.0, 3.0), (5.0, 5.0), (-1.0, 20.0)] {
-                        let q = CaseQuery {
-                            account_id: "000000000000".into(),
-                            domain_id: "d".into(),
-                            filter: Some(Filter::And(vec![range(a, x), range(b, y)])),
-                            search_terms: vec![],
-                            term_fields: BTreeSet::new(),
-                            sorts: vec![],
-                            after: None,
-                            limit: 100,
-                        };
+                        let q = query(Filter::And(vec![range(a, x), range(b, y)]));
                         let want = search::run(&q, all.clone());
                         let got = store.search_cases(&q).await.unwrap();
                         assert_eq!(got.total, want.total, "{a:?} {x} and {b:?} {y}");
@@ -644,16 +645,7 @@ fn range_pairs_on_one_field_match_the_evaluator() {
                 }
             }
             // Alone, equality has matches; so do most pairs.
-            let q = CaseQuery {
-                account_id: "000000000000".into(),
-                domain_id: "d".into(),
-                filter: Some(range(Op::EqualTo, 5.0)),
-                search_terms: vec![],
-                term_fields: BTreeSet::new(),
-                sorts: vec![],
-                after: None,
-                limit: 100,
-            };
+            let q = query(range(Op::EqualTo, 5.0));
             let want = search::run(&q, all.clone());
             assert!(want.total > 0);
             let got = store.search_cases(&q).await.unwrap();
