@@ -208,7 +208,7 @@ async fn write(
         insert(store.as_ref(), target.field(&f)).await?;
         resources += 1;
     }
-    let mut lines = Lines::open(&args.file)?;
+    let mut lines = Lines::open(&args.file)?.parse_ahead()?;
     let mut progress = Progress::bytes("importing", lines.total_bytes, args.quiet);
     let mut batch: Vec<CaseRecord> = Vec::with_capacity(args.batch);
     let mut items: Vec<RelatedItemRecord> = Vec::new();
