@@ -44,16 +44,18 @@ const WALK_ALWAYS: Tuning = Tuning {
     walk_min_matches: 0,
     order_min_docs: 0,
     few_values_max: 256,
+    few_values_min_seen: 0,
     few_scan_max_values: 4096,
 };
 
 /// The ways `contains` can find a value: through grams only (no field few-valued), through the
 /// few-valued marker with a scan of the segment's distinct values, or with the marked documents
 /// verified one by one; and with a field few-valued for its first two values only, both kinds
-/// of document in one segment.
-fn few_tunings() -> impl Strategy<Value = (usize, u64)> {
+/// of document in one segment (also when marking starts only after a few values).
+fn few_tunings() -> impl Strategy<Value = (usize, u64, u64)> {
     (
         prop::sample::select(vec![0usize, 2, 256]),
+        prop::sample::select(vec![0u64, 3]),
         prop::sample::select(vec![0u64, 4096]),
     )
 }
@@ -293,14 +295,14 @@ proptest! {
         // Walk every segment in a precomputed order (the path of large result sets), or look
         // each match up (the path of small ones).
         walk in any::<bool>(),
-        (few_values_max, few_scan_max_values) in few_tunings(),
+        (few_values_max, few_values_min_seen, few_scan_max_values) in few_tunings(),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let store = SqliteStore::in_memory().unwrap();
             define_fields(&store).await;
             let base = if walk { WALK_ALWAYS } else { Tuning::default() };
-            store.tune_search(Tuning { few_values_max, few_scan_max_values, ..base });
+            store.tune_search(Tuning { few_values_max, few_values_min_seen, few_scan_max_values, ..base });
             // A second domain whose cases must never appear.
             let mut other = record(999, BTreeMap::from([("title".to_owned(), Value::String("printer".into()))]), BTreeMap::new());
             other.domain_id = "other".into();
@@ -372,6 +374,7 @@ fn contains_matches_the_evaluator_for_every_needle_length() {
             let store = SqliteStore::in_memory().unwrap();
             store.tune_search(Tuning {
                 few_values_max,
+                few_values_min_seen: 0,
                 few_scan_max_values,
                 ..Tuning::default()
             });

@@ -164,15 +164,24 @@ struct Indexer {
 }
 
 /// Which Text fields have few distinct values, per domain, as this indexer has seen them: a
-/// field is few-valued until it shows more than `Tuning::few_values_max` distinct values, and
-/// values indexed while it is are marked (`encode::TermUse::FewValued`). The choice is made per
-/// document, and `contains` reads both kinds, so it may differ between processes (the counts
-/// start afresh) and over time without changing any answer.
+/// field is few-valued once it has shown `Tuning::few_values_min_seen` values and until it shows
+/// more than `Tuning::few_values_max` distinct ones, and values indexed meanwhile are marked
+/// (`encode::TermUse::FewValued`). The choice is made per document, and `contains` and
+/// `searchTerm` read both kinds, so it may differ between processes (the counts start afresh) and
+/// over time without changing any answer.
 #[derive(Default)]
 struct FewValues {
-    /// By a hash of (account, domain), then field id: the hashes of the values seen, or `None`
-    /// once there were too many. A hash collision can only change a choice, not an answer.
-    domains: HashMap<u64, HashMap<String, Option<HashSet<u64>>>>,
+    /// By a hash of (account, domain), then field id: what was seen, or `None` once there were
+    /// too many distinct values. A hash collision can only change a
+    /// choice, not an answer.
+    domains: HashMap<u64, HashMap<String, Option<Seen>>>,
+}
+
+/// A field's values seen so far, and the hashes of the distinct ones.
+#[derive(Default)]
+struct Seen {
+    values: u64,
+    distinct: HashSet<u64>,
 }
 
 impl FewValues {
@@ -184,8 +193,8 @@ impl FewValues {
     }
 
     /// Records `value` of `field` and says whether it is to be indexed as few-valued.
-    fn few(&mut self, c: &CaseRecord, field: &str, value: &str, max: usize) -> bool {
-        if max == 0 {
+    fn few(&mut self, c: &CaseRecord, field: &str, value: &str, tuning: &Tuning) -> bool {
+        if tuning.few_values_max == 0 {
             return false;
         }
         let fields = self
@@ -193,17 +202,18 @@ impl FewValues {
             .entry(Self::hash(&[&c.account_id, &c.domain_id]))
             .or_default();
         if !fields.contains_key(field) {
-            fields.insert(field.to_owned(), Some(HashSet::new()));
+            fields.insert(field.to_owned(), Some(Seen::default()));
         }
         let Some(Some(seen)) = fields.get_mut(field) else {
             return false;
         };
-        seen.insert(Self::hash(&[value]));
-        if seen.len() > max {
+        seen.values += 1;
+        seen.distinct.insert(Self::hash(&[value]));
+        if seen.distinct.len() > tuning.few_values_max {
             fields.insert(field.to_owned(), None);
             return false;
         }
-        true
+        seen.values >= tuning.few_values_min_seen
     }
 }
 
@@ -507,7 +517,7 @@ fn document(
     c: &CaseRecord,
     types: &FieldTypeMap,
     few: &mut FewValues,
-    few_max: usize,
+    tuning: &Tuning,
     scratch: &mut encode::Scratch,
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
@@ -524,7 +534,7 @@ fn document(
         let mut used = encode::TermUse::of(types.get(fid).copied());
         if let (encode::TermUse::WordsAndGrams, caseload_domain::value::Value::String(v)) =
             (used, value)
-            && few.few(c, fid, v, few_max)
+            && few.few(c, fid, v, tuning)
         {
             used = encode::TermUse::FewValued;
         }
@@ -544,21 +554,18 @@ fn document(
 }
 
 impl Indexer {
-    fn few_max(&self) -> usize {
-        self.tuning
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .few_values_max
+    fn tuning(&self) -> Tuning {
+        *self.tuning.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn document(&mut self, case: &CaseRecord, few_max: usize) -> StoreResult<TantivyDocument> {
+    fn document(&mut self, case: &CaseRecord, tuning: &Tuning) -> StoreResult<TantivyDocument> {
         let types = self.types.for_case(self.log.as_ref(), case)?;
         Ok(document(
             &self.fields,
             case,
             types,
             &mut self.few,
-            few_max,
+            tuning,
             &mut self.scratch,
         ))
     }
@@ -615,7 +622,7 @@ impl Indexer {
                 break;
             }
             self.types.read_in_batch.clear();
-            let few_max = self.few_max();
+            let tuning = self.tuning();
             for c in &changes {
                 if c.case_id.is_empty() {
                     self.writer.delete_term(Term::from_field_text(
@@ -629,7 +636,7 @@ impl Indexer {
                     &key_term(&c.account_id, &c.domain_id, &c.case_id),
                 ));
                 if let Some(case) = &c.current {
-                    let doc = self.document(case, few_max)?;
+                    let doc = self.document(case, &tuning)?;
                     self.writer.add_document(doc).map_err(backend)?;
                 }
             }
@@ -712,9 +719,9 @@ impl Indexer {
                 last.case_id.clone(),
             ));
             self.types.read_in_batch.clear();
-            let few_max = self.few_max();
+            let tuning = self.tuning();
             for case in &batch {
-                let doc = self.document(case, few_max)?;
+                let doc = self.document(case, &tuning)?;
                 self.writer.add_document(doc).map_err(backend)?;
             }
         }

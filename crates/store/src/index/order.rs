@@ -30,9 +30,13 @@ pub struct Tuning {
     /// Segments smaller than this are never given a precomputed order: recent writes land in
     /// small segments that come and go with every commit.
     pub order_min_docs: DocId,
-    /// A Text field is indexed without grams while it has shown at most this many distinct
-    /// values in a domain (`encode::TermUse::FewValued`); 0 indexes grams always.
+    /// A Text field is indexed without words and grams while it has shown at most this many
+    /// distinct values in a domain (`encode::TermUse::FewValued`); 0 indexes them always.
     pub few_values_max: usize,
+    /// ... and only once it has shown at least this many values in all: a field of mostly
+    /// distinct values (titles, ids) is then never marked, and searching it never needs the
+    /// marked documents' one-by-one check.
+    pub few_values_min_seen: u64,
     /// `contains` checks each distinct value of a segment's column once when it has at most
     /// this many, and verifies the few-valued documents one by one otherwise.
     pub few_scan_max_values: u64,
@@ -44,6 +48,7 @@ impl Default for Tuning {
             walk_min_matches: 2048,
             order_min_docs: 16_384,
             few_values_max: 256,
+            few_values_min_seen: 1024,
             few_scan_max_values: 4096,
         }
     }
