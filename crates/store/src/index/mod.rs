@@ -19,6 +19,7 @@ mod cache;
 mod collect;
 mod docbits;
 pub mod encode;
+mod eval;
 mod order;
 mod query;
 mod texts;
@@ -451,7 +452,7 @@ impl SearchIndex {
     /// picked by walking the segment in the query's order (see `order`).
     fn search_segment(
         &self,
-        query: &query::Compiled,
+        query: &eval::Compiled,
         segment: &SegmentReader,
         plan: &SortCollector,
         tuning: Tuning,
