@@ -193,14 +193,20 @@ impl FewValues {
         h.finish()
     }
 
-    /// Records `value` of `field` and says whether it is to be indexed as few-valued.
-    fn few(&mut self, c: &CaseRecord, field: &str, value: &str, tuning: &Tuning) -> bool {
+    /// Records `value` of `field` in a domain and says whether it is to be indexed as few-valued.
+    fn few(
+        &mut self,
+        (account, domain): (&str, &str),
+        field: &str,
+        value: &str,
+        tuning: &Tuning,
+    ) -> bool {
         if tuning.few_values_max == 0 {
             return false;
         }
         let fields = self
             .domains
-            .entry(Self::hash(&[&c.account_id, &c.domain_id]))
+            .entry(Self::hash(&[account, domain]))
             .or_default();
         if !fields.contains_key(field) {
             fields.insert(field.to_owned(), Some(Seen::default()));
@@ -535,7 +541,7 @@ fn document(
         let mut used = encode::TermUse::of(types.get(fid).copied());
         if let (encode::TermUse::WordsAndGrams, caseload_domain::value::Value::String(v)) =
             (used, value)
-            && few.few(c, fid, v, tuning)
+            && few.few((&c.account_id, &c.domain_id), fid, v, tuning)
         {
             used = encode::TermUse::FewValued;
         }
@@ -729,5 +735,47 @@ impl Indexer {
         self.applied = seq;
         self.commit(seq)?;
         self.log.prune(seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A field is few-valued from its `few_values_min_seen`th value until it shows more than
+    /// `few_values_max` distinct ones, per domain and field.
+    #[test]
+    fn few_values_start_after_enough_values_and_stop_past_the_limit() {
+        let tuning = Tuning {
+            few_values_max: 3,
+            few_values_min_seen: 4,
+            ..Tuning::default()
+        };
+        let mut few = FewValues::default();
+        let d = ("1", "d");
+        let marked: Vec<bool> = ["a", "b", "a", "c", "a", "b", "c", "d", "a"]
+            .iter()
+            .map(|v| few.few(d, "queue", v, &tuning))
+            .collect();
+        // Marked from the fourth value; the fourth distinct one ("d") ends it for good.
+        assert_eq!(
+            marked,
+            [false, false, false, true, true, true, true, false, false]
+        );
+        // Another field, and the same field in another domain, count on their own.
+        assert!(!few.few(d, "title", "a", &tuning));
+        let other = ("1", "e");
+        let marked: Vec<bool> = ["x"; 5]
+            .iter()
+            .map(|v| few.few(other, "queue", v, &tuning))
+            .collect();
+        assert_eq!(marked, [false, false, false, true, true]);
+        // A limit of 0 marks nothing.
+        let off = Tuning {
+            few_values_max: 0,
+            few_values_min_seen: 0,
+            ..Tuning::default()
+        };
+        assert!(!FewValues::default().few(d, "queue", "a", &off));
     }
 }
