@@ -220,6 +220,15 @@ fn search_terms() -> impl Strategy<Value = Vec<String>> {
     .prop_map(|w| w.into_iter().map(str::to_owned).collect())
 }
 
+/// Runs a test's async body on a runtime of its own.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
 fn ids(cs: &[CaseRecord]) -> Vec<String> {
     cs.iter().map(|c| c.case_id.clone()).collect()
 }
@@ -297,8 +306,7 @@ proptest! {
         walk in any::<bool>(),
         (few_values_max, few_values_min_seen, few_scan_max_values) in few_tunings(),
     ) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async {
+        block_on(async {
             let store = SqliteStore::in_memory().unwrap();
             define_fields(&store).await;
             let base = if walk { WALK_ALWAYS } else { Tuning::default() };
@@ -362,15 +370,11 @@ proptest! {
 /// character are verified too.
 #[test]
 fn contains_matches_the_evaluator_for_every_needle_length() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     // Grams only; few-valued for the first two titles (both kinds in one segment), scanned or
     // verified; few-valued throughout.
     for (few_values_max, few_scan_max_values) in [(0, 0), (2, 0), (2, 4096), (256, 0), (256, 4096)]
     {
-        rt.block_on(async {
+        block_on(async {
             let store = SqliteStore::in_memory().unwrap();
             store.tune_search(Tuning {
                 few_values_max,
@@ -464,11 +468,7 @@ fn contains_matches_the_evaluator_for_every_needle_length() {
 /// thousand), with many ties on the sort keys, compared page by page with the evaluator.
 #[test]
 fn large_result_sets_page_like_the_evaluator() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    block_on(async {
         let store = SqliteStore::in_memory().unwrap();
         let mut all = Vec::new();
         let mut x: u64 = 7;
@@ -576,11 +576,7 @@ fn large_result_sets_page_like_the_evaluator() {
 /// DateTime field equality is a range too (DateTime values have no equality terms).
 #[test]
 fn range_pairs_on_one_field_match_the_evaluator() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    block_on(async {
         let store = SqliteStore::in_memory().unwrap();
         let all: Vec<CaseRecord> = (0..60)
             .map(|i| {

@@ -14,7 +14,7 @@ use super::order::Tuning;
 use std::sync::Arc;
 use tantivy::index::SegmentId;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocSet, SegmentReader, TERMINATED, Term};
+use tantivy::{SegmentReader, Term};
 
 /// Bytes of bitsets kept at most: 512 bitsets of 1M documents.
 const BUDGET_BYTES: usize = 64 << 20;
@@ -95,12 +95,8 @@ impl DenseTerms {
 pub fn postings_bits(reader: &SegmentReader, term: &Term) -> tantivy::Result<DocBits> {
     let mut bits = DocBits::empty(reader.max_doc());
     let index = reader.inverted_index(term.field())?;
-    if let Some(mut postings) = index.read_postings(term, IndexRecordOption::Basic)? {
-        let mut doc = postings.doc();
-        while doc != TERMINATED {
-            bits.insert(doc);
-            doc = postings.advance();
-        }
+    if let Some(postings) = index.read_postings(term, IndexRecordOption::Basic)? {
+        bits.insert_all(postings);
     }
     Ok(bits)
 }
@@ -119,13 +115,9 @@ fn prefix_bits(reader: &SegmentReader, field: Field, prefix: &str) -> tantivy::R
         .lt(end.as_bytes())
         .into_stream()?;
     while terms.advance() {
-        let mut postings =
-            index.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
-        let mut doc = postings.doc();
-        while doc != TERMINATED {
-            found.insert(doc);
-            doc = postings.advance();
-        }
+        found.insert_all(
+            index.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?,
+        );
     }
     Ok(found)
 }

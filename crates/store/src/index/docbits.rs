@@ -5,7 +5,7 @@
 //! where stepping Tantivy's union and exclusion scorers costs a few nanoseconds per matching
 //! document. Tantivy's own `BitSet` offers no union or difference and no access to its words.
 
-use tantivy::{BitSet, DocId, SegmentReader};
+use tantivy::{BitSet, DocId, DocSet, SegmentReader, TERMINATED};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocBits {
@@ -70,6 +70,15 @@ impl DocBits {
 
     pub fn insert(&mut self, doc: DocId) {
         self.words[(doc / 64) as usize] |= 1 << (doc % 64);
+    }
+
+    /// Adds every document of `docs` (a term's postings).
+    pub fn insert_all(&mut self, mut docs: impl DocSet) {
+        let mut doc = docs.doc();
+        while doc != TERMINATED {
+            self.insert(doc);
+            doc = docs.advance();
+        }
     }
 
     pub fn contains(&self, doc: DocId) -> bool {

@@ -88,34 +88,20 @@ impl Compiled {
             Plan::And(children) => {
                 // The positive clauses intersected first (stopping once nothing is left), then
                 // the negated ones taken away: no complement of a whole segment is computed.
-                let mut found: Option<DocBits> = None;
-                for child in children.iter().filter(|c| !matches!(c, Plan::Not(_))) {
-                    let set = self.eval(child, reader)?;
-                    match &mut found {
-                        None => found = Some(set.owned()),
-                        Some(f) => f.and(set.get()),
-                    }
-                    if found.as_ref().is_some_and(DocBits::is_empty) {
-                        return Ok(Set::Owned(DocBits::empty(max_doc)));
-                    }
-                }
+                let positive = children.iter().filter(|c| !matches!(c, Plan::Not(_)));
+                let found = self.fold(positive, reader, DocBits::and, DocBits::is_empty)?;
                 let mut found = found.unwrap_or_else(|| DocBits::full(max_doc));
                 for child in children {
-                    if let Plan::Not(inner) = child {
+                    if let Plan::Not(inner) = child
+                        && !found.is_empty()
+                    {
                         found.and_not(self.eval(inner, reader)?.get());
                     }
                 }
                 Set::Owned(found)
             }
             Plan::Or(children) => {
-                let mut found: Option<DocBits> = None;
-                for child in children {
-                    let set = self.eval(child, reader)?;
-                    match &mut found {
-                        None => found = Some(set.owned()),
-                        Some(f) => f.or(set.get()),
-                    }
-                }
+                let found = self.fold(children.iter(), reader, DocBits::or, |_| false)?;
                 Set::Owned(found.unwrap_or_else(|| DocBits::empty(max_doc)))
             }
             Plan::Not(inner) => {
@@ -130,6 +116,32 @@ impl Compiled {
             }
             Plan::Few(few) => Set::Owned(self.few(few, reader)?),
         })
+    }
+
+    /// The plans' documents combined with `op`, from the first plan's on (`None` without any);
+    /// stops as soon as `done` says no further plan can change the result.
+    fn fold<'p>(
+        &self,
+        plans: impl Iterator<Item = &'p Plan>,
+        reader: &SegmentReader,
+        op: fn(&mut DocBits, &DocBits),
+        done: fn(&DocBits) -> bool,
+    ) -> tantivy::Result<Option<DocBits>> {
+        let mut found: Option<DocBits> = None;
+        for plan in plans {
+            let set = self.eval(plan, reader)?;
+            let f = match &mut found {
+                None => found.insert(set.owned()),
+                Some(f) => {
+                    op(f, set.get());
+                    f
+                }
+            };
+            if done(f) {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     /// The documents marked few-valued for the field whose value passes the check. When the

@@ -36,7 +36,7 @@ use order::Orders;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 use tantivy::schema::{FAST, JsonObjectOptions, OwnedValue, STRING, Schema};
 use tantivy::{
@@ -121,7 +121,7 @@ pub struct SearchIndex {
     orders: Arc<Orders>,
     texts: Arc<Texts>,
     dense: Arc<DenseTerms>,
-    /// Shared with the indexer, which reads `few_values_max`.
+    /// Shared with the indexer, which reads the few-valued thresholds.
     tuning: Arc<Mutex<Tuning>>,
     indexed: watch::Receiver<i64>,
     wake: Arc<(Mutex<bool>, Condvar)>,
@@ -145,7 +145,8 @@ pub enum Mode {
 
 struct Indexer {
     writer: IndexWriter,
-    orders: Arc<Orders>,
+    /// Asks the order warmer (`spawn_order_warmer`) to look at the segments after a commit.
+    warm: mpsc::SyncSender<()>,
     reader: IndexReader,
     fields: Arc<Fields>,
     log: Arc<dyn ChangeLog>,
@@ -173,8 +174,7 @@ struct Indexer {
 #[derive(Default)]
 struct FewValues {
     /// By a hash of (account, domain), then field id: what was seen, or `None` once there were
-    /// too many distinct values. A hash collision can only change a
-    /// choice, not an answer.
+    /// too many distinct values. A hash collision can only change a choice, not an answer.
     domains: HashMap<u64, HashMap<String, Option<Seen>>>,
 }
 
@@ -306,9 +306,10 @@ impl SearchIndex {
         let orders = Arc::<Orders>::default();
         let bulk = Arc::new(AtomicBool::new(mode == Mode::Bulk));
         let tuning = Arc::<Mutex<Tuning>>::default();
+        let warm = spawn_order_warmer(reader.clone(), orders.clone())?;
         let mut indexer = Indexer {
             writer,
-            orders: orders.clone(),
+            warm,
             reader: reader.clone(),
             fields: fields.clone(),
             log,
@@ -397,8 +398,8 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Changes when large result sets are walked in a precomputed order (tests use it to
-    /// exercise both ways on small corpora).
+    /// Changes the thresholds that choose between equivalent ways of indexing and searching
+    /// (tests use it to exercise every way on small corpora).
     pub fn set_tuning(&self, tuning: Tuning) {
         *self.tuning.lock().unwrap_or_else(|e| e.into_inner()) = tuning;
     }
@@ -485,7 +486,6 @@ impl SearchIndex {
     }
 }
 
-/// The document of a case; `types` says which terms each field's values need.
 /// The first `k` case ids of all segments: a merge of the segments' ordered documents that
 /// turns a document's sort keys and case id into text only when it reaches the head of its
 /// segment (resolving an ordinal decodes part of a dictionary block, so resolving every
@@ -519,6 +519,8 @@ fn merge_segments(
     out
 }
 
+/// The document of a case; `types` says which terms each field's values need, `few` which Text
+/// values are few-valued.
 fn document(
     fields: &Fields,
     c: &CaseRecord,
@@ -558,6 +560,34 @@ fn document(
     }
     doc.add_object(fields.sort, sort);
     doc
+}
+
+/// Starts the thread that computes the default order (newest first) of large segments after
+/// commits (merges make new ones), so that no search pays for it; other orders are computed on
+/// use. Not on the indexer's thread: sorting a merged segment of a million documents takes ~0.1
+/// s, which would delay the next commit and every write waiting to become visible. It stops
+/// when the indexer (the sender) is gone.
+fn spawn_order_warmer(
+    reader: IndexReader,
+    orders: Arc<Orders>,
+) -> StoreResult<mpsc::SyncSender<()>> {
+    let (tx, rx) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("caseload-order".into())
+        .spawn(move || {
+            let default = [(format!("sort.{DEFAULT_SORT_FIELD}"), true)];
+            while rx.recv().is_ok() {
+                for segment in reader.searcher().segment_readers() {
+                    if Tuning::default().ordered(segment)
+                        && let Err(e) = orders.get(segment, &default)
+                    {
+                        tracing::warn!(error = %e, "computing a segment's default order failed");
+                    }
+                }
+            }
+        })
+        .map_err(backend)?;
+    Ok(tx)
 }
 
 impl Indexer {
@@ -688,28 +718,10 @@ impl Indexer {
         Ok(())
     }
 
-    /// Computes the default order (newest first) of large segments new since the last commit
-    /// (merges make them), so that no search pays for it. Other orders are computed on use.
-    /// On its own thread: sorting a merged segment of a million documents takes ~0.1 s, which
-    /// would otherwise delay the next commit and every write waiting to become visible.
+    /// Has the default order of segments new since the last commit computed on the warmer's
+    /// thread (see `spawn_order_warmer`); a request already pending covers this one.
     fn warm_default_order(&self) {
-        let (reader, orders) = (self.reader.clone(), self.orders.clone());
-        let spawned = std::thread::Builder::new()
-            .name("caseload-order".into())
-            .spawn(move || {
-                let searcher = reader.searcher();
-                let default = [(format!("sort.{DEFAULT_SORT_FIELD}"), true)];
-                for segment in searcher.segment_readers() {
-                    if Tuning::default().ordered(segment)
-                        && let Err(e) = orders.get(segment, &default)
-                    {
-                        tracing::warn!(error = %e, "computing a segment's default order failed");
-                    }
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::warn!(error = %e, "could not start computing the default order");
-        }
+        let _ = self.warm.try_send(());
     }
 
     /// Rebuilds the index from every case in the system of record.

@@ -69,18 +69,9 @@ pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Compiled {
     if let Some((last, whole)) = q.search_terms.split_last() {
         // A word matches when some searchable field has it (the last one as a prefix): among
         // its word terms, or among the words of its few-valued values (which have none).
-        let few = |f: &str, word: &str, prefix: bool| {
-            Plan::Few(Few {
-                marker: term(fields, &encode::few_term(f)),
-                field_id: f.to_owned(),
-                verify: Verify {
-                    column: format!("sort.{f}"),
-                    check: Check::Word {
-                        word: word.to_owned(),
-                        prefix,
-                    },
-                },
-            })
+        let few_word = |f: &str, word: &str, prefix: bool| {
+            let word = word.to_owned();
+            few(fields, f, Check::Word { word, prefix })
         };
         for w in whole {
             clauses.push(Plan::Or(
@@ -89,7 +80,7 @@ pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Compiled {
                     .flat_map(|f| {
                         [
                             Plan::Term(term(fields, &format!("{}{w}", encode::word_prefix(f)))),
-                            few(f, w, false),
+                            few_word(f, w, false),
                         ]
                     })
                     .collect(),
@@ -101,7 +92,7 @@ pub fn compile(c: &Compiler, q: &CaseQuery, scope: &str) -> Compiled {
                 .flat_map(|f| {
                     [
                         Plan::Prefix(format!("{}{last}", encode::word_prefix(f))),
-                        few(f, last, true),
+                        few_word(f, last, true),
                     ]
                 })
                 .collect(),
@@ -286,12 +277,17 @@ fn contains(c: &Compiler, field_id: &str, needle: &str) -> Plan {
     } else {
         Plan::Contains(Box::new(candidates), verify.clone())
     };
-    Plan::Or(vec![
-        grams,
-        Plan::Few(Few {
-            marker: term(c.fields, &encode::few_term(field_id)),
-            field_id: field_id.to_owned(),
-            verify,
-        }),
-    ])
+    Plan::Or(vec![grams, few(c.fields, field_id, verify.check)])
+}
+
+/// The documents whose value of `field_id` was indexed as few-valued and passes `check`.
+fn few(fields: &Fields, field_id: &str, check: Check) -> Plan {
+    Plan::Few(Few {
+        marker: term(fields, &encode::few_term(field_id)),
+        field_id: field_id.to_owned(),
+        verify: Verify {
+            column: format!("sort.{field_id}"),
+            check,
+        },
+    })
 }

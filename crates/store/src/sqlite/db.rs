@@ -178,24 +178,20 @@ impl Db {
 }
 
 impl Readers {
-    /// A reader connection no one is using, if there is one.
+    /// A reader connection no one is using, if there is one, looking from the next one in turn.
     fn try_free(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..self.conns.len())
             .find_map(|i| self.conns[(start + i) % self.conns.len()].try_lock().ok())
     }
 
+    /// Runs `f` on the first free connection, else waits for the next one in turn.
     fn run<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
-        // Start at the next connection in turn, take the first free one, else wait for ours.
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for i in 0..self.conns.len() {
-            if let Ok(mut c) = self.conns[(start + i) % self.conns.len()].try_lock() {
-                return f(&mut c);
-            }
+        if let Some(mut c) = self.try_free() {
+            return f(&mut c);
         }
-        let mut c = self.conns[start % self.conns.len()]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        let mut c = self.conns[turn].lock().unwrap_or_else(|e| e.into_inner());
         f(&mut c)
     }
 }
