@@ -1,19 +1,15 @@
-//! Server-side SigV4 verification.
-//!
-//! Rather than canonicalising requests ourselves, we hand aws-sigv4 (the signer the Rust SDK uses)
-//! exactly what the client says it signed and compare its answer with the client's signature.
-//! That way the subtle parts (double percent-encoding of the path, query sorting, header value
-//! trimming) are shared with a real client instead of re-implemented.
+//! Server-side SigV4 verification: the signature is computed again from exactly what the client
+//! says it signed (its SignedHeaders, the request target as received, the body's hash) and
+//! compared in constant time. `canonical` builds the canonical request with aws-sigv4's rules and
+//! keeps signing keys; aws-sigv4 computes the signature from them.
 
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity as SigningIdentity;
+use crate::canonical;
 use caseload_model::Error;
 use http::request::Parts;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use subtle::ConstantTimeEq;
 use time::format_description::FormatItem;
 use time::macros::format_description;
@@ -232,12 +228,22 @@ pub fn verify(
             )));
         }
     }
-    let mut headers = Vec::new();
+    // Names as the canonical request has them (lower case); the client's list is the authority
+    // on which headers were signed, whatever the signer's usual exclusions.
+    let mut headers: Vec<(Cow<'_, str>, &str)> = Vec::new();
     for &name in &auth.signed_headers {
-        let values = header_values(parts, name)?;
-        // aws-sigv4 adds x-amz-date itself from the signing time, which we parsed from it.
-        if name != "x-amz-date" {
-            headers.extend(values.into_iter().map(|v| (name, v)));
+        let name: Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            name.to_ascii_lowercase().into()
+        } else {
+            name.into()
+        };
+        if name == "x-amz-date" {
+            // The date the signature is checked against is the one parsed above.
+            headers.push((name, amz_date));
+            continue;
+        }
+        for value in header_values(parts, &name)? {
+            headers.push((name.clone(), value));
         }
     }
     let claimed_hash = parts
@@ -268,38 +274,25 @@ pub fn verify(
         )));
     }
 
-    let signing_identity: SigningIdentity = Credentials::new(
-        &identity.access_key_id,
-        &identity.secret_access_key,
-        None,
-        None,
-        "caseload",
-    )
-    .into();
-    let mut settings = SigningSettings::default();
-    // The default list drops headers the SDK never signs (user-agent, ...). Other clients do sign
-    // them, and the client's SignedHeaders is the authority here.
-    settings.excluded_headers = None;
-    let params = v4::SigningParams::builder()
-        .identity(&signing_identity)
-        .region(auth.region)
-        .name(SERVICE)
-        .time(signed_at)
-        .settings(settings)
-        .build()
-        .map_err(Error::internal)?
-        .into();
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let request = SignableRequest::new(
-        parts.method.as_str(),
-        path_and_query,
-        headers.into_iter(),
-        SignableBody::Precomputed(body_hash),
-    )
-    .map_err(Error::internal)?;
-    let (_, expected) = sign(request, &params)
-        .map_err(Error::internal)?
-        .into_parts();
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_ref(), *v)).collect();
+    let canonical_request =
+        canonical::canonical_request(parts.method.as_str(), path_and_query, &headers, &body_hash);
+    let string_to_sign = canonical::string_to_sign(
+        amz_date,
+        auth.scope_date,
+        auth.region,
+        SERVICE,
+        &canonical_request,
+    );
+    let key = canonical::signing_key(
+        &identity.secret_access_key,
+        signed_at,
+        auth.scope_date,
+        auth.region,
+        SERVICE,
+    );
+    let expected = aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes());
 
     if !bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
         return Err(Error::InvalidSignature(MISMATCH.into()));

@@ -22,6 +22,13 @@ pub struct Stats {
     pub p90_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// CPU time (user and system, all threads) the server process used per request during the
+    /// measurement, in microseconds: the client's share of the two cores does not blur it.
+    #[serde(default)]
+    pub server_cpu_us: Option<f64>,
+    /// The same for the load generator (this process).
+    #[serde(default)]
+    pub client_cpu_us: Option<f64>,
 }
 
 impl Stats {
@@ -56,8 +63,39 @@ impl Stats {
             p90_ms: pick(0.90),
             p99_ms: pick(0.99),
             max_ms: us.last().map_or(0.0, |&u| u as f64 / 1000.0),
+            server_cpu_us: None,
+            client_cpu_us: None,
         }
     }
+}
+
+/// CPU seconds (user and system, all threads) process `pid` has used so far, from
+/// `/proc/PID/stat`; `None` where there is no such file.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12th and 13th after the name.
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| ticks as f64 / per_second as f64)
+}
+
+/// Runs `measurement` and adds the CPU time the server (`server_pid`) and this process used per
+/// request during it.
+pub async fn with_cpu(server_pid: u32, measurement: impl Future<Output = Stats>) -> Stats {
+    let before = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
+    let mut stats = measurement.await;
+    let after = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
+    let per_request = |b: Option<f64>, a: Option<f64>| match (b, a) {
+        (Some(b), Some(a)) if stats.requests > 0 => Some((a - b) * 1e6 / stats.requests as f64),
+        _ => None,
+    };
+    stats.server_cpu_us = per_request(before.0, after.0);
+    stats.client_cpu_us = per_request(before.1, after.1);
+    stats
 }
 
 /// Runs `clients` closed-loop clients for at most `duration` and `max_requests` requests in
@@ -111,6 +149,20 @@ mod tests {
         );
         assert_eq!((s.requests, s.errors), (102, 2));
         assert_eq!(s.per_second, 50.0);
+    }
+
+    #[test]
+    fn this_process_uses_cpu_time_that_grows() {
+        let before = cpu_seconds(std::process::id()).expect("/proc is mounted");
+        let mut x = 0u64;
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_millis(150) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        let after = cpu_seconds(std::process::id()).unwrap();
+        assert!(after - before >= 0.05, "{before} → {after}");
+        assert_eq!(cpu_seconds(u32::MAX), None);
     }
 
     #[tokio::test]

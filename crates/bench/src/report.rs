@@ -170,6 +170,11 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
+/// CPU microseconds per request, or `-` for results measured before it was recorded.
+fn cpu(us: Option<f64>) -> String {
+    us.map_or_else(|| "-".into(), |us| format!("{us:.0}"))
+}
+
 /// A target: what it asks, what was measured, and whether it holds.
 struct Target {
     what: String,
@@ -381,7 +386,7 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
         }
         let _ = writeln!(
             m,
-            "\n| operation | clients | req/s | p50 ms | p99 ms | errors | baseline req/s | ÷ baseline |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+            "\n| operation | clients | req/s | p50 ms | p99 ms | errors | baseline req/s | ÷ baseline | server CPU µs/req | client CPU µs/req |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         let ops: [(&str, &Vec<Stats>, bool); 4] = [
             ("bare endpoint", &s.bare, false),
@@ -398,7 +403,7 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
                 };
                 let _ = writeln!(
                     m,
-                    "| {name} | {} | {:.0} | {} | {} | {} | {:.0} {} | {} |",
+                    "| {name} | {} | {:.0} | {} | {} | {} | {:.0} {} | {} | {} | {} |",
                     st.clients,
                     st.per_second,
                     ms(st.p50_ms),
@@ -406,7 +411,9 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
                     st.errors,
                     base,
                     if write { "(SQLite tx)" } else { "(bare)" },
-                    ratio(st.per_second, base)
+                    ratio(st.per_second, base),
+                    cpu(st.server_cpu_us),
+                    cpu(st.client_cpu_us)
                 );
             }
         }

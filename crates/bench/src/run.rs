@@ -182,58 +182,72 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
     }
 
     let secs = Duration::from_secs_f64(args.seconds);
+    let pid = server.pid();
     for &c in &args.concurrency {
         say(&format!("{n} cases: {c} clients"));
         let cl = client.clone();
         r.bare.push(
-            load::run(c, secs, u64::MAX, move |_| {
-                let cl = cl.clone();
-                async move {
-                    ok(cl
-                        .send(Method::GET, "/_caseload/baseline", Bytes::new())
-                        .await)
-                }
-            })
+            load::with_cpu(
+                pid,
+                load::run(c, secs, u64::MAX, move |_| {
+                    let cl = cl.clone();
+                    async move {
+                        ok(cl
+                            .send(Method::GET, "/_caseload/baseline", Bytes::new())
+                            .await)
+                    }
+                }),
+            )
             .await,
         );
         let (cl, gg, body) = (client.clone(), g.clone(), get_body.clone());
         let d2 = d.clone();
         r.get_case.push(
-            load::run(c, secs, u64::MAX, move |i| {
-                let id = &gg.case_ids[(i as usize * 7919) % gg.case_ids.len()];
-                let path = format!("/domains/{d2}/cases/{}", segment(id));
-                let (cl, body) = (cl.clone(), body.clone());
-                async move { ok(cl.send(Method::POST, &path, body).await) }
-            })
+            load::with_cpu(
+                pid,
+                load::run(c, secs, u64::MAX, move |i| {
+                    let id = &gg.case_ids[(i as usize * 7919) % gg.case_ids.len()];
+                    let path = format!("/domains/{d2}/cases/{}", segment(id));
+                    let (cl, body) = (cl.clone(), body.clone());
+                    async move { ok(cl.send(Method::POST, &path, body).await) }
+                }),
+            )
             .await,
         );
         let (cl, gg) = (client.clone(), g.clone());
         let d2 = d.clone();
         r.create_case.push(
-            load::run(c, secs, u64::MAX, move |i| {
-                let mut rng = Rng::new(args_seed(i));
-                let body = Bytes::from(
-                    serde_json::to_vec(&scenarios::create_body(&gg, &mut rng, "")).expect("json"),
-                );
-                let path = format!("/domains/{d2}/cases");
-                let cl = cl.clone();
-                async move { ok(cl.send(Method::POST, &path, body).await) }
-            })
+            load::with_cpu(
+                pid,
+                load::run(c, secs, u64::MAX, move |i| {
+                    let mut rng = Rng::new(args_seed(i));
+                    let body = Bytes::from(
+                        serde_json::to_vec(&scenarios::create_body(&gg, &mut rng, ""))
+                            .expect("json"),
+                    );
+                    let path = format!("/domains/{d2}/cases");
+                    let cl = cl.clone();
+                    async move { ok(cl.send(Method::POST, &path, body).await) }
+                }),
+            )
             .await,
         );
         let (cl, gg) = (client.clone(), g.clone());
         let d2 = d.clone();
         r.update_case.push(
-            load::run(c, secs, u64::MAX, move |i| {
-                let mut rng = Rng::new(args_seed(i) ^ 0xA5A5);
-                let id = &gg.case_ids[rng.below(gg.case_ids.len() as u64) as usize];
-                let path = format!("/domains/{d2}/cases/{}", segment(id));
-                let body = Bytes::from(
-                    serde_json::to_vec(&scenarios::update_body(&gg, &mut rng)).expect("json"),
-                );
-                let cl = cl.clone();
-                async move { ok(cl.send(Method::PUT, &path, body).await) }
-            })
+            load::with_cpu(
+                pid,
+                load::run(c, secs, u64::MAX, move |i| {
+                    let mut rng = Rng::new(args_seed(i) ^ 0xA5A5);
+                    let id = &gg.case_ids[rng.below(gg.case_ids.len() as u64) as usize];
+                    let path = format!("/domains/{d2}/cases/{}", segment(id));
+                    let body = Bytes::from(
+                        serde_json::to_vec(&scenarios::update_body(&gg, &mut rng)).expect("json"),
+                    );
+                    let cl = cl.clone();
+                    async move { ok(cl.send(Method::PUT, &path, body).await) }
+                }),
+            )
             .await,
         );
     }

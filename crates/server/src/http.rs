@@ -74,7 +74,7 @@ pub(crate) async fn authenticate(
 }
 
 async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = caseload_domain::new_id();
     let (parts, body) = req.into_parts();
     let span = tracing::info_span!("request", %request_id, method = %parts.method, path = %parts.uri.path());
     let _enter = span.enter();

@@ -12,10 +12,9 @@
 
 use caseload_model::schema::{Kind, Location, SHAPES, ShapeDef};
 use caseload_model::{Error, Timestamp};
-use regex_lite::Regex;
+use regex::Regex;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// Validates an operation's input document; `shape` is the input shape's index in `SHAPES`.
 pub fn validate_input(shape: usize, doc: &mut Value) -> Result<(), Error> {
@@ -43,17 +42,67 @@ struct Validator {
     violations: Vec<String>,
 }
 
-/// Patterns are compiled once per process; there are only a handful in the model.
-fn regex(pattern: &'static str) -> Regex {
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, Regex>>> = OnceLock::new();
-    let mut cache = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    cache
-        .entry(pattern)
-        .or_insert_with(|| Regex::new(pattern).expect("model patterns compile"))
-        .clone()
+/// A String shape's pattern and forbidden prefix, compiled.
+#[derive(Default)]
+struct Patterns {
+    pattern: Option<Regex>,
+    forbidden_prefix: Option<Regex>,
+}
+
+/// The compiled patterns of shape `index`: every shape's are compiled once per process, so a
+/// check is an index into a table (no lock, no hashing on the request path).
+fn patterns(index: usize) -> &'static Patterns {
+    static TABLE: OnceLock<Vec<Patterns>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        SHAPES
+            .iter()
+            .map(|shape| match &shape.kind {
+                Kind::String {
+                    pattern,
+                    forbidden_prefix,
+                    ..
+                } => Patterns {
+                    pattern: pattern.map(compile),
+                    // Matched at the start of the value; Java's `(?i)` folds ASCII letters only.
+                    forbidden_prefix: forbidden_prefix.map(|p| match p.strip_prefix("(?i)") {
+                        Some(rest) => compile(&format!("^(?i-u:{rest})")),
+                        None => compile(&format!("^{p}")),
+                    }),
+                },
+                _ => Patterns::default(),
+            })
+            .collect()
+    });
+    &table[index]
+}
+
+fn compile(pattern: &str) -> Regex {
+    Regex::new(&ascii_classes(pattern)).expect("model patterns compile")
+}
+
+/// Java's `\s` (which AWS validates with) is the ASCII class `[ \t\n\x0B\f\r]` and `\S` its
+/// complement over all characters, where `regex`'s are Unicode's white space: both are spelled
+/// out as classes (inside a bracket they become nested classes, which `regex` accepts).
+fn ascii_classes(pattern: &str) -> String {
+    const SPACE: &str = "\\t\\n\\x0B\\x0C\\r ";
+    let mut out = String::with_capacity(pattern.len() + 32);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('s') => out.push_str(&format!("[{SPACE}]")),
+            Some('S') => out.push_str(&format!("[^{SPACE}]")),
+            Some(escaped) => {
+                out.push('\\');
+                out.push(escaped);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn describe(v: &Value) -> &'static str {
@@ -167,9 +216,12 @@ impl Validator {
                     );
                     return;
                 }
-                let bad_prefix =
-                    forbidden_prefix.is_some_and(|p| regex(leak_prefix(p)).is_match(s));
-                let bad_pattern = pattern.is_some_and(|p| !regex(p).is_match(s));
+                let compiled = patterns(index);
+                let bad_prefix = compiled
+                    .forbidden_prefix
+                    .as_ref()
+                    .is_some_and(|p| p.is_match(s));
+                let bad_pattern = compiled.pattern.as_ref().is_some_and(|p| !p.is_match(s));
                 if bad_prefix || bad_pattern {
                     let shown = pattern
                         .map(|p| p.trim_start_matches("^(?:").trim_end_matches(")$"))
@@ -325,22 +377,6 @@ impl Validator {
     }
 }
 
-/// Forbidden prefixes are matched at the start of the value.
-fn leak_prefix(p: &'static str) -> &'static str {
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
-    let mut cache = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    cache.entry(p).or_insert_with(|| {
-        let anchored = match p.strip_prefix("(?i)") {
-            Some(rest) => format!("(?i)^{rest}"),
-            None => format!("^{p}"),
-        };
-        Box::leak(anchored.into_boxed_str())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +415,64 @@ mod tests {
             json!({"domainId": "d", "name": "n", "type": "Texty"}),
         ));
         assert!(m.contains("Member must satisfy enum value set: [Text, Number, Boolean, DateTime, SingleSelect, Url, User]"), "{m}");
+    }
+
+    /// Whether `value` passes the pattern and forbidden prefix of String shape `shape_name`.
+    fn allowed(shape_name: &str, value: &str) -> bool {
+        let idx = SHAPES.iter().position(|s| s.name == shape_name).unwrap();
+        let p = patterns(idx);
+        assert!(
+            p.pattern.is_some() || p.forbidden_prefix.is_some(),
+            "{shape_name}"
+        );
+        p.pattern.as_ref().is_none_or(|r| r.is_match(value))
+            && !p
+                .forbidden_prefix
+                .as_ref()
+                .is_some_and(|r| r.is_match(value))
+    }
+
+    #[test]
+    fn patterns_have_javas_ascii_white_space_and_case_folding() {
+        // `.*[\S]`: ends with a character that is not ASCII white space; U+00A0 and U+2003 are
+        // Unicode spaces but not Java's.
+        for ok in ["name", "a b", "name\u{a0}", "x\u{2003}", "é"] {
+            assert!(allowed("DomainName", ok), "{ok:?}");
+        }
+        for bad in [
+            "",
+            " ",
+            "name\t",
+            "name\u{b}",
+            "name\u{c}",
+            "name\r",
+            "name\n",
+        ] {
+            assert!(!allowed("DomainName", bad), "{bad:?}");
+        }
+        // `\s` inside a bracket: ASCII white space only.
+        assert!(allowed("CaseStatus", "In progress"));
+        assert!(allowed("CaseStatus", "a\tb-c_d"));
+        assert!(!allowed("CaseStatus", "a\u{2003}b"));
+        assert!(!allowed("CaseStatus", "a.b"));
+        // `$|^.*[\S]`: empty or ending in a non-space.
+        assert!(allowed("ParentChildFieldOptionValue", ""));
+        assert!(!allowed("ParentChildFieldOptionValue", "x "));
+        // `[\s\S]*` is anything at all.
+        let any = SHAPES
+            .iter()
+            .find(|s| matches!(s.kind, Kind::String { pattern: Some(p), .. } if p.contains("[\\s\\S]")))
+            .map(|s| s.name)
+            .unwrap();
+        assert!(allowed(any, "line\n\u{2003}\ttab"));
+        // Forbidden prefixes: `(?i)aws:` in any ASCII case, `aws:` exactly, only at the start.
+        for bad in ["aws:x", "AWS:x", "AwS:key"] {
+            assert!(!allowed("MutableTagKey", bad), "{bad:?}");
+        }
+        assert!(allowed("MutableTagKey", "x-aws:y"));
+        assert!(allowed("MutableTagKey", "aws-key"));
+        assert!(!allowed("TagKey", "aws:x"));
+        assert!(allowed("TagKey", "AWS:x"));
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn resume_from(parts: &http::request::Parts) -> Result<Option<i64>, Error> {
 }
 
 pub async fn feed(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = caseload_domain::new_id();
     let (parts, body) = req.into_parts();
     let caller = match crate::http::authenticate(&state, &parts, body).await {
         Ok((_, caller)) => caller,

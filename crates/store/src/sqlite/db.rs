@@ -154,7 +154,7 @@ impl Db {
             return self.write(f).await;
         };
         // The guard must be gone before any await (it is not `Send`).
-        let f = match readers.try_free() {
+        let f = match readers.try_free_from_first() {
             Some(mut conn) => return f(&mut conn),
             None => f,
         };
@@ -183,6 +183,13 @@ impl Readers {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..self.conns.len())
             .find_map(|i| self.conns[(start + i) % self.conns.len()].try_lock().ok())
+    }
+
+    /// The first free connection, counting from the first: point reads run inline on the async
+    /// workers (at most one per worker at a time), so they keep to the first few connections,
+    /// whose page caches then hold the B-trees' interior pages.
+    fn try_free_from_first(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        self.conns.iter().find_map(|c| c.try_lock().ok())
     }
 
     /// Runs `f` on the first free connection, else waits for the next one in turn.
