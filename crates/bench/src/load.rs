@@ -29,6 +29,13 @@ pub struct Stats {
     /// The same for the load generator (this process).
     #[serde(default)]
     pub client_cpu_us: Option<f64>,
+    /// Seconds waited before the measurement for the server to finish background work (index
+    /// merges after an import or an earlier write load), see `settle`.
+    #[serde(default)]
+    pub settle_s: Option<f64>,
+    /// Where this is the best of several rounds (`best`), the throughput of every round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds_per_second: Vec<f64>,
 }
 
 impl Stats {
@@ -65,6 +72,8 @@ impl Stats {
             max_ms: us.last().map_or(0.0, |&u| u as f64 / 1000.0),
             server_cpu_us: None,
             client_cpu_us: None,
+            settle_s: None,
+            rounds_per_second: Vec::new(),
         }
     }
 }
@@ -83,9 +92,30 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     (per_second > 0).then(|| ticks as f64 / per_second as f64)
 }
 
-/// Runs `measurement` and adds the CPU time the server (`server_pid`) and this process used per
-/// request during it.
+/// Waits until process `pid` has been idle (under a twentieth of a core for half a second), at
+/// most `limit`; returns how long it waited. Background work (Tantivy merging the segments an
+/// import or a write load left) would otherwise run during the next measurement and be charged
+/// to it.
+pub async fn settle(pid: u32, limit: Duration) -> Duration {
+    const WINDOW: Duration = Duration::from_millis(500);
+    let started = Instant::now();
+    let mut last = cpu_seconds(pid);
+    while started.elapsed() < limit {
+        tokio::time::sleep(WINDOW).await;
+        let now = cpu_seconds(pid);
+        match (last, now) {
+            (Some(a), Some(b)) if (b - a) < 0.05 * WINDOW.as_secs_f64() => break,
+            (None, _) | (_, None) => break,
+            _ => last = now,
+        }
+    }
+    started.elapsed()
+}
+
+/// Once the server is idle (`settle`), runs `measurement` and adds the CPU time the server
+/// (`server_pid`) and this process used per request during it.
 pub async fn with_cpu(server_pid: u32, measurement: impl Future<Output = Stats>) -> Stats {
+    let waited = settle(server_pid, SETTLE_LIMIT).await;
     let before = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
     let mut stats = measurement.await;
     let after = (cpu_seconds(server_pid), cpu_seconds(std::process::id()));
@@ -95,8 +125,23 @@ pub async fn with_cpu(server_pid: u32, measurement: impl Future<Output = Stats>)
     };
     stats.server_cpu_us = per_request(before.0, after.0);
     stats.client_cpu_us = per_request(before.1, after.1);
+    stats.settle_s = Some(waited.as_secs_f64());
     stats
 }
+
+/// The round with the highest throughput, remembering every round's.
+pub fn best(rounds: Vec<Stats>) -> Stats {
+    let all: Vec<f64> = rounds.iter().map(|r| r.per_second).collect();
+    let mut best = rounds
+        .into_iter()
+        .max_by(|a, b| a.per_second.total_cmp(&b.per_second))
+        .unwrap_or_default();
+    best.rounds_per_second = all;
+    best
+}
+
+/// The longest wait for the server to become idle before a measurement.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(180);
 
 /// Runs `clients` closed-loop clients for at most `duration` and `max_requests` requests in
 /// all. `request(i)` sends request number `i` and says whether it succeeded.

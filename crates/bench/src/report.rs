@@ -98,6 +98,9 @@ pub struct SizeResult {
     pub startup_serving_ms: f64,
     pub first_search_ms: f64,
     pub first_search_total: u64,
+    /// Seconds the server took to become idle after start-up, before the search mix.
+    #[serde(default)]
+    pub search_settle_s: Option<f64>,
     pub get_case_bytes: u64,
     pub search: Vec<QueryResult>,
     pub bare: Vec<Stats>,
@@ -167,6 +170,32 @@ fn ratio(a: f64, b: f64) -> String {
         format!("{:.2}×", a / b)
     } else {
         "-".into()
+    }
+}
+
+/// How long the server took to become idle before the measurements (index merges after the
+/// import or after a write load), for results that recorded it.
+fn settled(s: &SizeResult) -> String {
+    let before: Vec<String> = [
+        s.bare.as_slice(),
+        &s.get_case,
+        &s.create_case,
+        &s.update_case,
+    ]
+    .concat()
+    .iter()
+    .filter_map(|st| st.settle_s)
+    .map(|w| format!("{w:.1}"))
+    .collect();
+    match s.search_settle_s {
+        Some(search) => format!(
+            " Every measurement began once the server had used under a twentieth of a core for \
+             half a second (0.5 s is idle at once; longer waits are index merges after the \
+             import or a write load): {search:.1} s before the search mix, {} s before the \
+             throughput measurements in turn.",
+            before.join(" / ")
+        ),
+        None => String::new(),
     }
 }
 
@@ -341,7 +370,7 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
             m,
             "Import {:.1} s ({} file{}); on disk {} after import, {} after the run; start-up: \
              listening after {} ms, serving after {} ms, first search {} ms; server RSS {} (peak {}{}). \
-             Load average before / after: {} / {}.\n",
+             Load average before / after: {} / {}.{}\n",
             s.import_s,
             mb(s.file_bytes),
             match s.round_trip_identical {
@@ -367,6 +396,7 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
             },
             s.load_before,
             s.load_after,
+            settled(s),
         );
         let _ = writeln!(
             m,
