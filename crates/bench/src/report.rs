@@ -101,6 +101,9 @@ pub struct SizeResult {
     /// Seconds the server took to become idle after start-up, before the search mix.
     #[serde(default)]
     pub search_settle_s: Option<f64>,
+    /// The same before the write → visible rounds (after the write loads).
+    #[serde(default)]
+    pub visibility_settle_s: Option<f64>,
     pub get_case_bytes: u64,
     pub search: Vec<QueryResult>,
     pub bare: Vec<Stats>,
@@ -192,8 +195,10 @@ fn settled(s: &SizeResult) -> String {
             " Every measurement began once the server had used under a twentieth of a core for \
              half a second (0.5 s is idle at once; longer waits are index merges after the \
              import or a write load): {search:.1} s before the search mix, {} s before the \
-             throughput measurements in turn.",
-            before.join(" / ")
+             throughput measurements in turn, {} s before write → visible.",
+            before.join(" / "),
+            s.visibility_settle_s
+                .map_or_else(|| "-".into(), |w| format!("{w:.1}"))
         ),
         None => String::new(),
     }

@@ -270,6 +270,11 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
     }
 
     say(&format!("{n} cases: write → visible"));
+    r.visibility_settle_s = Some(
+        load::settle(server.pid(), load::SETTLE_LIMIT)
+            .await
+            .as_secs_f64(),
+    );
     r.visibility = visibility(&client, &d, &g, args.visibility_rounds).await?;
     let memory = server.memory();
     r.rss_bytes = memory.rss;

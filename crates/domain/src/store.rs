@@ -349,6 +349,21 @@ pub trait Store: Send + Sync + 'static {
         domain_id: &str,
         case_id: &str,
     ) -> StoreResult<Option<CaseRecord>>;
+    /// `get_case` with only the values of the fields in `ids` (GetCase asks for some of a case's
+    /// fields; a backend can then skip decoding the rest).
+    async fn get_case_fields(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+        ids: &[String],
+    ) -> StoreResult<Option<CaseRecord>> {
+        let mut case = self.get_case(account_id, domain_id, case_id).await?;
+        if let Some(c) = &mut case {
+            c.fields.retain(|id, _| ids.contains(id));
+        }
+        Ok(case)
+    }
     /// Replaces a case whose stored version is `c.version - 1`, with an audit event, atomically.
     async fn update_case(&self, c: &CaseRecord, audit: Option<&AuditRecord>) -> StoreResult<()> {
         self.update_case_with_items(c, audit, &[]).await

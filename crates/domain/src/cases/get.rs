@@ -53,7 +53,13 @@ impl Service {
                 "fields must list 1 to {MAX_GET_FIELDS} field ids"
             )));
         }
-        let case = self.case(ctx, &input.domain_id, &input.case_id).await?;
+        self.domain(ctx, &input.domain_id).await?;
+        let ids: Vec<String> = input.fields.iter().map(|f| f.id.clone()).collect();
+        let case = self
+            .store
+            .get_case_fields(&ctx.account_id, &input.domain_id, &input.case_id, &ids)
+            .await?
+            .ok_or_else(|| Error::not_found("Case", &input.case_id))?;
         // Every requested field fits in one page (the response holds as many as the request),
         // so this server never issues a nextToken; one it did not issue is refused.
         if let Some(t) = input.next_token.as_deref().filter(|t| !t.is_empty()) {

@@ -215,6 +215,83 @@ pub fn get(
         .transpose()
 }
 
+/// `get` with only the values of the fields in `ids` decoded.
+pub fn get_fields(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    case_id: &str,
+    ids: &[String],
+) -> StoreResult<Option<CaseRecord>> {
+    let row = c
+        .prepare_cached(GET_CASE)
+        .and_then(|mut s| s.query_row(params![account, domain, case_id], from_row))
+        .optional()
+        .map_err(backend)?;
+    let Some((mut case, fields, tags)) = row else {
+        return Ok(None);
+    };
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(&fields);
+    case.fields = Selected(ids).deserialize(&mut de).map_err(backend)?;
+    case.tags = tags_from_text(&tags)?;
+    Ok(Some(case))
+}
+
+/// Decodes a stored `fields` object keeping only the members named in `.0`; the others are
+/// skipped without building their values.
+struct Selected<'a>(&'a [String]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Selected<'_> {
+    type Value = std::collections::BTreeMap<String, caseload_domain::value::Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+/// A member name, borrowed from the stored text where it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field id")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(v.to_owned().into()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Selected<'_> {
+    type Value = std::collections::BTreeMap<String, caseload_domain::value::Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of field ids to values")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut out = std::collections::BTreeMap::new();
+        while let Some(Key(id)) = m.next_key::<Key<'de>>()? {
+            if self.0.iter().any(|wanted| *wanted == id) {
+                out.insert(id.into_owned(), m.next_value()?);
+            } else {
+                m.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
 pub fn update(
     c: &mut Connection,
     case: &CaseRecord,
@@ -394,5 +471,38 @@ mod tests {
         assert!(INSERT_CASE.starts_with(&format!("INSERT INTO cases ({COLUMNS}) VALUES")));
         assert!(GET_CASE.starts_with(&format!("SELECT {COLUMNS} FROM cases WHERE")));
         assert!(GET_BY_REFERENCE.starts_with(&format!("SELECT {COLUMNS} FROM cases WHERE")));
+    }
+
+    #[test]
+    fn selected_fields_decode_like_the_whole_map_filtered() {
+        use caseload_domain::value::Value;
+        use serde::de::DeserializeSeed;
+        let all: std::collections::BTreeMap<String, Value> = [
+            ("title", Value::String("Printer \"on\" fire".into())),
+            ("quo\"te\\d", Value::Double(-2.5)),
+            ("déjà", Value::Boolean(true)),
+            ("user", Value::UserArn("arn:aws:connect:x".into())),
+            ("cleared", Value::Empty),
+            ("unrequested", Value::String("x".into())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let stored = serde_json::to_string(&all).unwrap();
+        for ids in [
+            vec![],
+            vec!["title"],
+            vec!["quo\"te\\d", "déjà", "cleared", "user", "missing", "title"],
+            vec!["unrequested", "unrequested"],
+        ] {
+            let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+            let mut de = serde_json::Deserializer::from_str(&stored);
+            let got = Selected(&ids).deserialize(&mut de).unwrap();
+            let mut want = all.clone();
+            want.retain(|k, _| ids.contains(k));
+            assert_eq!(got, want, "{ids:?}");
+        }
+        let mut de = serde_json::Deserializer::from_str("[1]");
+        assert!(Selected(&[]).deserialize(&mut de).is_err());
     }
 }

@@ -385,6 +385,22 @@ impl caseload_domain::store::Store for SqliteStore {
         );
         self.read_point(move |c| cases::get(c, &a, &d, &i)).await
     }
+    async fn get_case_fields(
+        &self,
+        account_id: &str,
+        domain_id: &str,
+        case_id: &str,
+        ids: &[String],
+    ) -> StoreResult<Option<caseload_domain::store::CaseRecord>> {
+        let (a, d, i, ids) = (
+            account_id.to_owned(),
+            domain_id.to_owned(),
+            case_id.to_owned(),
+            ids.to_vec(),
+        );
+        self.read_point(move |c| cases::get_fields(c, &a, &d, &i, &ids))
+            .await
+    }
     async fn update_case_with_items(
         &self,
         case: &caseload_domain::store::CaseRecord,
