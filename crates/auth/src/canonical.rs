@@ -6,15 +6,14 @@
 //! tenth of the server's CPU time per GetCase. This module builds the same canonical request
 //! directly from the received request, with exactly aws-sigv4's rules (double percent-encoding of
 //! the path after removing dot segments, the query decoded as a form and re-encoded, sorted,
-//! header values trimmed), and keeps each derived signing key for the day it is valid. The
-//! HMAC and hashing primitives stay aws-sigv4's, and a property test checks every signature this
-//! module computes against aws-sigv4's signer (`tests/canonical_matches_aws_sigv4.rs`).
+//! header values trimmed), and keeps each derived signing key for the day it is valid. Keys are
+//! derived by aws-sigv4, and a property test checks every signature this module computes against
+//! aws-sigv4's signer (`tests/canonical_matches_aws_sigv4.rs`).
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 /// What aws-smithy-http encodes in a query key or value: everything but RFC 3986's unreserved
@@ -172,6 +171,18 @@ fn push_trimmed(out: &mut String, value: &str) {
     }
 }
 
+/// Lower-case hex of the SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex_string(&Sha256::digest(bytes))
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    // `encode_to_slice` writes through a lookup table; `hex::encode` goes char by char.
+    let _ = hex::encode_to_slice(bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// The string to sign for a canonical request made at `amz_date` (`yyyymmddThhmmssZ`) in the
 /// scope `date/region/service/aws4_request`.
 pub(crate) fn string_to_sign(
@@ -181,14 +192,35 @@ pub(crate) fn string_to_sign(
     service: &str,
     canonical_request: &str,
 ) -> String {
-    format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{scope_date}/{region}/{service}/aws4_request\n{}",
-        hex::encode(Sha256::digest(canonical_request.as_bytes()))
-    )
+    let hashed = sha256_hex(canonical_request.as_bytes());
+    let mut out = String::with_capacity(64 + amz_date.len() + region.len() + hashed.len() + 32);
+    for part in [
+        "AWS4-HMAC-SHA256\n",
+        amz_date,
+        "\n",
+        scope_date,
+        "/",
+        region,
+        "/",
+        service,
+        "/aws4_request\n",
+        &hashed,
+    ] {
+        out.push_str(part);
+    }
+    out
 }
 
-/// The signing key of `secret` for one day, region and service. Keys are derived once and kept:
-/// a client signs every request of a day with the same one.
+/// The signature of `string_to_sign` with a signing key: lower-case hex of its HMAC-SHA256.
+pub(crate) fn signature(key: &[u8; 32], string_to_sign: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(string_to_sign.as_bytes());
+    hex_string(&mac.finalize().into_bytes())
+}
+
+/// The signing key of `secret` for one day, region and service. Keys are derived once (by
+/// aws-sigv4) and kept: a client signs every request of a day with the same one.
 pub(crate) fn signing_key(
     secret: &str,
     day: SystemTime,
@@ -196,35 +228,78 @@ pub(crate) fn signing_key(
     region: &str,
     service: &str,
 ) -> [u8; 32] {
-    type Keys = HashMap<(String, String, String, String), [u8; 32]>;
-    /// More distinct (secret, day, region, service) combinations than this in use at once is
-    /// unusual; past it the cache starts afresh rather than growing.
-    const MAX_KEYS: usize = 1024;
-    static KEYS: OnceLock<Mutex<Keys>> = OnceLock::new();
-    let keys = KEYS.get_or_init(Default::default);
-    let id = (
-        secret.to_owned(),
-        scope_date.to_owned(),
-        region.to_owned(),
-        service.to_owned(),
-    );
-    if let Some(key) = keys.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
-        return *key;
+    struct Cached {
+        secret: String,
+        scope_date: String,
+        region: String,
+        service: String,
+        key: [u8; 32],
+    }
+    /// A server has a handful of identities, each signing in a region or two per day: a short
+    /// list compared field by field beats hashing (and allocating) a key per request. Past this
+    /// many, the oldest entry makes room.
+    const MAX_KEYS: usize = 64;
+    static KEYS: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
+    let found = |k: &Cached| {
+        k.secret == secret
+            && k.scope_date == scope_date
+            && k.region == region
+            && k.service == service
+    };
+    if let Some(k) = KEYS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|k| found(k))
+    {
+        return k.key;
     }
     let derived = aws_sigv4::sign::v4::generate_signing_key(secret, day, region, service);
     let mut key = [0u8; 32];
     key.copy_from_slice(derived.as_ref());
-    let mut keys = keys.lock().unwrap_or_else(|e| e.into_inner());
-    if keys.len() >= MAX_KEYS {
-        keys.clear();
+    let mut keys = KEYS.lock().unwrap_or_else(|e| e.into_inner());
+    if !keys.iter().any(found) {
+        if keys.len() >= MAX_KEYS {
+            keys.remove(0);
+        }
+        keys.push(Cached {
+            secret: secret.to_owned(),
+            scope_date: scope_date.to_owned(),
+            region: region.to_owned(),
+            service: service.to_owned(),
+            key,
+        });
     }
-    keys.insert(id, key);
     key
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signatures_and_hashes_are_aws_sigv4s() {
+        let day = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+        let key = signing_key("secret", day, "20260101", "eu-west-2", "cases");
+        let derived =
+            aws_sigv4::sign::v4::generate_signing_key("secret", day, "eu-west-2", "cases");
+        assert_eq!(&key[..], derived.as_ref());
+        // Cached keys are told apart by every part of the scope.
+        let other = signing_key("secret", day, "20260101", "us-east-1", "cases");
+        assert_ne!(key, other);
+        assert_eq!(
+            signing_key("secret", day, "20260101", "eu-west-2", "cases"),
+            key
+        );
+        assert_eq!(
+            signature(&key, "text"),
+            aws_sigv4::sign::v4::calculate_signature(key, b"text")
+        );
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
 
     #[test]
     fn dot_segments_and_empty_segments_are_removed() {

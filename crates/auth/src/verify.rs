@@ -8,7 +8,6 @@ use std::time::{Duration, SystemTime};
 use crate::canonical;
 use caseload_model::Error;
 use http::request::Parts;
-use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use subtle::ConstantTimeEq;
 use time::format_description::FormatItem;
@@ -264,7 +263,7 @@ pub fn verify(
 
     // The header is only a claim about the body. If it were trusted as is, someone replaying a
     // signed request could swap the body while keeping the signature valid.
-    let body_hash = hex::encode(Sha256::digest(body));
+    let body_hash = canonical::sha256_hex(body);
     if let Some(claimed) = claimed_hash
         && claimed != body_hash
     {
@@ -292,7 +291,7 @@ pub fn verify(
         auth.region,
         SERVICE,
     );
-    let expected = aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes());
+    let expected = canonical::signature(&key, &string_to_sign);
 
     if !bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
         return Err(Error::InvalidSignature(MISMATCH.into()));
