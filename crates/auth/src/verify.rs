@@ -1,7 +1,7 @@
 //! Server-side SigV4 verification: the signature is computed again from exactly what the client
 //! says it signed (its SignedHeaders, the request target as received, the body's hash) and
-//! compared in constant time. `canonical` builds the canonical request with aws-sigv4's rules and
-//! keeps signing keys; aws-sigv4 computes the signature from them.
+//! compared in constant time. `canonical` builds the canonical request with aws-sigv4's rules,
+//! signs it, and keeps the signing keys aws-sigv4 derives.
 
 use std::time::{Duration, SystemTime};
 
