@@ -12,6 +12,7 @@ pub(crate) const COLUMNS: &str = "account_id, domain_id, case_id, template_id, r
 // out rather than built with `format!` on every call.
 const INSERT_CASE: &str = "INSERT INTO cases (account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 const GET_CASE: &str = "SELECT account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3";
+const GET_CASE_AT_ROWID: &str = "SELECT account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version FROM cases WHERE rowid = ?1";
 const GET_BY_REFERENCE: &str = "SELECT account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND reference_number = ?3";
 
 pub(crate) fn from_row(r: &Row) -> rusqlite::Result<(CaseRecord, String, String)> {
@@ -207,12 +208,48 @@ pub fn get(
     domain: &str,
     case_id: &str,
 ) -> StoreResult<Option<CaseRecord>> {
+    get_at(c, account, domain, case_id, None)
+}
+
+/// `get`, trying the row at `hint` first (see `hints`): it is the case only if its key is.
+pub fn get_at(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    case_id: &str,
+    hint: Option<i64>,
+) -> StoreResult<Option<CaseRecord>> {
+    row(c, account, domain, case_id, hint)?
+        .map(finish)
+        .transpose()
+}
+
+/// The case's row with its JSON columns still text, at `hint` if the row there has this key,
+/// else by key.
+fn row(
+    c: &Connection,
+    account: &str,
+    domain: &str,
+    case_id: &str,
+    hint: Option<i64>,
+) -> StoreResult<Option<(CaseRecord, String, String)>> {
+    if let Some(rowid) = hint {
+        let at = c
+            .prepare_cached(GET_CASE_AT_ROWID)
+            .and_then(|mut s| s.query_row(params![rowid], from_row))
+            .optional()
+            .map_err(backend)?;
+        let is_it = |(r, _, _): &(CaseRecord, String, String)| {
+            r.case_id == case_id && r.domain_id == domain && r.account_id == account
+        };
+        if let Some(found) = at.filter(is_it) {
+            return Ok(Some(found));
+        }
+    }
     c.prepare_cached(GET_CASE)
         .and_then(|mut s| s.query_row(params![account, domain, case_id], from_row))
         .optional()
-        .map_err(backend)?
-        .map(finish)
-        .transpose()
+        .map_err(backend)
 }
 
 /// `get` with only the values of the fields in `ids` decoded.
@@ -221,14 +258,10 @@ pub fn get_fields(
     account: &str,
     domain: &str,
     case_id: &str,
+    hint: Option<i64>,
     ids: &[String],
 ) -> StoreResult<Option<CaseRecord>> {
-    let row = c
-        .prepare_cached(GET_CASE)
-        .and_then(|mut s| s.query_row(params![account, domain, case_id], from_row))
-        .optional()
-        .map_err(backend)?;
-    let Some((mut case, fields, tags)) = row else {
+    let Some((mut case, fields, tags)) = row(c, account, domain, case_id, hint)? else {
         return Ok(None);
     };
     use serde::de::DeserializeSeed;
@@ -471,6 +504,7 @@ mod tests {
         assert!(INSERT_CASE.starts_with(&format!("INSERT INTO cases ({COLUMNS}) VALUES")));
         assert!(GET_CASE.starts_with(&format!("SELECT {COLUMNS} FROM cases WHERE")));
         assert!(GET_BY_REFERENCE.starts_with(&format!("SELECT {COLUMNS} FROM cases WHERE")));
+        assert!(GET_CASE_AT_ROWID.starts_with(&format!("SELECT {COLUMNS} FROM cases WHERE")));
     }
 
     #[test]

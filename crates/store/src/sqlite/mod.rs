@@ -6,6 +6,7 @@ mod cases;
 mod changes;
 mod db;
 mod domains;
+mod hints;
 mod merges;
 mod outbox;
 mod related;
@@ -32,6 +33,8 @@ pub struct SqliteStore {
     schema_generation: Arc<std::sync::atomic::AtomicU64>,
     /// Serves SearchCases; derived from the `cases` table through the `changes` log.
     index: Arc<SearchIndex>,
+    /// Where cases' rows are, for lookups by key (see `hints`).
+    hints: Arc<hints::RowidHints>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -117,10 +120,15 @@ impl SqliteStore {
         let db = db::Db::start(conn, file)?;
         let log = Arc::new(changes::SqliteLog { db: db.clone() });
         let index = SearchIndex::open(index_dir, log, rebuild_index, mode)?;
+        let hints = Arc::<hints::RowidHints>::default();
+        if let (Some(path), Mode::Serve) = (file, mode) {
+            load_hints(path, hints.clone())?;
+        }
         Ok(SqliteStore {
             db,
             schema_generation: Default::default(),
             index,
+            hints,
         })
     }
 
@@ -163,6 +171,27 @@ impl SqliteStore {
     {
         self.db.read_point(f).await
     }
+}
+
+/// Loads the rowid hints of the database at `path` on a thread of its own, with its own
+/// connection: the server answers meanwhile (by key).
+fn load_hints(path: &Path, hints: Arc<hints::RowidHints>) -> StoreResult<()> {
+    let conn = db::open_file(path)?;
+    conn.pragma_update(None, "query_only", true)
+        .map_err(backend)?;
+    std::thread::Builder::new()
+        .name("caseload-hints".into())
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            match hints.load(&conn) {
+                Ok(n) => {
+                    tracing::debug!(cases = n, elapsed = ?started.elapsed(), "row hints loaded")
+                }
+                Err(e) => tracing::warn!(error = %e, "loading row hints failed; lookups go by key"),
+            }
+        })
+        .map_err(backend)?;
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -383,7 +412,9 @@ impl caseload_domain::store::Store for SqliteStore {
             domain_id.to_owned(),
             case_id.to_owned(),
         );
-        self.read_point(move |c| cases::get(c, &a, &d, &i)).await
+        let hint = self.hints.get(&a, &d, &i);
+        self.read_point(move |c| cases::get_at(c, &a, &d, &i, hint))
+            .await
     }
     async fn get_case_fields(
         &self,
@@ -398,7 +429,8 @@ impl caseload_domain::store::Store for SqliteStore {
             case_id.to_owned(),
             ids.to_vec(),
         );
-        self.read_point(move |c| cases::get_fields(c, &a, &d, &i, &ids))
+        let hint = self.hints.get(&a, &d, &i);
+        self.read_point(move |c| cases::get_fields(c, &a, &d, &i, hint, &ids))
             .await
     }
     async fn update_case_with_items(
