@@ -56,10 +56,10 @@ const PATH: &AsciiSet = &QUERY.remove(b'/');
 ///
 /// `headers` are the signed headers as (lower-case name, value) pairs in the order received;
 /// several values of one name are joined with `,`.
-pub(crate) fn canonical_request(
+pub(crate) fn canonical_request<N: AsRef<str>>(
     method: &str,
     path_and_query: &str,
-    headers: &[(&str, &str)],
+    headers: &[(N, &str)],
     payload_hash: &str,
 ) -> String {
     let (path, query) = match path_and_query.split_once('?') {
@@ -74,13 +74,13 @@ pub(crate) fn canonical_request(
     push_query(&mut out, query);
     out.push('\n');
 
-    let mut names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+    let mut names: Vec<&str> = headers.iter().map(|(n, _)| n.as_ref()).collect();
     names.sort_unstable();
     names.dedup();
     for name in &names {
         out.push_str(name);
         out.push(':');
-        let values = headers.iter().filter(|(n, _)| n == name);
+        let values = headers.iter().filter(|(n, _)| n.as_ref() == *name);
         for (i, (_, value)) in values.enumerate() {
             if i > 0 {
                 out.push(',');

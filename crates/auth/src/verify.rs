@@ -274,7 +274,6 @@ pub fn verify(
     }
 
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_ref(), *v)).collect();
     let canonical_request =
         canonical::canonical_request(parts.method.as_str(), path_and_query, &headers, &body_hash);
     let string_to_sign = canonical::string_to_sign(

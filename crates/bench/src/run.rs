@@ -176,11 +176,7 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
         .map_err(|e| e.to_string())?;
 
     say(&format!("{n} cases: search mix"));
-    r.search_settle_s = Some(
-        load::settle(server.pid(), load::SETTLE_LIMIT)
-            .await
-            .as_secs_f64(),
-    );
+    r.search_settle_s = Some(settle(&server).await);
     for q in scenarios::search_mix(&g) {
         r.search
             .push(search(&client, &d, q, args.search_iterations).await?);
@@ -270,11 +266,7 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
     }
 
     say(&format!("{n} cases: write → visible"));
-    r.visibility_settle_s = Some(
-        load::settle(server.pid(), load::SETTLE_LIMIT)
-            .await
-            .as_secs_f64(),
-    );
+    r.visibility_settle_s = Some(settle(&server).await);
     r.visibility = visibility(&client, &d, &g, args.visibility_rounds).await?;
     let memory = server.memory();
     r.rss_bytes = memory.rss;
@@ -305,6 +297,13 @@ fn args_seed(i: u64) -> u64 {
 
 fn ok(r: Result<caseload_client::Response, caseload_client::ClientError>) -> bool {
     matches!(r, Ok(resp) if resp.status == 200)
+}
+
+/// Seconds waited for the server to become idle (`load::settle`).
+async fn settle(server: &Server) -> f64 {
+    load::settle(server.pid(), load::SETTLE_LIMIT)
+        .await
+        .as_secs_f64()
 }
 
 async fn wait_serving(client: &Client) -> Result<(), String> {

@@ -57,6 +57,14 @@ pub fn open_file(path: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
+/// A read-only connection to the database file.
+pub fn open_reader(path: &Path) -> StoreResult<Connection> {
+    let conn = open_file(path)?;
+    conn.pragma_update(None, "query_only", true)
+        .map_err(backend)?;
+    Ok(conn)
+}
+
 impl Db {
     /// Starts the writer thread on `writer`. `file` is the database path in file mode (readers
     /// are opened on it and its WAL is synced), `None` for a private in-memory database.
@@ -66,9 +74,7 @@ impl Db {
             Some(path) => {
                 let mut conns = Vec::new();
                 for _ in 0..READERS {
-                    let c = open_file(path)?;
-                    c.pragma_update(None, "query_only", true).map_err(backend)?;
-                    conns.push(Mutex::new(c));
+                    conns.push(Mutex::new(open_reader(path)?));
                 }
                 Some(Arc::new(Readers {
                     conns,
@@ -154,7 +160,10 @@ impl Db {
             return self.write(f).await;
         };
         // The guard must be gone before any await (it is not `Send`).
-        let f = match readers.try_free_from_first() {
+        // From the first connection on: point reads run inline on the async workers (at most
+        // one per worker at a time), so they keep to the first few connections, whose page
+        // caches then hold the B-trees' interior pages.
+        let f = match readers.try_free_from(0) {
             Some(mut conn) => return f(&mut conn),
             None => f,
         };
@@ -178,18 +187,15 @@ impl Db {
 }
 
 impl Readers {
-    /// A reader connection no one is using, if there is one, looking from the next one in turn.
-    fn try_free(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
+    /// A reader connection no one is using, if there is one, looking from `start` on.
+    fn try_free_from(&self, start: usize) -> Option<std::sync::MutexGuard<'_, Connection>> {
         (0..self.conns.len())
             .find_map(|i| self.conns[(start + i) % self.conns.len()].try_lock().ok())
     }
 
-    /// The first free connection, counting from the first: point reads run inline on the async
-    /// workers (at most one per worker at a time), so they keep to the first few connections,
-    /// whose page caches then hold the B-trees' interior pages.
-    fn try_free_from_first(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
-        self.conns.iter().find_map(|c| c.try_lock().ok())
+    /// A free connection, looking from the next one in turn: reads spread over the pool.
+    fn try_free(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        self.try_free_from(self.next.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Runs `f` on the first free connection, else waits for the next one in turn.

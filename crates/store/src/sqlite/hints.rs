@@ -24,8 +24,9 @@ impl Hasher for Identity {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed; any other input still gets a deterministic hash.
         for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
         }
     }
     fn write_u64(&mut self, n: u64) {
@@ -54,39 +55,29 @@ impl RowidHints {
         rows.get(&key(account, domain, case_id)).copied()
     }
 
-    #[cfg(test)]
-    pub fn put(&self, account: &str, domain: &str, case_id: &str, rowid: i64) {
-        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
-        rows.insert(key(account, domain, case_id), rowid);
-    }
-
-    /// Reads the rowid of every case (a scan of the key index, which covers it).
+    /// Reads the rowid of every case (a scan of the key index, which covers it), adding them to
+    /// the map a chunk at a time so that lookups meanwhile wait for one chunk at most.
     pub fn load(&self, conn: &Connection) -> rusqlite::Result<usize> {
         let mut stmt = conn.prepare("SELECT rowid, account_id, domain_id, case_id FROM cases")?;
         let mut rows = stmt.query([])?;
         let mut chunk = Vec::with_capacity(LOAD_CHUNK);
         let mut loaded = 0;
-        loop {
-            let row = rows.next()?;
-            if let Some(r) = row {
-                let (a, d, c) = (r.get_ref(1)?, r.get_ref(2)?, r.get_ref(3)?);
-                let (Ok(a), Ok(d), Ok(c)) = (a.as_str(), d.as_str(), c.as_str()) else {
-                    continue;
-                };
-                chunk.push((key(a, d, c), r.get::<_, i64>(0)?));
+        let mut flush = |chunk: &mut Vec<(u64, i64)>| {
+            loaded += chunk.len();
+            let mut map = self.rows.write().unwrap_or_else(|e| e.into_inner());
+            map.extend(chunk.drain(..));
+        };
+        while let Some(r) = rows.next()? {
+            let (a, d, c) = (r.get_ref(1)?, r.get_ref(2)?, r.get_ref(3)?);
+            if let (Ok(a), Ok(d), Ok(c)) = (a.as_str(), d.as_str(), c.as_str()) {
+                chunk.push((key(a, d, c), r.get(0)?));
             }
-            if chunk.len() == LOAD_CHUNK || (row.is_none() && !chunk.is_empty()) {
-                loaded += chunk.len();
-                let mut map = self.rows.write().unwrap_or_else(|e| e.into_inner());
-                // A hint put while loading (none are, today) is newer than the scan's.
-                for (k, rowid) in chunk.drain(..) {
-                    map.entry(k).or_insert(rowid);
-                }
-            }
-            if row.is_none() {
-                return Ok(loaded);
+            if chunk.len() == LOAD_CHUNK {
+                flush(&mut chunk);
             }
         }
+        flush(&mut chunk);
+        Ok(loaded)
     }
 }
 
@@ -165,8 +156,5 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        // A hint put for a new row is found.
-        hints.put("a", "d", "c9", 42);
-        assert_eq!(hints.get("a", "d", "c9"), Some(42));
     }
 }

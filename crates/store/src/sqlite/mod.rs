@@ -176,9 +176,7 @@ impl SqliteStore {
 /// Loads the rowid hints of the database at `path` on a thread of its own, with its own
 /// connection: the server answers meanwhile (by key).
 fn load_hints(path: &Path, hints: Arc<hints::RowidHints>) -> StoreResult<()> {
-    let conn = db::open_file(path)?;
-    conn.pragma_update(None, "query_only", true)
-        .map_err(backend)?;
+    let conn = db::open_reader(path)?;
     std::thread::Builder::new()
         .name("caseload-hints".into())
         .spawn(move || {
