@@ -26,6 +26,7 @@ pub mod cases;
 pub mod config;
 mod domains;
 pub mod events;
+mod idempotency;
 pub mod merge;
 pub mod paging;
 pub mod related;

@@ -27,6 +27,10 @@ pub enum StoreError {
     /// The record changed since it was read (optimistic concurrency); re-read and retry.
     #[error("version mismatch")]
     VersionMismatch,
+    /// A write fenced by a `TokenClaim` found that the claim no longer holds its token (it was
+    /// taken over as stale); nothing was written.
+    #[error("client token claim lost")]
+    TokenLost,
     /// Anything else: I/O, corruption, a bug. Opaque to clients.
     #[error("storage backend: {0}")]
     Backend(String),
@@ -124,6 +128,40 @@ pub struct IdempotencyRecord {
     /// The response returned the first time.
     pub response: serde_json::Value,
     pub created: Timestamp,
+}
+
+/// A request's claim on a client token, for an operation whose work spans several transactions
+/// (BatchUpdateCase writes each case in its own). The claim is stored before any work, so of
+/// concurrent requests with one token exactly one does the work; the others wait for its answer
+/// (same request) or are refused (another request). See `crate::idempotency`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenClaim {
+    pub account_id: String,
+    pub domain_id: String,
+    pub operation: &'static str,
+    pub token: String,
+    /// The digest of the request the claim is for (`IdempotencyRecord::request_hash`).
+    pub request_hash: String,
+    /// Unique per claim: a write fenced by the claim checks that it still holds the token, so a
+    /// claimant whose claim was taken over as stale can no longer write.
+    pub claim_id: String,
+    /// When the claim was made or last renewed; a claim not renewed for a while is stale.
+    pub at: Timestamp,
+}
+
+/// What `Store::claim_token` found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Claim {
+    /// The token is the caller's now: it was free, or held by a stale claim of the same request.
+    Owned,
+    /// A request with this token has finished; this is what it answered.
+    Done(IdempotencyRecord),
+    /// Another claim holds the token: `request_hash` is its request's digest, `claim_id` the
+    /// claim to wait for.
+    Held {
+        request_hash: String,
+        claim_id: String,
+    },
 }
 
 /// The result of a create guarded by a client token.
@@ -366,15 +404,18 @@ pub trait Store: Send + Sync + 'static {
     }
     /// Replaces a case whose stored version is `c.version - 1`, with an audit event, atomically.
     async fn update_case(&self, c: &CaseRecord, audit: Option<&AuditRecord>) -> StoreResult<()> {
-        self.update_case_with_items(c, audit, &[]).await
+        self.update_case_with_items(c, audit, &[], None).await
     }
     /// `update_case`, also replacing related items of the case the update moved (an SLA that the
-    /// new field values complete), each checked like `update_related_item`.
+    /// new field values complete), each checked like `update_related_item`. With a `claim`, the
+    /// write is fenced by it: it happens only while the claim still holds its token (renewing
+    /// it to `claim.at`), and is `TokenLost` otherwise.
     async fn update_case_with_items(
         &self,
         c: &CaseRecord,
         audit: Option<&AuditRecord>,
         items: &[RelatedItemRecord],
+        claim: Option<&TokenClaim>,
     ) -> StoreResult<()>;
     /// Removes a case with its related items and audit history. Returns false when it does not
     /// exist. `performed_by` is who deleted it, for the CASE.DELETED event.
@@ -403,10 +444,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<AuditRecord>>;
     /// Runs a search. Reflects every write that completed before the call (read-your-writes).
     async fn search_cases(&self, q: &CaseQuery) -> StoreResult<CasePage>;
-    /// Remembers a client token, atomically: if the token is already remembered nothing is
-    /// written and the remembered record is returned, so of two concurrent requests with one
-    /// token exactly one is `New`.
-    async fn remember_token(&self, token: &IdempotencyRecord) -> StoreResult<Created>;
+
+    // Client tokens of operations that write in several transactions (see `TokenClaim`).
+    /// Claims `claim.token` for `claim`, atomically: of concurrent claims of one free token
+    /// exactly one is `Owned`. A token held by a claim made or renewed before `stale_before`
+    /// for the same request (`request_hash`) is taken over (its claimant died or hangs);
+    /// otherwise a held token is `Held` and a finished one `Done`, and nothing is written.
+    async fn claim_token(&self, claim: &TokenClaim, stale_before: Timestamp) -> StoreResult<Claim>;
+    /// Stores the response of a claimed request and ends the claim, atomically; false (nothing
+    /// written) when the claim no longer holds the token.
+    async fn finish_token(
+        &self,
+        claim: &TokenClaim,
+        response: &serde_json::Value,
+    ) -> StoreResult<bool>;
+    /// Frees a token the claim still holds (its request failed as a whole), so the token can
+    /// be used again.
+    async fn release_token(&self, claim: &TokenClaim) -> StoreResult<()>;
+    /// Waits until the claim `claim_id` may have stopped holding `token` (finished, released
+    /// or taken over), or for at most `timeout`. A backend that cannot observe every claimant's
+    /// writes (several servers on one database) may simply wait out the timeout.
+    async fn wait_token(
+        &self,
+        claim: &TokenClaim,
+        claim_id: &str,
+        timeout: std::time::Duration,
+    ) -> StoreResult<()>;
 
     // Bulk transfer (`caseload export` / `caseload import`). The defaults refuse, so a backend
     // without a bulk path still compiles and says so.

@@ -13,10 +13,12 @@
 //! reference id is (unique per domain, matched without regard to case), so caseload's reference
 //! id of a case is its reference number.
 
-use crate::store::{Created, IdempotencyRecord, ResourceKind};
-use crate::{Service, paging};
+use super::update::NotUpdated;
+use crate::Service;
+use crate::idempotency::{self, Claimed};
+use crate::store::{ResourceKind, TokenClaim};
 use caseload_model::shapes::*;
-use caseload_model::{Error, RequestContext, Result, Timestamp};
+use caseload_model::{Error, RequestContext, Result};
 use std::collections::HashSet;
 
 const OPERATION: &str = "BatchUpdateCase";
@@ -34,38 +36,6 @@ struct Target {
     case_id: String,
     /// Given when the request identified the case by reference id.
     reference_id: Option<String>,
-}
-
-/// A digest of everything that makes two BatchUpdateCase requests the same request, the token
-/// aside. The order of `fields` does not matter; the order of `cases` does (it is the order of
-/// the answer).
-fn request_digest(input: &BatchUpdateCaseRequest) -> String {
-    let mut fields: Vec<String> = input
-        .fields
-        .iter()
-        .map(|f| serde_json::to_string(f).unwrap_or_default())
-        .collect();
-    fields.sort();
-    paging::query_digest(&(
-        OPERATION,
-        &input.domain_id,
-        &input.cases,
-        fields,
-        &input.performed_by,
-        &input.title,
-        &input.status,
-        &input.customer_id,
-    ))
-}
-
-fn replay(seen: IdempotencyRecord, digest: &str) -> Result<BatchUpdateCaseResponse> {
-    if seen.request_hash != digest {
-        return Err(Error::conflict(format!(
-            "The clientToken '{}' was already used with a different BatchUpdateCase request",
-            seen.token
-        )));
-    }
-    serde_json::from_value(seen.response).map_err(Error::internal)
 }
 
 /// The `errorCode` of a case that failed with `e` (the codes of the `failedCases` documentation).
@@ -89,6 +59,24 @@ fn error_code(e: &Error) -> &'static str {
     }
 }
 
+/// Claims a token at most this often per request: a claim is only lost to a retry that took it
+/// over as stale, and that retry's claim to one more.
+const MAX_CLAIMS: usize = 4;
+
+/// Why a claimed batch stopped.
+enum Stopped {
+    /// The request failed as a whole (nothing of it was written).
+    Failed(Error),
+    /// The claim was taken over: the retry that took it answers.
+    ClaimLost,
+}
+
+impl From<Error> for Stopped {
+    fn from(e: Error) -> Self {
+        Stopped::Failed(e)
+    }
+}
+
 impl Service {
     pub(crate) async fn batch_update_case_impl(
         &self,
@@ -97,23 +85,65 @@ impl Service {
     ) -> Result<BatchUpdateCaseResponse> {
         let domain = self.domain(ctx, &input.domain_id).await?;
         let domain_id = domain.domain_id.as_str();
-        let digest = request_digest(&input);
-        let token = input.client_token.as_deref().filter(|t| !t.is_empty());
-        // As in CreateCase: a token seen before answers before anything is checked again.
-        if let Some(t) = token
-            && let Some(seen) = self
-                .store
-                .get_idempotency(&ctx.account_id, domain_id, OPERATION, t)
+        let Some(token) = input.client_token.as_deref().filter(|t| !t.is_empty()) else {
+            return match self.batch_update(ctx, domain_id, &input, None).await {
+                Ok(response) => Ok(response),
+                Err(Stopped::Failed(e)) => Err(e),
+                Err(Stopped::ClaimLost) => Err(Error::internal(
+                    "a batch update without a client token lost a claim",
+                )),
+            };
+        };
+        // Each case is its own transaction, so the token is claimed before anything is checked
+        // or written (see `idempotency`): a token seen before answers as it answered then, even
+        // if the schema has changed since.
+        let digest = idempotency::request_digest(OPERATION, &input, &["fields"])?;
+        for _ in 0..MAX_CLAIMS {
+            let claim = match self
+                .claim(ctx, domain_id, OPERATION, token, &digest)
                 .await?
-        {
-            return replay(seen, &digest);
+            {
+                Claimed::Replay(seen) => return idempotency::replay(OPERATION, seen, &digest),
+                Claimed::Owned(claim) => claim,
+            };
+            match self
+                .batch_update(ctx, domain_id, &input, Some(&claim))
+                .await
+            {
+                Ok(response) => {
+                    let stored = serde_json::to_value(&response).map_err(Error::internal)?;
+                    if self
+                        .store
+                        .finish_token(&idempotency::renewed(&claim), &stored)
+                        .await?
+                    {
+                        return Ok(response);
+                    }
+                    // Taken over after the last case: the retry that took it answers.
+                }
+                Err(Stopped::ClaimLost) => {}
+                Err(Stopped::Failed(e)) => {
+                    self.release(ctx, &claim).await;
+                    return Err(e);
+                }
+            }
         }
+        Err(Error::conflict(format!(
+            "A {OPERATION} request with the clientToken '{token}' is still in progress; retry later"
+        )))
+    }
 
+    /// The batch itself: every check, then each case through `update_one` (fenced by `claim`).
+    async fn batch_update(
+        &self,
+        ctx: &RequestContext,
+        domain_id: &str,
+        input: &BatchUpdateCaseRequest,
+        claim: Option<&TokenClaim>,
+    ) -> std::result::Result<BatchUpdateCaseResponse, Stopped> {
         let mut updates = self.updates(ctx, domain_id).await?;
         let values = self
-            .batch_values(ctx, domain_id, &input, |id| {
-                updates.fields.get(id).is_some()
-            })
+            .batch_values(ctx, domain_id, input, |id| updates.fields.get(id).is_some())
             .await?;
         let targets = self.batch_targets(ctx, domain_id, &input.cases).await?;
 
@@ -130,6 +160,7 @@ impl Service {
                     &values,
                     input.performed_by.as_ref(),
                     &mut updates,
+                    claim,
                 )
                 .await
             {
@@ -140,7 +171,8 @@ impl Service {
                         reference_number: None,
                     },
                 }),
-                Err(e) => {
+                Err(NotUpdated::ClaimLost) => return Err(Stopped::ClaimLost),
+                Err(NotUpdated::Failed(e)) => {
                     let error_message = match &e {
                         Error::Internal(detail) => {
                             tracing::error!(request_id = %ctx.request_id, case_id = %t.case_id, %detail, "batch update of one case failed");
@@ -159,24 +191,6 @@ impl Service {
                         error_message,
                     })
                 }
-            }
-        }
-
-        // Remembered once the work is done. A retry of a request interrupted half-way applies
-        // the same values again, which is harmless; a concurrent duplicate that finished first
-        // is answered with its response.
-        if let Some(t) = token {
-            let remembered = IdempotencyRecord {
-                account_id: ctx.account_id.clone(),
-                domain_id: domain_id.to_owned(),
-                operation: OPERATION,
-                token: t.to_owned(),
-                request_hash: digest.clone(),
-                response: serde_json::to_value(&response).map_err(Error::internal)?,
-                created: Timestamp::now(),
-            };
-            if let Created::Replayed(seen) = self.store.remember_token(&remembered).await? {
-                return replay(seen, &digest);
             }
         }
         Ok(response)
@@ -381,8 +395,14 @@ mod tests {
             status: None,
             title: Some("t".into()),
         };
-        let a = request_digest(&req(vec![field("x"), field("y")], "1"));
-        assert_eq!(a, request_digest(&req(vec![field("y"), field("x")], "2")));
-        assert_ne!(a, request_digest(&req(vec![field("x")], "1")));
+        let digest = |r: &BatchUpdateCaseRequest| {
+            idempotency::request_digest(OPERATION, r, &["fields"]).unwrap()
+        };
+        let a = digest(&req(vec![field("x"), field("y")], "1"));
+        assert_eq!(a, digest(&req(vec![field("y"), field("x")], "2")));
+        assert_ne!(a, digest(&req(vec![field("x")], "1")));
+        let mut closed = req(vec![field("x"), field("y")], "1");
+        closed.status = Some("closed".into());
+        assert_ne!(a, digest(&closed));
     }
 }

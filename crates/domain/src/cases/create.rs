@@ -2,11 +2,12 @@
 //! fields, propagated tags, an audit event, and `clientToken` idempotency.
 
 use super::{audit, maintain, validate};
+use crate::Service;
 use crate::arn;
+use crate::idempotency;
 use crate::schema::templates::TemplateDoc;
 use crate::store::{CaseRecord, Created, IdempotencyRecord, StoreError, Tags};
 use crate::tags::check_tag_keys;
-use crate::{Service, paging};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use std::collections::BTreeMap;
@@ -34,32 +35,6 @@ pub(crate) fn required_fields(
         }
     }
     out
-}
-
-/// A digest of everything that makes two CreateCase requests the same request, the token aside.
-/// Field order does not matter; the values do, exactly as sent.
-fn request_digest(input: &CreateCaseRequest) -> String {
-    let mut fields: Vec<&FieldValue> = input.fields.iter().collect();
-    fields.sort_by(|a, b| a.id.cmp(&b.id));
-    let tags = input.tags.clone().unwrap_or_default();
-    paging::query_digest(&(
-        OPERATION,
-        &input.template_id,
-        fields,
-        &input.performed_by,
-        tags,
-    ))
-}
-
-/// The answer to a token seen before: the original response if the request is the same.
-fn replay(seen: IdempotencyRecord, digest: &str) -> Result<CreateCaseResponse> {
-    if seen.request_hash != digest {
-        return Err(Error::conflict(format!(
-            "The clientToken '{}' was already used with a different CreateCase request",
-            seen.token
-        )));
-    }
-    serde_json::from_value(seen.response).map_err(Error::internal)
 }
 
 /// The case's tags: the template's propagated tags, overridden by the request's on a clash.
@@ -91,7 +66,7 @@ impl Service {
     ) -> Result<CreateCaseResponse> {
         let domain = self.domain(ctx, &input.domain_id).await?;
         let domain_id = domain.domain_id.as_str();
-        let digest = request_digest(&input);
+        let digest = idempotency::request_digest(OPERATION, &input, &["fields"])?;
         let token = input.client_token.as_deref().filter(|t| !t.is_empty());
         // A token seen before answers before any validation: the original request was valid
         // when it was made, even if the schema has changed since.
@@ -101,7 +76,7 @@ impl Service {
                 .get_idempotency(&ctx.account_id, domain_id, OPERATION, t)
                 .await?
         {
-            return replay(seen, &digest);
+            return idempotency::replay(OPERATION, seen, &digest);
         }
 
         let template = self
@@ -168,7 +143,9 @@ impl Service {
             {
                 Ok(Created::New) => return Ok(response),
                 // A concurrent request with the same token committed first.
-                Ok(Created::Replayed(seen)) => return replay(seen, &digest),
+                Ok(Created::Replayed(seen)) => {
+                    return idempotency::replay(OPERATION, seen, &digest);
+                }
                 Err(StoreError::Duplicate(_)) => continue,
                 Err(e) => return Err(e.into()),
             }

@@ -7,13 +7,28 @@ use super::fields::CaseFields;
 use super::{audit, maintain, validate};
 use crate::Service;
 use crate::schema::templates::TemplateDoc;
-use crate::store::{CaseRecord, StoreError};
+use crate::store::{CaseRecord, StoreError, TokenClaim};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use std::collections::HashMap;
 
 /// Attempts before giving up on a case that other requests keep changing.
 const MAX_ATTEMPTS: usize = 16;
+
+/// Why `update_one` did not update its case.
+pub(crate) enum NotUpdated {
+    /// The case's own failure, as UpdateCase answers it.
+    Failed(Error),
+    /// The request's client-token claim was taken over (as stale) by a retry of the request,
+    /// which now does the work: this request must not write any more.
+    ClaimLost,
+}
+
+impl From<Error> for NotUpdated {
+    fn from(e: Error) -> Self {
+        NotUpdated::Failed(e)
+    }
+}
 
 /// What updating cases of one domain needs, loaded once per request: the domain's fields, and
 /// what each template met so far demands of a write.
@@ -65,13 +80,22 @@ impl Service {
             &input.fields,
             input.performed_by.as_ref(),
             &mut updates,
+            None,
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            NotUpdated::Failed(e) => e,
+            NotUpdated::ClaimLost => {
+                Error::internal("an update without a client token lost a claim")
+            }
+        })?;
         Ok(UpdateCaseResponse {})
     }
 
     /// Writes `values` to one case with a `Case.Updated` audit event, and returns the case as
-    /// stored. A missing domain or case is a ResourceNotFoundException naming it.
+    /// stored. A missing domain or case is a ResourceNotFoundException naming it. With a
+    /// client-token `claim`, the write happens only while the claim holds its token.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn update_one(
         &self,
         ctx: &RequestContext,
@@ -80,7 +104,8 @@ impl Service {
         values: &[FieldValue],
         performed_by: Option<&UserUnion>,
         u: &mut Updates,
-    ) -> Result<CaseRecord> {
+        claim: Option<&TokenClaim>,
+    ) -> std::result::Result<CaseRecord, NotUpdated> {
         let mut case = self.case(ctx, domain_id, case_id).await?;
         self.refuse_merging_secondary(ctx, domain_id, case_id)
             .await?;
@@ -112,9 +137,10 @@ impl Service {
                 audit::changed_fields(&case.fields, &next.fields),
                 performed_by,
             )?;
+            let fence = claim.map(crate::idempotency::renewed);
             match self
                 .store
-                .update_case_with_items(&next, Some(&event), &slas)
+                .update_case_with_items(&next, Some(&event), &slas, fence.as_ref())
                 .await
             {
                 Ok(()) => return Ok(next),
@@ -122,11 +148,13 @@ impl Service {
                     // Changed (or deleted) since it was read: start again from the stored case.
                     case = self.case(ctx, domain_id, case_id).await?;
                 }
-                Err(e) => return Err(e.into()),
+                Err(StoreError::TokenLost) => return Err(NotUpdated::ClaimLost),
+                Err(e) => return Err(Error::from(e).into()),
             }
         }
         Err(Error::conflict(format!(
             "Case {case_id} is being changed by other requests; retry"
-        )))
+        ))
+        .into())
     }
 }

@@ -4,11 +4,12 @@
 //! `clientToken` idempotency like CreateCase.
 
 use super::{ItemDoc, attributes, content, item_arn, query, sla};
+use crate::Service;
 use crate::cases::audit;
+use crate::idempotency;
 use crate::store::{
     CaseRecord, Created, IdempotencyRecord, NewRelatedItem, RelatedItemRecord, StoreError,
 };
-use crate::{Service, paging};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use std::collections::{BTreeMap, HashSet};
@@ -181,12 +182,7 @@ impl Service {
     ) -> Result<BatchCreateRelatedItemResponse> {
         let domain = self.domain(ctx, &input.domain_id).await?;
         let domain_id = domain.domain_id.as_str();
-        let digest = paging::query_digest(&(
-            BATCH_OPERATION,
-            &input.cases,
-            &input.content,
-            &input.performed_by,
-        ));
+        let digest = idempotency::request_digest(BATCH_OPERATION, &input, &[])?;
         let token = input.client_token.as_deref().filter(|t| !t.is_empty());
         if let Some(t) = token
             && let Some(seen) = self
@@ -194,7 +190,7 @@ impl Service {
                 .get_idempotency(&ctx.account_id, domain_id, BATCH_OPERATION, t)
                 .await?
         {
-            return replay(seen, &digest);
+            return idempotency::replay(BATCH_OPERATION, seen, &digest);
         }
         if !matches!(input.content, RelatedItemInputContent::Comment(_)) {
             return Err(Error::validation(format!(
@@ -335,7 +331,9 @@ impl Service {
                 .await
             {
                 Ok(Created::New) => return Ok(response),
-                Ok(Created::Replayed(seen)) => return replay(seen, &digest),
+                Ok(Created::Replayed(seen)) => {
+                    return idempotency::replay(BATCH_OPERATION, seen, &digest);
+                }
                 // A case changed, vanished or filled up since it was read: decide again.
                 Err(StoreError::VersionMismatch | StoreError::QuotaExceeded) => continue,
                 Err(e) => return Err(e.into()),
@@ -352,15 +350,4 @@ fn describe(id: &CaseIdentifierUnion) -> String {
         CaseIdentifierUnion::CaseId(c) => format!("caseId {c}"),
         CaseIdentifierUnion::ReferenceId(r) => format!("referenceId {r}"),
     }
-}
-
-/// The answer to a token seen before: the original response if the request is the same.
-fn replay(seen: IdempotencyRecord, digest: &str) -> Result<BatchCreateRelatedItemResponse> {
-    if seen.request_hash != digest {
-        return Err(Error::conflict(format!(
-            "The clientToken '{}' was already used with a different BatchCreateRelatedItem request",
-            seen.token
-        )));
-    }
-    serde_json::from_value(seen.response).map_err(Error::internal)
 }

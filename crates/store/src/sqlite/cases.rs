@@ -1,7 +1,8 @@
 use super::{backend, is_unique_violation, outbox, related, tags_from_text, tags_to_text};
 use caseload_domain::events::Change;
 use caseload_domain::store::{
-    AuditRecord, CaseRecord, Created, IdempotencyRecord, RelatedItemRecord, StoreError, StoreResult,
+    AuditRecord, CaseRecord, Created, IdempotencyRecord, RelatedItemRecord, StoreError,
+    StoreResult, TokenClaim,
 };
 use caseload_model::Timestamp;
 use caseload_model::shapes::AuditEventPerformedBy;
@@ -117,7 +118,7 @@ fn insert_audit_text(
     Ok(())
 }
 
-/// The remembered token `token` of `operation` in a domain.
+/// The remembered token `token` of `operation` in a domain (a claimed one has no response yet).
 pub fn get_idempotency(
     c: &Connection,
     account: &str,
@@ -126,7 +127,7 @@ pub fn get_idempotency(
     token: &str,
 ) -> StoreResult<Option<IdempotencyRecord>> {
     c.prepare_cached(
-        "SELECT request_hash, response, created_ms FROM idempotency WHERE account_id = ?1 AND domain_id = ?2 AND operation = ?3 AND token = ?4",
+        "SELECT request_hash, response, created_ms FROM idempotency WHERE account_id = ?1 AND domain_id = ?2 AND operation = ?3 AND token = ?4 AND claim IS NULL",
     )
     .and_then(|mut s| {
         s.query_row(params![account, domain, operation, token], |r| {
@@ -331,8 +332,12 @@ pub fn update(
     text: &CaseText,
     audit: Option<&AuditRecord>,
     items: &[RelatedItemRecord],
+    claim: Option<&TokenClaim>,
 ) -> StoreResult<()> {
     let tx = c.transaction().map_err(backend)?;
+    if let Some(claim) = claim {
+        super::tokens::fence(&tx, claim)?;
+    }
     update_text_in(&tx, case, text, audit)?;
     for item in items {
         related::replace_in(&tx, item)?;
@@ -478,21 +483,6 @@ pub fn list_audit(
         })
     })
     .collect()
-}
-
-/// Inserts a client token unless it is already there (then returns the one that is).
-pub fn remember(c: &mut Connection, t: &IdempotencyRecord) -> StoreResult<Created> {
-    let tx = c.transaction().map_err(backend)?;
-    if let Some(seen) = get_idempotency(&tx, &t.account_id, &t.domain_id, t.operation, &t.token)? {
-        return Ok(Created::Replayed(seen));
-    }
-    tx.execute(
-        "INSERT INTO idempotency (account_id, domain_id, operation, token, request_hash, response, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![t.account_id, t.domain_id, t.operation, t.token, t.request_hash, t.response.to_string(), t.created.unix_millis()],
-    )
-    .map_err(backend)?;
-    tx.commit().map_err(backend)?;
-    Ok(Created::New)
 }
 
 #[cfg(test)]

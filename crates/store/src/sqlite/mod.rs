@@ -11,6 +11,7 @@ mod merges;
 mod outbox;
 mod related;
 mod resources;
+mod tokens;
 
 use crate::index::{Mode, SearchIndex};
 
@@ -24,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_initial.sql"),
     include_str!("../../migrations/sqlite/0002_related_items_and_events.sql"),
     include_str!("../../migrations/sqlite/0003_merges.sql"),
+    include_str!("../../migrations/sqlite/0004_token_claims.sql"),
 ];
 
 #[derive(Clone)]
@@ -35,6 +37,9 @@ pub struct SqliteStore {
     index: Arc<SearchIndex>,
     /// Where cases' rows are, for lookups by key (see `hints`).
     hints: Arc<hints::RowidHints>,
+    /// Bumped after every write that ends or moves a client-token claim, so requests waiting
+    /// for a claimant (`wait_token`) wake up when it is done; this process is the only writer.
+    token_events: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -129,6 +134,7 @@ impl SqliteStore {
             schema_generation: Default::default(),
             index,
             hints,
+            token_events: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
@@ -170,6 +176,11 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         self.db.read_point(f).await
+    }
+
+    /// Wakes the requests waiting in `wait_token`.
+    fn token_changed(&self) {
+        self.token_events.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
@@ -436,10 +447,12 @@ impl caseload_domain::store::Store for SqliteStore {
         case: &caseload_domain::store::CaseRecord,
         audit: Option<&caseload_domain::store::AuditRecord>,
         items: &[caseload_domain::store::RelatedItemRecord],
+        claim: Option<&caseload_domain::store::TokenClaim>,
     ) -> StoreResult<()> {
         let text = cases::CaseText::of(case, audit)?;
-        let (case, audit, items) = (case.clone(), audit.cloned(), items.to_vec());
-        self.with(move |c| cases::update(c, &case, &text, audit.as_ref(), &items))
+        let (case, audit, items, claim) =
+            (case.clone(), audit.cloned(), items.to_vec(), claim.cloned());
+        self.with(move |c| cases::update(c, &case, &text, audit.as_ref(), &items, claim.as_ref()))
             .await
     }
     async fn delete_case(
@@ -517,12 +530,63 @@ impl caseload_domain::store::Store for SqliteStore {
         Ok(caseload_domain::store::CasePage { cases, total, more })
     }
 
-    async fn remember_token(
+    async fn claim_token(
         &self,
-        token: &caseload_domain::store::IdempotencyRecord,
-    ) -> StoreResult<caseload_domain::store::Created> {
-        let token = token.clone();
-        self.with(move |c| cases::remember(c, &token)).await
+        claim: &caseload_domain::store::TokenClaim,
+        stale_before: caseload_model::Timestamp,
+    ) -> StoreResult<caseload_domain::store::Claim> {
+        let claim = claim.clone();
+        let out = self
+            .with(move |c| tokens::claim(c, &claim, stale_before))
+            .await?;
+        if out == caseload_domain::store::Claim::Owned {
+            // A takeover: whoever waits for the stale claim must look again.
+            self.token_changed();
+        }
+        Ok(out)
+    }
+    async fn finish_token(
+        &self,
+        claim: &caseload_domain::store::TokenClaim,
+        response: &serde_json::Value,
+    ) -> StoreResult<bool> {
+        let (claim, response) = (claim.clone(), response.clone());
+        let out = self
+            .with(move |c| tokens::finish(c, &claim, &response))
+            .await;
+        self.token_changed();
+        out
+    }
+    async fn release_token(&self, claim: &caseload_domain::store::TokenClaim) -> StoreResult<()> {
+        let claim = claim.clone();
+        let out = self.with(move |c| tokens::release(c, &claim)).await;
+        self.token_changed();
+        out
+    }
+    async fn wait_token(
+        &self,
+        claim: &caseload_domain::store::TokenClaim,
+        claim_id: &str,
+        timeout: std::time::Duration,
+    ) -> StoreResult<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        // Subscribed before looking: a claim ended after the look bumps the counter after it is
+        // durable, and one ended before it is visible to the look.
+        let mut changes = self.token_events.subscribe();
+        loop {
+            let c = claim.clone();
+            let holder = self
+                .read_point(move |conn| tokens::holder(conn, &c))
+                .await?;
+            if holder.as_deref() != Some(claim_id) {
+                return Ok(());
+            }
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => continue,
+                // Timed out, or the store is going away.
+                Ok(Err(_)) | Err(_) => return Ok(()),
+            }
+        }
     }
 
     async fn start_merge(
