@@ -1,5 +1,6 @@
-//! Fails when the committed generated code differs from what the generator makes of the model,
-//! so neither can change without the other.
+//! Fails when the committed generated code (the Rust shapes and tables, and the web page's
+//! `ui/generated/api.js`) differs from what the generator makes of the model, so neither can
+//! change without the other.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ fn generated_code_matches_the_model() {
     let text = std::fs::read_to_string(root.join(caseload_codegen::MODEL_PATH)).unwrap();
     let model: serde_json::Value = serde_json::from_str(&text).unwrap();
     for (name, expected) in caseload_codegen::generate(&model) {
-        let path = root.join(caseload_codegen::OUTPUT_DIR).join(name);
+        let path = root.join(&name);
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == expected,

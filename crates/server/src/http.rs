@@ -33,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
     }
     router
         .route(crate::events::sse::PATH, get(crate::events::sse::feed))
+        .merge(crate::ui::routes())
         .fallback(handle)
         .with_state(state)
 }

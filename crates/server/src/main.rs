@@ -6,6 +6,7 @@ mod events;
 mod http;
 mod merges;
 mod transfer;
+mod ui;
 
 use caseload_auth::Identities;
 use caseload_domain::{Quotas, Service};
@@ -126,6 +127,7 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     let addr = listener.local_addr()?;
     // Tests and scripts wait for this exact line to learn the port.
     println!("listening on http://{addr}");
+    println!("web page: http://{addr}{}", ui::PATH);
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

@@ -1,0 +1,30 @@
+// Starts the real caseload binary on a free port (in memory) and stops it; the tests wait for
+// its start-up lines, never for a fixed time.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export function binary() {
+  if (process.env.CASELOAD_BIN) return process.env.CASELOAD_BIN;
+  const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
+  return path.join(target, "debug", "caseload");
+}
+
+export async function startServer(args = []) {
+  const child = spawn(binary(), ["serve", "--in-memory", "--listen", "127.0.0.1:0", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const it = lines[Symbol.asyncIterator]();
+  const first = (await it.next()).value || "";
+  const second = (await it.next()).value || "";
+  if (!first.startsWith("listening on ")) throw new Error(`unexpected first line: ${first}`);
+  return {
+    endpoint: first.slice("listening on ".length),
+    pageLine: second,
+    stop: () => new Promise((resolve) => { child.once("exit", resolve); child.kill("SIGTERM"); }),
+  };
+}

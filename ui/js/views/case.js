@@ -1,0 +1,339 @@
+// One case: its fields by its template's layout with typed editing, status and assignment,
+// related items in a timeline (comments added and edited; contacts, files, SLAs, linked cases),
+// the audit history with old and new values, and live updates from the event feed that leave
+// what the person is typing alone.
+import { h, replace, notice, errorText, confirmDialog, formatTime, token } from "../dom.js";
+import * as schema from "../schema.js";
+import * as values from "../values.js";
+import { caseForm } from "../caseform.js";
+
+function auditValue(v) {
+  if (!v) return "—";
+  if ("emptyValue" in v) return "(empty)";
+  if ("booleanValue" in v) return v.booleanValue ? "Yes" : "No";
+  if ("doubleValue" in v) return String(v.doubleValue);
+  if ("userArnValue" in v) return v.userArnValue;
+  return v.stringValue ?? "";
+}
+
+async function getCase(api, domainId, caseId, ids) {
+  const out = new Map();
+  let templateId;
+  for (let i = 0; i < ids.length; i += 220) {
+    const r = await api.call("GetCase", { domainId, caseId, fields: ids.slice(i, i + 220).map((id) => ({ id })) });
+    templateId = r.templateId;
+    for (const f of r.fields || []) out.set(f.id, f.value);
+  }
+  return { templateId, values: out };
+}
+
+export async function caseView(main, ctx, caseId) {
+  const { api, domainId, signal } = ctx;
+  replace(main, notice("loading", "Loading the case…"));
+  const fieldMap = await schema.fields(api, domainId);
+  const ids = [...fieldMap.keys()];
+  let kase = await getCase(api, domainId, caseId, ids);
+  const tmpl = await schema.template(api, domainId, kase.templateId);
+  const layoutId = tmpl.layoutConfiguration?.defaultLayout;
+  const [lay, caseRules, statusOptions] = await Promise.all([
+    layoutId ? schema.layout(api, domainId, layoutId).catch(() => null) : null,
+    schema.rulesOf(api, domainId, tmpl),
+    schema.options(api, domainId, "status").catch(() => []),
+  ]);
+  const panels = schema.layoutPanels(lay);
+  const laid = new Set(["title", "status", ...panels.top.ids, ...panels.more.ids]);
+  const others = ids.filter((id) => !laid.has(id) && kase.values.has(id) && !values.same(kase.values.get(id), { emptyValue: {} }))
+    .sort((a, b) => fieldMap.get(a).name.localeCompare(fieldMap.get(b).name));
+  const sections = [
+    { name: "", ids: ["title"] },
+    { name: panels.top.name || "Details", ids: panels.top.ids.filter((id) => id !== "title" && id !== "status") },
+    { name: panels.more.name, ids: panels.more.ids.filter((id) => id !== "title" && id !== "status") },
+    { name: "Other fields", ids: others },
+  ];
+  const optionsMap = await schema.optionsOf(api, domainId, fieldMap, sections.flatMap((s) => s.ids));
+  optionsMap.set("status", statusOptions);
+
+  const heading = h("h1", { id: "case-title" });
+  const meta = h("p", { class: "meta" });
+  const live = h("span", { class: "live", id: "live-state" });
+  const saveError = h("p", { class: "field-error", role: "alert", id: "save-error" });
+  const saveBtn = h("button", { type: "submit", id: "save-case", disabled: true }, "Save changes");
+  const statusBtn = h("button", { type: "button", class: "secondary", id: "toggle-status" });
+  const form = caseForm({
+    fieldMap, optionsMap, sections, initial: kase.values, caseRules,
+    onChange: () => { saveBtn.disabled = !safeChanges().length; },
+  });
+  const timeline = h("ol", { class: "timeline", id: "timeline", "aria-live": "polite" });
+  const audit = h("ol", { class: "audit", id: "audit" });
+  const auditMore = h("button", { type: "button", class: "secondary small", hidden: true }, "Load older events");
+
+  function safeChanges() {
+    try { return form.changes(); } catch { return [1]; }
+  }
+
+  function drawHead() {
+    const v = kase.values;
+    heading.textContent = v.get("title")?.stringValue || "(no title)";
+    const status = v.get("status")?.stringValue || "";
+    const statusName = values.display(fieldMap.get("status"), v.get("status"), statusOptions) || "no status";
+    replace(meta,
+      h("span", { class: `pill status-${status || "none"}`, id: "case-status" }, statusName), " ",
+      h("span", { class: "mono" }, `#${v.get("reference_number")?.stringValue || ""}`), " · ",
+      `Template: ${tmpl.name}`, " · ", `Updated ${formatTime(v.get("last_updated_datetime")?.stringValue)}`);
+    statusBtn.textContent = status === "closed" ? "Reopen case" : "Close case";
+  }
+
+  async function update(fields) {
+    await api.call("UpdateCase", { domainId, caseId, fields });
+    await reload();
+  }
+
+  async function reload() {
+    kase = await getCase(api, domainId, caseId, ids);
+    form.refresh(kase.values);
+    drawHead();
+    saveBtn.disabled = !safeChanges().length;
+    await Promise.all([loadTimeline(), loadAudit()]);
+  }
+
+  const editForm = h("form", { class: "card", id: "case-fields", novalidate: true }, form.el, saveError,
+    h("div", { class: "actions sticky" }, saveBtn));
+  editForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    form.clearErrors();
+    saveError.textContent = "";
+    let fields;
+    try { fields = form.changes(); } catch (err) { form.error(err.fieldId, err.message); return; }
+    if (!fields.length) return;
+    saveBtn.disabled = true;
+    try {
+      await api.call("UpdateCase", { domainId, caseId, fields });
+      // What was saved is now the stored value: take it before reloading so it counts as clean.
+      for (const f of fields) kase.values.set(f.id, f.value);
+      form.refresh(new Map(kase.values));
+      await reload();
+    } catch (err) {
+      if (!(err.fieldId && form.error(err.fieldId, err.message))) saveError.textContent = errorText(err);
+      saveBtn.disabled = false;
+    }
+  });
+
+  statusBtn.addEventListener("click", async () => {
+    const closed = kase.values.get("status")?.stringValue === "closed";
+    try {
+      await update([{ id: "status", value: { stringValue: closed ? "open" : "closed" } }]);
+    } catch (err) { saveError.textContent = errorText(err); }
+  });
+
+  // Assignment: a queue ARN and a user ARN, the two system fields that route a case.
+  const queueIn = h("input", { id: "assign-queue", placeholder: "arn:aws:connect:…:instance/…/queue/…", spellcheck: "false", value: kase.values.get("assigned_queue")?.stringValue || "" });
+  const userIn = h("input", { id: "assign-user", placeholder: "arn:aws:connect:…:instance/…/agent/…", spellcheck: "false", value: kase.values.get("assigned_user")?.userArnValue || "" });
+  const assignErr = h("p", { class: "field-error", role: "alert" });
+  const assignForm = h("form", { class: "assign" },
+    h("div", { class: "field" }, h("label", { for: "assign-queue" }, "Queue"), queueIn),
+    h("div", { class: "field" }, h("label", { for: "assign-user" }, "User"), userIn),
+    assignErr, h("button", { type: "submit", class: "secondary" }, "Assign"));
+  assignForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    assignErr.textContent = "";
+    const q = queueIn.value.trim();
+    const u = userIn.value.trim();
+    try {
+      await update([
+        { id: "assigned_queue", value: q ? { stringValue: q } : { emptyValue: {} } },
+        { id: "assigned_user", value: u ? { userArnValue: u } : { emptyValue: {} } },
+      ]);
+    } catch (err) { assignErr.textContent = errorText(err); }
+  });
+
+  const deleteBtn = h("button", { type: "button", class: "danger", id: "delete-case" }, "Delete case");
+  deleteBtn.addEventListener("click", async () => {
+    if (!(await confirmDialog("Delete this case with its related items and history? This cannot be undone."))) return;
+    try {
+      await api.call("DeleteCase", { domainId, caseId });
+      ctx.go(`#/d/${domainId}/cases`);
+    } catch (err) { saveError.textContent = errorText(err); }
+  });
+
+  // ---- related items ----
+  function itemBody(item) {
+    const c = item.content || {};
+    if (c.comment) return h("p", { class: "comment-body" }, c.comment.body);
+    if (c.contact) return h("p", {}, `Contact ${c.contact.contactArn} (${c.contact.channel || ""})`);
+    if (c.file) return h("p", { class: "mono" }, `File ${c.file.fileArn}`);
+    if (c.connectCase) return h("p", {}, "Linked case ", h("a", { href: `#/d/${domainId}/case/${c.connectCase.caseId}` }, c.connectCase.caseId));
+    if (c.sla) {
+      const s = c.sla.slaConfiguration || {};
+      return h("p", {}, `SLA “${s.name}”: ${s.status}, target ${formatTime(s.targetTime)}`,
+        s.completionTime ? `, completed ${formatTime(s.completionTime)}` : "");
+    }
+    if (c.custom) return h("p", {}, (c.custom.fields || []).map((f) => `${fieldMap.get(f.id)?.name || f.id}: ${auditValue(f.value)}`).join(" · "));
+    return h("p", {}, item.type);
+  }
+
+  function timelineItem(item) {
+    const li = h("li", { class: `item item-${item.type}`, "data-item-id": item.relatedItemId });
+    const body = itemBody(item);
+    const actions = h("div", { class: "item-actions" });
+    if (item.type === "Comment") {
+      actions.append(h("button", {
+        type: "button", class: "secondary small", "aria-label": "Edit comment",
+        onclick: () => {
+          const ta = h("textarea", { rows: 3, "aria-label": "Comment text" }, item.content.comment.body);
+          const err = h("p", { class: "field-error", role: "alert" });
+          const f = h("form", { class: "edit-comment" }, ta, err,
+            h("div", { class: "actions" },
+              h("button", { type: "button", class: "secondary small", onclick: () => f.replaceWith(body) }, "Cancel"),
+              h("button", { type: "submit", class: "small" }, "Save comment")));
+          f.addEventListener("submit", async (e) => {
+            e.preventDefault();
+            try {
+              await api.call("UpdateRelatedItem", { domainId, caseId, relatedItemId: item.relatedItemId, content: { comment: { body: ta.value, contentType: "Text/Plain" } } });
+              await reload();
+            } catch (er) { err.textContent = errorText(er); }
+          });
+          body.replaceWith(f);
+          ta.focus();
+        },
+      }, "Edit"));
+    }
+    if (item.type !== "File") {
+      actions.append(h("button", {
+        type: "button", class: "secondary small", "aria-label": `Remove ${item.type}`,
+        onclick: async () => {
+          if (!(await confirmDialog(`Remove this ${item.type.toLowerCase()} from the case?`, "Remove"))) return;
+          try { await api.call("DeleteRelatedItem", { domainId, caseId, relatedItemId: item.relatedItemId }); await reload(); }
+          catch (er) { saveError.textContent = errorText(er); }
+        },
+      }, "Remove"));
+    }
+    return append(li, h("div", { class: "item-head" },
+      h("span", { class: "kind" }, item.type), h("time", { datetime: item.associationTime }, formatTime(item.associationTime)),
+      item.performedBy?.userArn ? h("span", { class: "by" }, item.performedBy.userArn) : null), body, actions);
+  }
+
+  async function loadTimeline() {
+    const items = await api.all("SearchRelatedItems", { domainId, caseId }, "relatedItems");
+    items.sort((a, b) => (a.associationTime < b.associationTime ? 1 : -1));
+    replace(timeline, items.length ? items.map(timelineItem) : h("li", { class: "notice empty" }, "No related items yet."));
+  }
+
+  const kindSel = h("select", { id: "item-kind", "aria-label": "Kind of item" },
+    ["Comment", "Contact", "File", "Sla", "ConnectCase"].map((k) => h("option", { value: k }, { Sla: "SLA", ConnectCase: "Linked case" }[k] || k)));
+  const itemFields = h("div", { class: "item-fields" });
+  const itemErr = h("p", { class: "field-error", role: "alert", id: "item-error" });
+  const addForm = h("form", { class: "add-item", id: "add-item" }, h("h3", {}, "Add to the timeline"), kindSel, itemFields, itemErr,
+    h("button", { type: "submit", id: "add-item-submit" }, "Add"));
+  const selectFields = [...fieldMap.values()].filter((f) => f.type === "SingleSelect");
+  function drawItemFields() {
+    const t = kindSel.value;
+    const f = (id, label, el) => h("div", { class: "field" }, h("label", { for: id }, label), el);
+    replace(itemFields,
+      t === "Comment" && f("comment-body", "Comment", h("textarea", { id: "comment-body", rows: 3, required: true })),
+      t === "Contact" && f("contact-arn", "Contact ARN", h("input", { id: "contact-arn", required: true, spellcheck: "false" })),
+      t === "File" && f("file-arn", "File ARN", h("input", { id: "file-arn", required: true, spellcheck: "false" })),
+      t === "ConnectCase" && f("linked-case", "Case id", h("input", { id: "linked-case", required: true, spellcheck: "false" })),
+      t === "Sla" && [
+        f("sla-name", "Name", h("input", { id: "sla-name", required: true })),
+        f("sla-minutes", "Target (minutes)", h("input", { id: "sla-minutes", type: "number", min: 1, required: true, value: "60" })),
+        f("sla-field", "Field", h("select", { id: "sla-field" }, selectFields.map((x) => h("option", { value: x.fieldId }, x.name)))),
+        f("sla-values", "Target values (comma-separated option values)", h("input", { id: "sla-values", required: true, value: "closed" })),
+      ]);
+  }
+  kindSel.addEventListener("change", drawItemFields);
+  drawItemFields();
+  addForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    itemErr.textContent = "";
+    const v = (id) => addForm.querySelector(`#${id}`).value.trim();
+    const t = kindSel.value;
+    const content = {
+      Comment: () => ({ comment: { body: addForm.querySelector("#comment-body").value, contentType: "Text/Plain" } }),
+      Contact: () => ({ contact: { contactArn: v("contact-arn") } }),
+      File: () => ({ file: { fileArn: v("file-arn") } }),
+      ConnectCase: () => ({ connectCase: { caseId: v("linked-case") } }),
+      Sla: () => ({ sla: { slaInputConfiguration: {
+        name: v("sla-name"), type: "CaseField", targetSlaMinutes: Number(v("sla-minutes")), fieldId: v("sla-field"),
+        targetFieldValues: v("sla-values").split(",").map((s) => s.trim()).filter(Boolean).map((s) => ({ stringValue: s })),
+      } } }),
+    }[t]();
+    try {
+      await api.call("CreateRelatedItem", { domainId, caseId, type: t, content });
+      addForm.reset();
+      drawItemFields();
+      await reload();
+    } catch (er) { itemErr.textContent = errorText(er); }
+  });
+
+  // ---- audit history ----
+  let auditToken;
+  function auditItem(ev) {
+    const who = ev.performedBy?.user?.userArn || ev.performedBy?.iamPrincipalArn || "";
+    return h("li", {},
+      h("div", { class: "item-head" }, h("span", { class: "kind" }, ev.type + (ev.relatedItemType ? ` (${ev.relatedItemType})` : "")),
+        h("time", { datetime: ev.performedTime }, formatTime(ev.performedTime)), h("span", { class: "by" }, who)),
+      h("table", { class: "changes" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Old"), h("th", { scope: "col" }, "New"))),
+        h("tbody", {}, (ev.fields || []).filter(Boolean).map((f) => h("tr", {},
+          h("td", {}, fieldMap.get(f.eventFieldId)?.name || f.eventFieldId),
+          h("td", { class: "old" }, auditValue(f.oldValue)), h("td", { class: "new" }, auditValue(f.newValue)))))));
+  }
+  async function loadAudit(more = false) {
+    const r = await api.call("GetCaseAuditEvents", { domainId, caseId, maxResults: 25, nextToken: more ? auditToken : undefined });
+    auditToken = r.nextToken;
+    const items = (r.auditEvents || []).filter(Boolean).map(auditItem);
+    if (more) append(audit, items);
+    else replace(audit, items.length ? items : h("li", { class: "notice empty" }, "No history."));
+    auditMore.hidden = !auditToken;
+  }
+  auditMore.addEventListener("click", () => loadAudit(true).catch((e) => { saveError.textContent = errorText(e); }));
+
+  // ---- live updates ----
+  async function follow() {
+    const config = await api.call("GetCaseEventConfiguration", { domainId }).catch(() => null);
+    const enabled = config?.eventBridge?.enabled;
+    if (!enabled) {
+      replace(live, "Live updates are off for this domain ",
+        h("button", { type: "button", class: "secondary small", id: "enable-live", onclick: async () => {
+          try {
+            await api.call("PutCaseEventConfiguration", { domainId, eventBridge: { ...(config?.eventBridge || {}), enabled: true } });
+            follow();
+          } catch (e) { live.textContent = errorText(e); }
+        } }, "Turn on"));
+      return;
+    }
+    let pending = null;
+    api.follow((event) => {
+      const d = event.detail || {};
+      const about = d.case?.caseId || d.relatedItem?.caseId;
+      if (about !== caseId) return;
+      if (d.eventType === "CASE.DELETED") {
+        replace(live, h("strong", {}, "This case was deleted elsewhere."));
+        return;
+      }
+      // Several events of one change arrive together: reload once for them.
+      pending ??= Promise.resolve().then(async () => {
+        pending = null;
+        try { await reload(); } catch (e) { saveError.textContent = errorText(e); }
+      });
+    }, signal, (state) => replace(live, h("span", { class: `dot ${state}` }), state === "live" ? "Live" : "Reconnecting…"));
+  }
+
+  replace(main,
+    h("p", {}, h("a", { href: `#/d/${domainId}/cases` }, "← Cases")),
+    h("div", { class: "page-head" }, h("div", {}, heading, meta, live),
+      h("div", { class: "actions" }, statusBtn, deleteBtn)),
+    h("div", { class: "case-layout" },
+      h("div", { class: "case-main" }, editForm,
+        h("details", { class: "card" }, h("summary", {}, "Assignment"), assignForm)),
+      h("aside", { class: "case-side", "aria-label": "Activity" },
+        h("section", { class: "card" }, h("h2", {}, "Timeline"), addForm, timeline),
+        h("section", { class: "card" }, h("h2", {}, "History"), audit, auditMore))));
+  drawHead();
+  await Promise.all([loadTimeline(), loadAudit()]);
+  follow();
+}
+
+function append(el, children) {
+  el.append(...[children].flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
