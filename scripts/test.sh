@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: formatting, lints, the generated-code check, unit
-# tests, the Rust SDK suite and the boto3 / AWS CLI suite against the real binary.
+# tests, the Rust SDK suite, the boto3 / AWS CLI suite and the web page in Chromium against the
+# real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +30,12 @@ rm -rf "$bench_tmp"
 
 echo "== boto3 and AWS CLI suite"
 CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" python3 -m pytest -q tests/python
+
+echo "== web page in Chromium (tests/browser: node's test runner, playwright-core, /usr/bin/chromium)"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+# Screenshots of this run go to a scratch folder; docs/screenshots/ is refreshed by running
+# the test by hand (see README, "Web page").
+shots_tmp="$(mktemp -d)"
+CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" CASELOAD_SCREENSHOTS="$shots_tmp" \
+    node --test --test-concurrency=1 tests/browser/vendored.test.mjs tests/browser/ui.test.mjs
+rm -rf "$shots_tmp"

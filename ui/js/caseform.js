@@ -30,6 +30,8 @@ export function caseForm({ fieldMap, optionsMap, sections, initial, caseRules = 
       id: `f-${row.id}`, options: optionsMap.get(row.id) || [], allowed: row.allowed,
     });
     inp.el.setAttribute("aria-describedby", `err-${row.id}`);
+    // An error belongs to the value that caused it: editing the field clears it.
+    inp.el.addEventListener("input", () => { row.err.textContent = ""; row.el.classList.remove("invalid"); });
     inp.el.addEventListener("input", changed);
     inp.el.addEventListener("change", changed);
     row.inp = inp;
@@ -119,7 +121,8 @@ export function caseForm({ fieldMap, optionsMap, sections, initial, caseRules = 
     error(fieldId, message) {
       const row = rows.get(fieldId);
       if (!row) return false;
-      row.err.textContent = message;
+      // The API names fields by id; the person knows them by name.
+      row.err.textContent = message.replaceAll(`'${fieldId}'`, `'${row.field.name}'`);
       row.el.classList.add("invalid");
       row.el.hidden = false;
       return true;

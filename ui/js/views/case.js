@@ -2,14 +2,15 @@
 // related items in a timeline (comments added and edited; contacts, files, SLAs, linked cases),
 // the audit history with old and new values, and live updates from the event feed that leave
 // what the person is typing alone.
-import { h, replace, notice, errorText, confirmDialog, formatTime, token } from "../dom.js";
+import { h, append, replace, notice, errorText, confirmDialog, formatTime } from "../dom.js";
 import * as schema from "../schema.js";
 import * as values from "../values.js";
 import { caseForm } from "../caseform.js";
 
-function auditValue(v) {
+function auditValue(v, field, options) {
   if (!v) return "—";
   if ("emptyValue" in v) return "(empty)";
+  if (field && "stringValue" in v) return values.display(field, v, options);
   if ("booleanValue" in v) return v.booleanValue ? "Yes" : "No";
   if ("doubleValue" in v) return String(v.doubleValue);
   if ("userArnValue" in v) return v.userArnValue;
@@ -207,9 +208,9 @@ export async function caseView(main, ctx, caseId) {
         },
       }, "Remove"));
     }
-    return append(li, h("div", { class: "item-head" },
+    return append(li, [h("div", { class: "item-head" },
       h("span", { class: "kind" }, item.type), h("time", { datetime: item.associationTime }, formatTime(item.associationTime)),
-      item.performedBy?.userArn ? h("span", { class: "by" }, item.performedBy.userArn) : null), body, actions);
+      item.performedBy?.userArn ? h("span", { class: "by" }, item.performedBy.userArn) : null), body, actions]);
   }
 
   async function loadTimeline() {
@@ -275,7 +276,8 @@ export async function caseView(main, ctx, caseId) {
       h("table", { class: "changes" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Old"), h("th", { scope: "col" }, "New"))),
         h("tbody", {}, (ev.fields || []).filter(Boolean).map((f) => h("tr", {},
           h("td", {}, fieldMap.get(f.eventFieldId)?.name || f.eventFieldId),
-          h("td", { class: "old" }, auditValue(f.oldValue)), h("td", { class: "new" }, auditValue(f.newValue)))))));
+          h("td", { class: "old" }, auditValue(f.oldValue, fieldMap.get(f.eventFieldId), optionsMap.get(f.eventFieldId))),
+          h("td", { class: "new" }, auditValue(f.newValue, fieldMap.get(f.eventFieldId), optionsMap.get(f.eventFieldId))))))));
   }
   async function loadAudit(more = false) {
     const r = await api.call("GetCaseAuditEvents", { domainId, caseId, maxResults: 25, nextToken: more ? auditToken : undefined });
@@ -331,9 +333,4 @@ export async function caseView(main, ctx, caseId) {
   drawHead();
   await Promise.all([loadTimeline(), loadAudit()]);
   follow();
-}
-
-function append(el, children) {
-  el.append(...[children].flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
-  return el;
 }
