@@ -127,7 +127,12 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     let addr = listener.local_addr()?;
     // Tests and scripts wait for this exact line to learn the port.
     println!("listening on http://{addr}");
-    println!("web page: http://{addr}{}", ui::PATH);
+    // Harnesses may stop reading after the first line: a closed stdout must not stop the server
+    // (println! would panic on it).
+    {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "web page: http://{addr}{}", ui::PATH);
+    }
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
