@@ -3,10 +3,23 @@
 //! connections. It exists for bulk import through a running server and for the benchmark's load
 //! generator, where the full SDK would cost minutes of build time and its own per-request
 //! overhead; the API suites keep using the real SDKs.
+//!
+//! Two layers. `Client::execute` is typed: it takes an operation's generated input shape and
+//! answers with its output shape or the API's `Error`; method, URI labels, query string and body
+//! come from the model's tables (`request`), and error answers are read back into the error the
+//! server raised (`service_error`), so a change of the model breaks callers at compile time.
+//! Below it, `send` and `call` take a method, a path and a body as given, for what the model
+//! does not describe (the server's `/_caseload/` endpoints) and for requests built by hand.
+
+mod request;
+mod service_error;
+
+pub use request::{HttpRequest, build as build_request};
 
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
+use caseload_model::OperationInput;
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as Pool;
@@ -29,6 +42,35 @@ pub enum ClientError {
     Signing(String),
     #[error("unexpected response body: {0}")]
     Body(String),
+}
+
+/// What a typed call (`Client::execute`) can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The server refused the call: its status, the error code it sent, and the API error that
+    /// code stands for (`Error::NotFound` carries the resource's id and type).
+    #[error("{code} (HTTP {status}): {error}")]
+    Service {
+        status: u16,
+        code: String,
+        error: caseload_model::Error,
+    },
+    /// The input cannot be addressed (a URI label left empty); nothing was sent.
+    #[error("cannot build the request: {0}")]
+    Request(String),
+    /// No answer, or one that could not be read.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+impl CallError {
+    /// The service's error code (`ResourceNotFoundException`, …), if the server answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            CallError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
 }
 
 /// An answer of any status, as received.
@@ -72,6 +114,38 @@ impl Client {
         }
     }
 
+    /// Calls the operation `input` belongs to and reads its answer: the output shape on
+    /// success, otherwise the API's error as the server raised it.
+    pub async fn execute<I: OperationInput>(&self, input: &I) -> Result<I::Output, CallError> {
+        let request = request::build(input).map_err(CallError::Request)?;
+        let method = Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| CallError::Request(e.to_string()))?;
+        let (body, content_type) = match request.body {
+            Some(body) => (Bytes::from(body), Some("application/json")),
+            None => (Bytes::new(), None),
+        };
+        let r = self
+            .send_with(
+                method,
+                &request.path_and_query,
+                &request.headers,
+                body,
+                content_type,
+            )
+            .await?;
+        if !(200..300).contains(&r.status) {
+            let body = serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null);
+            let code = service_error::error_code(r.error_type.as_deref(), &body)
+                .unwrap_or_else(|| "UnknownError".to_owned());
+            return Err(CallError::Service {
+                status: r.status,
+                error: service_error::service_error(&code, &body),
+                code,
+            });
+        }
+        read_output(&r.body).map_err(|e| ClientError::Body(e.to_string()).into())
+    }
+
     /// Sends a signed request with a JSON body and returns the answer whatever its status.
     pub async fn send(
         &self,
@@ -79,12 +153,30 @@ impl Client {
         path_and_query: &str,
         body: Bytes,
     ) -> Result<Response, ClientError> {
+        self.send_with(method, path_and_query, &[], body, Some("application/json"))
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: &[(&str, String)],
+        body: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<Response, ClientError> {
         let uri = format!("{}{path_and_query}", self.endpoint);
-        let mut request = Request::builder()
-            .method(method.clone())
+        let mut builder = Request::builder()
+            .method(method)
             .uri(&uri)
-            .header("host", &self.host)
-            .header("content-type", "application/json")
+            .header("host", &self.host);
+        if let Some(content_type) = content_type {
+            builder = builder.header("content-type", content_type);
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        let mut request = builder
             .body(Full::new(body.clone()))
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         self.sign(&mut request, &body)?;
@@ -185,17 +277,22 @@ pub fn api_error(r: &Response) -> ClientError {
     }
 }
 
-/// Percent-encodes one path segment (ids are URL-safe today; ARNs and names are not).
-pub fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
+/// An output shape from a 2xx body. Operations without output (TagResource, UntagResource)
+/// answer with an empty body or `{}`, and their output, `()`, reads only from `null`.
+fn read_output<O: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<O> {
+    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
+    serde_json::from_slice(body).or_else(|e| {
+        if body == b"{}" {
+            serde_json::from_slice(b"null")
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            Err(e)
         }
-    }
-    out
+    })
+}
+
+/// Percent-encodes one path segment as the SDKs encode a URI label (ARNs and names need it).
+pub fn segment(s: &str) -> String {
+    request::encode_label(s)
 }
 
 pub use http::Method as HttpMethod;

@@ -7,7 +7,8 @@
 //! - `schema.rs`: a table of every shape with its constraints (required members, lengths, ranges,
 //!   patterns, enum values, unions) and of every operation with its HTTP route. The wire layer's
 //!   router and validator interpret these tables.
-//! - `api.rs`: the `Operation` enum, the `CasesApi` trait with one method per operation (a method
+//! - `api.rs`: the `Operation` enum, `OperationInput` (each input shape's operation and output
+//!   shape, for typed clients), the `CasesApi` trait with one method per operation (a method
 //!   that is not overridden answers `NotImplemented`), and the dispatcher that deserializes an
 //!   input, calls the method and serializes its output.
 //! - `ui/generated/api.js` (module `ui_js`): the web page's view of the same model, so that its
@@ -402,6 +403,19 @@ impl<'a> Model<'a> {
             writeln!(out, "        Operation::{name},").unwrap();
         }
         out.push_str("    ];\n\n    /// The operation's name in the model.\n    pub fn name(self) -> &'static str {\n        self.def().name\n    }\n\n    /// The operation's route, shapes and errors.\n    pub fn def(self) -> &'static crate::schema::OperationDef {\n        &crate::generated::schema::OPERATIONS[self as usize]\n    }\n}\n\n");
+        out.push_str("/// An operation's input shape, tied to its operation and output shape: what a typed client needs\n/// to send it (`caseload-client`'s `Client::execute`). Every operation has an input shape of its\n/// own, so the input alone names the operation.\npub trait OperationInput: serde::Serialize {\n    type Output: serde::de::DeserializeOwned;\n    const OPERATION: Operation;\n}\n\n");
+        let mut inputs = BTreeSet::new();
+        for (&name, op) in &self.operations {
+            let input = op["input"]["shape"].as_str().unwrap();
+            assert!(
+                inputs.insert(input),
+                "{input} is the input of two operations"
+            );
+            let output = op
+                .get("output")
+                .map_or("()", |o| o["shape"].as_str().unwrap());
+            writeln!(out, "impl OperationInput for {input} {{\n    type Output = {output};\n    const OPERATION: Operation = Operation::{name};\n}}\n").unwrap();
+        }
         out.push_str("/// One method per operation. A method that an implementation does not override answers\n/// `Error::NotImplemented` with the operation's name.\n#[async_trait::async_trait]\npub trait CasesApi: Send + Sync {\n");
         for (&name, op) in &self.operations {
             let input = op["input"]["shape"].as_str().unwrap();

@@ -10,7 +10,7 @@ pub mod schema;
 mod timestamp;
 
 pub use error::{Error, Result};
-pub use generated::api::{CasesApi, Operation, dispatch};
+pub use generated::api::{CasesApi, Operation, OperationInput, dispatch};
 pub use generated::shapes;
 pub use timestamp::Timestamp;
 

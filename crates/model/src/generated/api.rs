@@ -119,6 +119,249 @@ impl Operation {
     }
 }
 
+/// An operation's input shape, tied to its operation and output shape: what a typed client needs
+/// to send it (`caseload-client`'s `Client::execute`). Every operation has an input shape of its
+/// own, so the input alone names the operation.
+pub trait OperationInput: serde::Serialize {
+    type Output: serde::de::DeserializeOwned;
+    const OPERATION: Operation;
+}
+
+impl OperationInput for BatchCreateRelatedItemRequest {
+    type Output = BatchCreateRelatedItemResponse;
+    const OPERATION: Operation = Operation::BatchCreateRelatedItem;
+}
+
+impl OperationInput for BatchGetCaseRuleRequest {
+    type Output = BatchGetCaseRuleResponse;
+    const OPERATION: Operation = Operation::BatchGetCaseRule;
+}
+
+impl OperationInput for BatchGetFieldRequest {
+    type Output = BatchGetFieldResponse;
+    const OPERATION: Operation = Operation::BatchGetField;
+}
+
+impl OperationInput for BatchPutFieldOptionsRequest {
+    type Output = BatchPutFieldOptionsResponse;
+    const OPERATION: Operation = Operation::BatchPutFieldOptions;
+}
+
+impl OperationInput for BatchUpdateCaseRequest {
+    type Output = BatchUpdateCaseResponse;
+    const OPERATION: Operation = Operation::BatchUpdateCase;
+}
+
+impl OperationInput for CreateCaseRequest {
+    type Output = CreateCaseResponse;
+    const OPERATION: Operation = Operation::CreateCase;
+}
+
+impl OperationInput for CreateCaseRuleRequest {
+    type Output = CreateCaseRuleResponse;
+    const OPERATION: Operation = Operation::CreateCaseRule;
+}
+
+impl OperationInput for CreateDomainRequest {
+    type Output = CreateDomainResponse;
+    const OPERATION: Operation = Operation::CreateDomain;
+}
+
+impl OperationInput for CreateFieldRequest {
+    type Output = CreateFieldResponse;
+    const OPERATION: Operation = Operation::CreateField;
+}
+
+impl OperationInput for CreateLayoutRequest {
+    type Output = CreateLayoutResponse;
+    const OPERATION: Operation = Operation::CreateLayout;
+}
+
+impl OperationInput for CreateRelatedItemRequest {
+    type Output = CreateRelatedItemResponse;
+    const OPERATION: Operation = Operation::CreateRelatedItem;
+}
+
+impl OperationInput for CreateTemplateRequest {
+    type Output = CreateTemplateResponse;
+    const OPERATION: Operation = Operation::CreateTemplate;
+}
+
+impl OperationInput for DeleteCaseRequest {
+    type Output = DeleteCaseResponse;
+    const OPERATION: Operation = Operation::DeleteCase;
+}
+
+impl OperationInput for DeleteCaseRuleRequest {
+    type Output = DeleteCaseRuleResponse;
+    const OPERATION: Operation = Operation::DeleteCaseRule;
+}
+
+impl OperationInput for DeleteDomainRequest {
+    type Output = DeleteDomainResponse;
+    const OPERATION: Operation = Operation::DeleteDomain;
+}
+
+impl OperationInput for DeleteFieldRequest {
+    type Output = DeleteFieldResponse;
+    const OPERATION: Operation = Operation::DeleteField;
+}
+
+impl OperationInput for DeleteLayoutRequest {
+    type Output = DeleteLayoutResponse;
+    const OPERATION: Operation = Operation::DeleteLayout;
+}
+
+impl OperationInput for DeleteRelatedItemRequest {
+    type Output = DeleteRelatedItemResponse;
+    const OPERATION: Operation = Operation::DeleteRelatedItem;
+}
+
+impl OperationInput for DeleteTemplateRequest {
+    type Output = DeleteTemplateResponse;
+    const OPERATION: Operation = Operation::DeleteTemplate;
+}
+
+impl OperationInput for GetCaseRequest {
+    type Output = GetCaseResponse;
+    const OPERATION: Operation = Operation::GetCase;
+}
+
+impl OperationInput for GetCaseAuditEventsRequest {
+    type Output = GetCaseAuditEventsResponse;
+    const OPERATION: Operation = Operation::GetCaseAuditEvents;
+}
+
+impl OperationInput for GetCaseEventConfigurationRequest {
+    type Output = GetCaseEventConfigurationResponse;
+    const OPERATION: Operation = Operation::GetCaseEventConfiguration;
+}
+
+impl OperationInput for GetDomainRequest {
+    type Output = GetDomainResponse;
+    const OPERATION: Operation = Operation::GetDomain;
+}
+
+impl OperationInput for GetLayoutRequest {
+    type Output = GetLayoutResponse;
+    const OPERATION: Operation = Operation::GetLayout;
+}
+
+impl OperationInput for GetMergeCasesStatusRequest {
+    type Output = GetMergeCasesStatusResponse;
+    const OPERATION: Operation = Operation::GetMergeCasesStatus;
+}
+
+impl OperationInput for GetTemplateRequest {
+    type Output = GetTemplateResponse;
+    const OPERATION: Operation = Operation::GetTemplate;
+}
+
+impl OperationInput for ListCaseRulesRequest {
+    type Output = ListCaseRulesResponse;
+    const OPERATION: Operation = Operation::ListCaseRules;
+}
+
+impl OperationInput for ListCasesForContactRequest {
+    type Output = ListCasesForContactResponse;
+    const OPERATION: Operation = Operation::ListCasesForContact;
+}
+
+impl OperationInput for ListDomainsRequest {
+    type Output = ListDomainsResponse;
+    const OPERATION: Operation = Operation::ListDomains;
+}
+
+impl OperationInput for ListFieldOptionsRequest {
+    type Output = ListFieldOptionsResponse;
+    const OPERATION: Operation = Operation::ListFieldOptions;
+}
+
+impl OperationInput for ListFieldsRequest {
+    type Output = ListFieldsResponse;
+    const OPERATION: Operation = Operation::ListFields;
+}
+
+impl OperationInput for ListLayoutsRequest {
+    type Output = ListLayoutsResponse;
+    const OPERATION: Operation = Operation::ListLayouts;
+}
+
+impl OperationInput for ListTagsForResourceRequest {
+    type Output = ListTagsForResourceResponse;
+    const OPERATION: Operation = Operation::ListTagsForResource;
+}
+
+impl OperationInput for ListTemplatesRequest {
+    type Output = ListTemplatesResponse;
+    const OPERATION: Operation = Operation::ListTemplates;
+}
+
+impl OperationInput for PutCaseEventConfigurationRequest {
+    type Output = PutCaseEventConfigurationResponse;
+    const OPERATION: Operation = Operation::PutCaseEventConfiguration;
+}
+
+impl OperationInput for SearchAllRelatedItemsRequest {
+    type Output = SearchAllRelatedItemsResponse;
+    const OPERATION: Operation = Operation::SearchAllRelatedItems;
+}
+
+impl OperationInput for SearchCasesRequest {
+    type Output = SearchCasesResponse;
+    const OPERATION: Operation = Operation::SearchCases;
+}
+
+impl OperationInput for SearchRelatedItemsRequest {
+    type Output = SearchRelatedItemsResponse;
+    const OPERATION: Operation = Operation::SearchRelatedItems;
+}
+
+impl OperationInput for StartMergeCasesRequest {
+    type Output = StartMergeCasesResponse;
+    const OPERATION: Operation = Operation::StartMergeCases;
+}
+
+impl OperationInput for TagResourceRequest {
+    type Output = ();
+    const OPERATION: Operation = Operation::TagResource;
+}
+
+impl OperationInput for UntagResourceRequest {
+    type Output = ();
+    const OPERATION: Operation = Operation::UntagResource;
+}
+
+impl OperationInput for UpdateCaseRequest {
+    type Output = UpdateCaseResponse;
+    const OPERATION: Operation = Operation::UpdateCase;
+}
+
+impl OperationInput for UpdateCaseRuleRequest {
+    type Output = UpdateCaseRuleResponse;
+    const OPERATION: Operation = Operation::UpdateCaseRule;
+}
+
+impl OperationInput for UpdateFieldRequest {
+    type Output = UpdateFieldResponse;
+    const OPERATION: Operation = Operation::UpdateField;
+}
+
+impl OperationInput for UpdateLayoutRequest {
+    type Output = UpdateLayoutResponse;
+    const OPERATION: Operation = Operation::UpdateLayout;
+}
+
+impl OperationInput for UpdateRelatedItemRequest {
+    type Output = UpdateRelatedItemResponse;
+    const OPERATION: Operation = Operation::UpdateRelatedItem;
+}
+
+impl OperationInput for UpdateTemplateRequest {
+    type Output = UpdateTemplateResponse;
+    const OPERATION: Operation = Operation::UpdateTemplate;
+}
+
 /// One method per operation. A method that an implementation does not override answers
 /// `Error::NotImplemented` with the operation's name.
 #[async_trait::async_trait]
