@@ -21,12 +21,13 @@
 
 use super::lines::{Lines, check_file};
 use super::progress::Progress;
-use caseload_client::{Client, ClientError, HttpMethod as Method, segment};
+use caseload_client::{CallError, Client};
 use caseload_domain::schema::fields::system_field;
 use caseload_domain::transfer::format::*;
-use caseload_model::shapes::FieldNamespace;
-use serde_json::{Value as Json, json};
-use std::collections::HashMap;
+use caseload_model::OperationInput;
+use caseload_model::shapes::*;
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use tokio::task::JoinSet;
 
@@ -43,24 +44,35 @@ pub struct RemoteImport {
     pub quiet: bool,
 }
 
+/// The kinds of schema resource the import creates and may delete again.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Resource {
+    // In the order of `Finish::deletions`: templates and layouts before the fields and rules
+    // they may name.
+    Template,
+    Layout,
+    CaseRule,
+    Field,
+}
+
 /// Ids the import created, for removing them again.
 #[derive(Default)]
 struct Created {
     domain: bool,
     cases: Vec<String>,
-    /// (path prefix, id) of schema resources, in creation order.
-    resources: Vec<(&'static str, String)>,
+    /// Schema resources, in creation order.
+    resources: Vec<(Resource, String)>,
 }
 
 /// What the file says that the API can only do after the cases exist.
 #[derive(Default)]
 struct Finish {
-    /// (template id, UpdateTemplate body).
-    templates: Vec<(String, Json)>,
-    /// (field id, options to deactivate).
-    options: Vec<(String, Vec<Json>)>,
-    /// (path prefix, id) to delete.
-    deletions: Vec<(&'static str, String)>,
+    /// UpdateTemplate calls: required fields, rules and status.
+    templates: Vec<UpdateTemplateRequest>,
+    /// (field id, its id in the file, options to deactivate).
+    options: Vec<(String, String, Vec<FieldOption>)>,
+    /// Resources to delete.
+    deletions: Vec<(Resource, String)>,
 }
 
 struct Session {
@@ -75,6 +87,14 @@ struct Session {
     finish: Finish,
 }
 
+/// A call whose failure reads "Operation: error".
+async fn call<I: OperationInput>(client: &Client, input: &I) -> Result<I::Output, String> {
+    client
+        .execute(input)
+        .await
+        .map_err(|e: CallError| format!("{}: {e}", I::OPERATION.name()))
+}
+
 pub async fn run(args: RemoteImport) -> Result<super::direct::Imported, String> {
     let plan = check_file(&args.file, args.quiet)?;
     let client = Client::new(
@@ -83,35 +103,33 @@ pub async fn run(args: RemoteImport) -> Result<super::direct::Imported, String> 
         &args.secret_access_key,
         &args.region,
     );
-    let api = |e: ClientError| e.to_string();
     let (domain_id, name, created_domain) = match &args.domain_id {
         None => {
             let name = args
                 .name
                 .clone()
                 .unwrap_or_else(|| plan.domain.name.clone());
-            let out: Json = client
-                .call(Method::POST, "/domains", &json!({ "name": name }))
+            let out = client
+                .execute(&CreateDomainRequest { name: name.clone() })
                 .await
                 .map_err(|e| format!("cannot create domain '{name}': {e}"))?;
-            (str_of(&out, "domainId")?, name, true)
+            (out.domain_id, name, true)
         }
         Some(id) => {
             let name = check_empty(&client, id).await?;
             (id.clone(), name, false)
         }
     };
-    let domain: Json = client
-        .call(
-            Method::POST,
-            &format!("/domains/{}", segment(&domain_id)),
-            &json!({}),
-        )
-        .await
-        .map_err(api)?;
+    let domain = call(
+        &client,
+        &GetDomainRequest {
+            domain_id: domain_id.clone(),
+        },
+    )
+    .await?;
     let mut s = Session {
         client,
-        domain_arn: str_of(&domain, "domainArn")?,
+        domain_arn: domain.domain_arn,
         domain_id: domain_id.clone(),
         ids: HashMap::new(),
         cases: HashMap::new(),
@@ -137,93 +155,108 @@ pub async fn run(args: RemoteImport) -> Result<super::direct::Imported, String> 
 
 /// The name of domain `id` if it holds nothing but its system fields.
 async fn check_empty(client: &Client, id: &str) -> Result<String, String> {
-    let api = |e: ClientError| e.to_string();
-    let d = segment(id);
-    let domain: Json = client
-        .call(Method::POST, &format!("/domains/{d}"), &json!({}))
-        .await
-        .map_err(api)?;
-    let fields: Json = client
-        .call(
-            Method::POST,
-            &format!("/domains/{d}/fields-list"),
-            &json!({}),
-        )
-        .await
-        .map_err(api)?;
-    let custom = fields["fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|f| f["namespace"] == "Custom");
-    let mut busy = custom;
-    for (path, member) in [("templates-list", "templates"), ("layouts-list", "layouts")] {
-        let page: Json = client
-            .call(Method::POST, &format!("/domains/{d}/{path}"), &json!({}))
-            .await
-            .map_err(api)?;
-        busy |= page[member].as_array().is_some_and(|a| !a.is_empty());
-    }
-    let cases: Json = client
-        .call(
-            Method::POST,
-            &format!("/domains/{d}/cases-search"),
-            &json!({ "maxResults": 1 }),
-        )
-        .await
-        .map_err(api)?;
-    busy |= cases["totalCount"].as_i64().unwrap_or(0) > 0;
+    let domain_id = || id.to_owned();
+    let domain = call(
+        client,
+        &GetDomainRequest {
+            domain_id: domain_id(),
+        },
+    )
+    .await?;
+    let fields = call(
+        client,
+        &ListFieldsRequest {
+            domain_id: domain_id(),
+            max_results: None,
+            next_token: None,
+        },
+    )
+    .await?;
+    let mut busy = fields
+        .fields
+        .iter()
+        .any(|f| f.namespace == FieldNamespace::Custom);
+    let templates = call(
+        client,
+        &ListTemplatesRequest {
+            domain_id: domain_id(),
+            max_results: None,
+            next_token: None,
+            status: None,
+        },
+    )
+    .await?;
+    busy |= !templates.templates.is_empty();
+    let layouts = call(
+        client,
+        &ListLayoutsRequest {
+            domain_id: domain_id(),
+            max_results: None,
+            next_token: None,
+        },
+    )
+    .await?;
+    busy |= !layouts.layouts.is_empty();
+    let cases = call(
+        client,
+        &SearchCasesRequest {
+            domain_id: domain_id(),
+            fields: None,
+            filter: None,
+            max_results: Some(1),
+            next_token: None,
+            search_term: None,
+            sorts: None,
+        },
+    )
+    .await?;
+    busy |= cases.total_count.unwrap_or(0) > 0;
     if busy {
         return Err(format!(
             "domain {id} is not empty (it has custom fields, templates, layouts or cases)"
         ));
     }
-    str_of(&domain, "name")
+    Ok(domain.name)
 }
 
-fn str_of(v: &Json, member: &str) -> Result<String, String> {
-    v[member]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("the server's answer has no {member}"))
-}
-
-/// Replaces every string that is a file id with the server's id for it. Ids are UUIDs, so a
-/// value that merely looks like one does not occur.
-fn remap(v: &mut Json, ids: &HashMap<String, String>) {
-    match v {
-        Json::String(s) => {
-            if let Some(new) = ids.get(s.as_str()) {
-                *s = new.clone();
+/// `v` with every string that is a file id replaced by the server's id for it. Ids are UUIDs,
+/// so a value that merely looks like one does not occur. Rules, layouts and templates name
+/// fields (and rules) anywhere in their structure, so the walk goes through their JSON form.
+fn remapped<T>(v: &T, ids: &HashMap<String, String>) -> Result<T, String>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    fn walk(v: &mut Json, ids: &HashMap<String, String>) {
+        match v {
+            Json::String(s) => {
+                if let Some(new) = ids.get(s.as_str()) {
+                    *s = new.clone();
+                }
             }
+            Json::Array(a) => a.iter_mut().for_each(|x| walk(x, ids)),
+            Json::Object(o) => o.values_mut().for_each(|x| walk(x, ids)),
+            _ => {}
         }
-        Json::Array(a) => a.iter_mut().for_each(|x| remap(x, ids)),
-        Json::Object(o) => o.values_mut().for_each(|x| remap(x, ids)),
-        _ => {}
     }
+    let mut json = serde_json::to_value(v).map_err(|e| e.to_string())?;
+    walk(&mut json, ids);
+    serde_json::from_value(json).map_err(|e| e.to_string())
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Json {
-    serde_json::to_value(v).expect("shapes serialize")
-}
-
-/// Tags with a value (the API's TagResource takes no null values).
-fn valued(tags: &Tags) -> serde_json::Map<String, Json> {
+/// Tags with a value (the API's TagResource and CreateCase take no null values).
+fn valued(tags: &Tags) -> BTreeMap<String, String> {
     tags.iter()
-        .filter_map(|(k, v)| Some((k.clone(), Json::String(v.clone()?))))
+        .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
         .collect()
 }
 
 impl Session {
-    fn d(&self) -> String {
-        segment(&self.domain_id)
+    async fn call<I: OperationInput>(&self, input: &I) -> Result<I::Output, String> {
+        call(&self.client, input).await
     }
 
-    async fn call(&self, method: Method, path: &str, body: &Json) -> Result<Json, String> {
-        self.client
-            .call(method, path, body)
-            .await
-            .map_err(|e| format!("{path}: {e}"))
+    fn domain(&self) -> String {
+        self.domain_id.clone()
     }
 
     async fn tag(&self, arn: &str, tags: &Tags) -> Result<(), String> {
@@ -231,30 +264,41 @@ impl Session {
         if tags.is_empty() {
             return Ok(());
         }
-        self.call(
-            Method::POST,
-            &format!("/tags/{}", segment(arn)),
-            &json!({ "tags": tags }),
-        )
+        self.call(&TagResourceRequest {
+            arn: arn.to_owned(),
+            tags: tags.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+        })
         .await
-        .map(|_| ())
     }
 
-    /// Creates a schema resource, remembers its new id, and returns the answer.
-    async fn create(
-        &mut self,
-        path: &'static str,
-        old_id: &str,
-        id_member: &str,
-        body: &Json,
-    ) -> Result<Json, String> {
+    /// Remembers a schema resource the import created under the file's id `old_id`.
+    fn created(&mut self, kind: Resource, old_id: &str, new_id: &str) {
+        self.ids.insert(old_id.to_owned(), new_id.to_owned());
+        self.created.resources.push((kind, new_id.to_owned()));
+    }
+
+    /// BatchPutFieldOptions on field `field_id` (`file_id` in the file), whose errors come in
+    /// its answer rather than as an error response.
+    async fn put_options(
+        &self,
+        field_id: &str,
+        file_id: &str,
+        options: Vec<FieldOption>,
+    ) -> Result<(), String> {
         let out = self
-            .call(Method::POST, &format!("/domains/{}/{path}", self.d()), body)
+            .call(&BatchPutFieldOptionsRequest {
+                domain_id: self.domain(),
+                field_id: field_id.to_owned(),
+                options,
+            })
             .await?;
-        let new_id = str_of(&out, id_member)?;
-        self.ids.insert(old_id.to_owned(), new_id.clone());
-        self.created.resources.push((path, new_id));
-        Ok(out)
+        match out.errors.as_deref().and_then(<[_]>::first) {
+            Some(e) => Err(format!(
+                "options of field {file_id}: {} ({}: {})",
+                e.value, e.error_code, e.message
+            )),
+            None => Ok(()),
+        }
     }
 
     async fn field(&mut self, f: &FieldLine) -> Result<(), String> {
@@ -262,221 +306,239 @@ impl Session {
             let arn = format!("{}/field/{}", self.domain_arn, f.field_id);
             (f.field_id.clone(), arn)
         } else {
-            let mut body = json!({ "name": f.name, "type": f.field_type.as_str() });
-            if let Some(d) = &f.description {
-                body["description"] = json!(d);
-            }
-            if let Some(a) = &f.attributes {
-                body["attributes"] = to_json(a);
-            }
-            let out = self.create("fields", &f.field_id, "fieldId", &body).await?;
-            (str_of(&out, "fieldId")?, str_of(&out, "fieldArn")?)
+            let out = self
+                .call(&CreateFieldRequest {
+                    attributes: f.attributes.clone(),
+                    description: f.description.clone(),
+                    domain_id: self.domain(),
+                    name: f.name.clone(),
+                    r#type: f.field_type,
+                })
+                .await?;
+            self.created(Resource::Field, &f.field_id, &out.field_id);
+            (out.field_id, out.field_arn)
         };
         if !f.options.is_empty() {
             // All active for now: a case may still hold an option the file has deactivated.
-            let options: Vec<Json> = f
+            let active = f
                 .options
                 .iter()
-                .map(|o| json!({ "name": o.name, "value": o.value, "active": true }))
+                .map(|o| FieldOption {
+                    active: true,
+                    ..o.clone()
+                })
                 .collect();
-            let out = self
-                .call(
-                    Method::PUT,
-                    &format!("/domains/{}/fields/{}/options", self.d(), segment(&id)),
-                    &json!({ "options": options }),
-                )
-                .await?;
-            if let Some(e) = out["errors"].as_array().and_then(|e| e.first()) {
-                return Err(format!("options of field {}: {e}", f.field_id));
-            }
-            let inactive: Vec<Json> = f
-                .options
-                .iter()
-                .filter(|o| !o.active)
-                .map(|o| json!({ "name": o.name, "value": o.value, "active": false }))
-                .collect();
+            self.put_options(&id, &f.field_id, active).await?;
+            let inactive: Vec<FieldOption> =
+                f.options.iter().filter(|o| !o.active).cloned().collect();
             if !inactive.is_empty() {
-                self.finish.options.push((id.clone(), inactive));
+                self.finish
+                    .options
+                    .push((id.clone(), f.field_id.clone(), inactive));
             }
         }
         self.tag(&arn, &f.tags).await?;
         if f.deleted {
-            self.finish.deletions.push(("fields", id));
+            self.finish.deletions.push((Resource::Field, id));
         }
         Ok(())
     }
 
     async fn case_rule(&mut self, r: &CaseRuleLine) -> Result<(), String> {
-        let mut rule = to_json(&r.rule);
-        remap(&mut rule, &self.ids);
-        let mut body = json!({ "name": r.name, "rule": rule });
-        if let Some(d) = &r.description {
-            body["description"] = json!(d);
-        }
         let out = self
-            .create("case-rules", &r.case_rule_id, "caseRuleId", &body)
+            .call(&CreateCaseRuleRequest {
+                description: r.description.clone(),
+                domain_id: self.domain(),
+                name: r.name.clone(),
+                rule: remapped(&r.rule, &self.ids)?,
+            })
             .await?;
-        self.tag(&str_of(&out, "caseRuleArn")?, &r.tags).await?;
+        self.created(Resource::CaseRule, &r.case_rule_id, &out.case_rule_id);
+        self.tag(&out.case_rule_arn, &r.tags).await?;
         if r.deleted {
             self.finish
                 .deletions
-                .push(("case-rules", str_of(&out, "caseRuleId")?));
+                .push((Resource::CaseRule, out.case_rule_id));
         }
         Ok(())
     }
 
     async fn layout(&mut self, l: &LayoutLine) -> Result<(), String> {
-        let mut content = to_json(&l.content);
-        remap(&mut content, &self.ids);
-        let body = json!({ "name": l.name, "content": content });
         let out = self
-            .create("layouts", &l.layout_id, "layoutId", &body)
+            .call(&CreateLayoutRequest {
+                content: remapped(&l.content, &self.ids)?,
+                domain_id: self.domain(),
+                name: l.name.clone(),
+            })
             .await?;
-        self.tag(&str_of(&out, "layoutArn")?, &l.tags).await?;
+        self.created(Resource::Layout, &l.layout_id, &out.layout_id);
+        self.tag(&out.layout_arn, &l.tags).await?;
         if l.deleted {
             self.finish
                 .deletions
-                .push(("layouts", str_of(&out, "layoutId")?));
+                .push((Resource::Layout, out.layout_id));
         }
         Ok(())
     }
 
     async fn template(&mut self, t: &TemplateLine) -> Result<(), String> {
-        let mut body = json!({ "name": t.name, "status": "Active" });
-        if let Some(d) = &t.description {
-            body["description"] = json!(d);
-        }
-        if let Some(c) = &t.layout_configuration {
-            body["layoutConfiguration"] = to_json(c);
-        }
-        if !t.tag_propagation_configurations.is_empty() {
-            body["tagPropagationConfigurations"] = to_json(&t.tag_propagation_configurations);
-        }
-        remap(&mut body, &self.ids);
         let out = self
-            .create("templates", &t.template_id, "templateId", &body)
+            .call(&CreateTemplateRequest {
+                description: t.description.clone(),
+                domain_id: self.domain(),
+                layout_configuration: remapped(&t.layout_configuration, &self.ids)?,
+                name: t.name.clone(),
+                required_fields: None,
+                rules: None,
+                status: Some(TemplateStatus::Active),
+                tag_propagation_configurations: (!t.tag_propagation_configurations.is_empty())
+                    .then(|| t.tag_propagation_configurations.clone()),
+            })
             .await?;
-        let id = str_of(&out, "templateId")?;
-        self.tag(&str_of(&out, "templateArn")?, &t.tags).await?;
-        let mut last = json!({
-            "requiredFields": to_json(&t.required_fields),
-            "rules": to_json(&t.rules),
-            "status": t.status.as_str(),
+        self.created(Resource::Template, &t.template_id, &out.template_id);
+        self.tag(&out.template_arn, &t.tags).await?;
+        self.finish.templates.push(UpdateTemplateRequest {
+            description: None,
+            domain_id: self.domain(),
+            layout_configuration: None,
+            name: None,
+            required_fields: Some(remapped(&t.required_fields, &self.ids)?),
+            rules: Some(remapped(&t.rules, &self.ids)?),
+            status: Some(t.status),
+            tag_propagation_configurations: None,
+            template_id: out.template_id.clone(),
         });
-        remap(&mut last, &self.ids);
-        self.finish.templates.push((id.clone(), last));
         if t.deleted {
-            self.finish.deletions.push(("templates", id));
+            self.finish
+                .deletions
+                .push((Resource::Template, out.template_id));
         }
         Ok(())
     }
 
-    /// The CreateCase body of a case line: its values minus those only the server writes, with
-    /// the last updating user as `performedBy` so `last_updated_user` survives.
-    fn case_body(&self, c: &CaseLine) -> Json {
-        let mut fields = Vec::with_capacity(c.fields.len());
-        for (id, v) in &c.fields {
-            if system_field(id).is_some_and(|s| s.read_only) {
-                continue;
-            }
-            let id = self.ids.get(id).unwrap_or(id);
-            fields.push(json!({ "id": id, "value": to_json(v) }));
-        }
-        let template = self.ids.get(&c.template_id).unwrap_or(&c.template_id);
-        let mut body = json!({ "templateId": template, "fields": fields });
+    /// The CreateCase input of a case line: its values minus those only the server writes,
+    /// with the last updating user as `performedBy` so `last_updated_user` survives.
+    fn case_input(&self, c: &CaseLine) -> CreateCaseRequest {
+        let fields = c
+            .fields
+            .iter()
+            .filter(|(id, _)| !system_field(id).is_some_and(|s| s.read_only))
+            .map(|(id, v)| FieldValue {
+                id: self.ids.get(id).unwrap_or(id).clone(),
+                value: v.clone(),
+            })
+            .collect();
         let tags = valued(&c.tags);
-        if !tags.is_empty() {
-            body["tags"] = Json::Object(tags);
+        let performed_by = match c.fields.get("last_updated_user") {
+            Some(FieldValueUnion::UserArnValue(u)) => Some(UserUnion::UserArn(u.clone())),
+            _ => None,
+        };
+        CreateCaseRequest {
+            client_token: None,
+            domain_id: self.domain(),
+            fields,
+            performed_by,
+            tags: (!tags.is_empty()).then_some(tags),
+            template_id: self
+                .ids
+                .get(&c.template_id)
+                .unwrap_or(&c.template_id)
+                .clone(),
         }
-        if let Some(caseload_model::shapes::FieldValueUnion::UserArnValue(u)) =
-            c.fields.get("last_updated_user")
-        {
-            body["performedBy"] = json!({ "userArn": u });
-        }
-        body
     }
 
     /// CreateRelatedItem on the item's case (by its new id).
     async fn related_item(&mut self, r: &RelatedItemLine) -> Result<(), String> {
-        let case = self
+        let case_id = self
             .cases
             .get(&r.case_id)
             .ok_or_else(|| format!("case {} was not created", r.case_id))?
             .clone();
-        let (kind, content) = item_input(&r.content, r.association_time, &self.ids, &self.cases)?;
-        let mut body = json!({ "type": kind, "content": content });
-        if let Some(u) = &r.performed_by {
-            body["performedBy"] = serde_json::to_value(u).map_err(|e| e.to_string())?;
-        }
-        let path = format!(
-            "/domains/{}/cases/{}/related-items/",
-            self.d(),
-            segment(&case)
-        );
-        self.call(Method::POST, &path, &body).await.map(|_| ())
+        let (kind, content) = item_input(&r.content, r.association_time, &self.ids, &self.cases);
+        self.call(&CreateRelatedItemRequest {
+            case_id,
+            content,
+            domain_id: self.domain(),
+            performed_by: r.performed_by.clone(),
+            r#type: kind,
+        })
+        .await
+        .map(|_| ())
     }
 
     async fn finish(&mut self) -> Result<(), String> {
-        let d = self.d();
-        for (id, body) in std::mem::take(&mut self.finish.templates) {
-            self.call(
-                Method::PUT,
-                &format!("/domains/{d}/templates/{}", segment(&id)),
-                &body,
-            )
-            .await?;
+        for update in std::mem::take(&mut self.finish.templates) {
+            self.call(&update).await?;
         }
-        for (id, options) in std::mem::take(&mut self.finish.options) {
-            self.call(
-                Method::PUT,
-                &format!("/domains/{d}/fields/{}/options", segment(&id)),
-                &json!({ "options": options }),
-            )
-            .await?;
+        for (id, file_id, options) in std::mem::take(&mut self.finish.options) {
+            self.put_options(&id, &file_id, options).await?;
         }
-        // Templates and layouts before the fields and rules they may name.
         let mut deletions = std::mem::take(&mut self.finish.deletions);
-        deletions.sort_by_key(|(path, _)| match *path {
-            "templates" => 0,
-            "layouts" => 1,
-            "case-rules" => 2,
-            _ => 3,
-        });
-        for (path, id) in deletions {
-            self.call(
-                Method::DELETE,
-                &format!("/domains/{d}/{path}/{}", segment(&id)),
-                &json!({}),
-            )
-            .await?;
+        deletions.sort_by_key(|(kind, _)| *kind);
+        for (kind, id) in deletions {
+            self.delete(kind, id).await?;
         }
         Ok(())
     }
 
+    async fn delete(&self, kind: Resource, id: String) -> Result<(), String> {
+        let domain_id = self.domain();
+        match kind {
+            Resource::Template => self
+                .call(&DeleteTemplateRequest {
+                    domain_id,
+                    template_id: id,
+                })
+                .await
+                .map(|_| ()),
+            Resource::Layout => self
+                .call(&DeleteLayoutRequest {
+                    domain_id,
+                    layout_id: id,
+                })
+                .await
+                .map(|_| ()),
+            Resource::CaseRule => self
+                .call(&DeleteCaseRuleRequest {
+                    domain_id,
+                    case_rule_id: id,
+                })
+                .await
+                .map(|_| ()),
+            Resource::Field => self
+                .call(&DeleteFieldRequest {
+                    domain_id,
+                    field_id: id,
+                })
+                .await
+                .map(|_| ()),
+        }
+    }
+
     /// Removes what the import created (best effort: a failure is reported, not retried).
     async fn undo(&mut self) {
-        let d = self.d();
-        let mut calls: Vec<String> = Vec::new();
+        let report = |what: &str, e: String| eprintln!("caseload: could not remove {what}: {e}");
         if self.created.domain {
-            calls.push(format!("/domains/{d}"));
-        } else {
-            calls.extend(
-                self.created
-                    .cases
-                    .iter()
-                    .map(|c| format!("/domains/{d}/cases/{}", segment(c))),
-            );
-            calls.extend(
-                self.created
-                    .resources
-                    .iter()
-                    .rev()
-                    .map(|(path, id)| format!("/domains/{d}/{path}/{}", segment(id))),
-            );
+            let input = DeleteDomainRequest {
+                domain_id: self.domain(),
+            };
+            if let Err(e) = self.call(&input).await {
+                report(&format!("domain {}", self.domain_id), e);
+            }
+            return;
         }
-        for path in calls {
-            if let Err(e) = self.call(Method::DELETE, &path, &json!({})).await {
-                eprintln!("caseload: could not remove {path}: {e}");
+        for case_id in &self.created.cases {
+            let input = DeleteCaseRequest {
+                case_id: case_id.clone(),
+                domain_id: self.domain(),
+            };
+            if let Err(e) = self.call(&input).await {
+                report(&format!("case {case_id}"), e);
+            }
+        }
+        for (kind, id) in self.created.resources.iter().rev() {
+            if let Err(e) = self.delete(*kind, id.clone()).await {
+                report(id, e);
             }
         }
     }
@@ -512,15 +574,13 @@ async fn upload(s: &mut Session, args: &RemoteImport) -> Result<(usize, u64), St
                 while inflight.len() >= args.concurrency.max(1) {
                     joined(s, inflight.join_next().await).await?;
                 }
-                let (client, body) = (s.client.clone(), s.case_body(c));
-                let path = format!("/domains/{}/cases", s.d());
+                let (client, input) = (s.client.clone(), s.case_input(c));
                 let file_id = c.case_id.clone();
                 inflight.spawn(async move {
-                    let out: Json = client
-                        .call(Method::POST, &path, &body)
+                    let out = call(&client, &input)
                         .await
                         .map_err(|e| format!("line {number}: {e}"))?;
-                    Ok((file_id, str_of(&out, "caseId")?))
+                    Ok((file_id, out.case_id))
                 });
                 cases += 1;
                 if cases.is_multiple_of(256) {
@@ -561,51 +621,61 @@ async fn joined(
     }
 }
 
-/// CreateRelatedItem's `content` for an item that had `content` (see the module's notes on
-/// what changes); `ids` maps the file's field ids, `cases` its case ids, to the server's.
+/// CreateRelatedItem's type and `content` for an item that had `content` (see the module's
+/// notes on what changes); `ids` maps the file's field ids, `cases` its case ids, to the
+/// server's.
 fn item_input(
-    content: &caseload_model::shapes::RelatedItemContent,
+    content: &RelatedItemContent,
     association: caseload_model::Timestamp,
     ids: &HashMap<String, String>,
     cases: &HashMap<String, String>,
-) -> Result<(&'static str, Json), String> {
+) -> (RelatedItemType, RelatedItemInputContent) {
     let field = |id: &str| ids.get(id).cloned().unwrap_or_else(|| id.to_owned());
-    let case_id = |id: &str| cases.get(id).cloned().unwrap_or_else(|| id.to_owned());
-    use caseload_model::shapes::RelatedItemContent as C;
-    Ok(match content {
-        C::Comment(c) => ("Comment", json!({ "comment": to_json(c) })),
-        C::File(f) => ("File", json!({ "file": to_json(f) })),
+    use RelatedItemContent as C;
+    use RelatedItemInputContent as I;
+    match content {
+        C::Comment(c) => (RelatedItemType::Comment, I::Comment(c.clone())),
+        C::File(f) => (RelatedItemType::File, I::File(f.clone())),
         C::Contact(c) => (
-            "Contact",
-            json!({ "contact": { "contactArn": c.contact_arn } }),
+            RelatedItemType::Contact,
+            I::Contact(Contact {
+                contact_arn: c.contact_arn.clone(),
+            }),
         ),
-        C::Custom(c) => {
-            let fields: Vec<Json> = c
-                .fields
-                .iter()
-                .map(|f| json!({ "id": field(&f.id), "value": to_json(&f.value) }))
-                .collect();
-            ("Custom", json!({ "custom": { "fields": fields } }))
-        }
+        C::Custom(c) => (
+            RelatedItemType::Custom,
+            I::Custom(CustomInputContent {
+                fields: c
+                    .fields
+                    .iter()
+                    .map(|f| FieldValue {
+                        id: field(&f.id),
+                        value: f.value.clone(),
+                    })
+                    .collect(),
+            }),
+        ),
         C::ConnectCase(c) => (
-            "ConnectCase",
-            json!({ "connectCase": { "caseId": case_id(&c.case_id) } }),
+            RelatedItemType::ConnectCase,
+            I::ConnectCase(ConnectCaseInputContent {
+                case_id: cases.get(&c.case_id).unwrap_or(&c.case_id).clone(),
+            }),
         ),
         C::Sla(sla) => {
             let c = &sla.sla_configuration;
             let minutes = (c.target_time.unix_millis() - association.unix_millis()) / 60_000;
-            let mut conf = json!({
-                "name": c.name,
-                "type": to_json(&c.r#type),
-                "targetSlaMinutes": minutes.max(1),
-            });
-            if let Some(f) = &c.field_id {
-                conf["fieldId"] = json!(field(f));
-            }
-            if let Some(v) = &c.target_field_values {
-                conf["targetFieldValues"] = to_json(v);
-            }
-            ("Sla", json!({ "sla": { "slaInputConfiguration": conf } }))
+            (
+                RelatedItemType::Sla,
+                I::Sla(SlaInputContent::SlaInputConfiguration(
+                    SlaInputConfiguration {
+                        field_id: c.field_id.as_deref().map(field),
+                        name: c.name.clone(),
+                        target_field_values: c.target_field_values.clone(),
+                        target_sla_minutes: minutes.max(1),
+                        r#type: c.r#type,
+                    },
+                )),
+            )
         }
-    })
+    }
 }
