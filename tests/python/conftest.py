@@ -1,4 +1,5 @@
-"""Fixtures: the real caseload binary on a free port, and boto3 clients for it.
+"""Fixtures: the real caseload binary on a free port, and boto3 clients for it; and the
+helpers every test file uses (`from conftest import code, message, s, EMPTY, ...`).
 
 The binary is `$CASELOAD_BIN`, or `$CARGO_TARGET_DIR/debug/caseload`, or `target/debug/caseload`.
 """
@@ -19,6 +20,34 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+AGENT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/agent/a-1"
+EMPTY = {"emptyValue": {}}
+
+
+def code(excinfo):
+    """The error code of the botocore `ClientError` a `pytest.raises` caught."""
+    return excinfo.value.response["Error"]["Code"]
+
+
+def message(excinfo):
+    return excinfo.value.response["Error"]["Message"]
+
+
+def s(v):
+    return {"stringValue": v}
+
+
+def n(v):
+    return {"doubleValue": v}
+
+
+def b(v):
+    return {"booleanValue": v}
+
+
+def u(v):
+    return {"userArnValue": v}
 
 
 def binary() -> str:

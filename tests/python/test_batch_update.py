@@ -8,23 +8,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-AGENT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/agent/a-1"
+from conftest import AGENT, code, message, s
+
 PROFILE = "arn:aws:profile:us-east-1:000000000000:domains/d/profiles/p-1"
-
-
-def code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
-
-
-def message(excinfo):
-    return excinfo.value.response["Error"]["Message"]
-
-
-def s(v):
-    return {"stringValue": v}
-
-
-EMPTY = {"emptyValue": {}}
 
 
 class Fixture:

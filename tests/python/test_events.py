@@ -16,15 +16,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import Server
+from conftest import AGENT, Server, s
 
 SECRET = "webhook-s3cret"
-AGENT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/agent/a-1"
 CONTACT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/contact/c-1"
-
-
-def s(v):
-    return {"stringValue": v}
 
 
 def wait_until(predicate, timeout=15.0, what="condition"):

@@ -7,27 +7,12 @@ import time
 
 import pytest
 
-from conftest import Server
+from conftest import EMPTY, Server, message, s
 
 PROFILE_A = "arn:aws:profile:us-east-1:000000000000:domains/d/profiles/a"
 PROFILE_B = "arn:aws:profile:us-east-1:000000000000:domains/d/profiles/b"
 CONTACT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/contact/c-{}"
 FILE = "arn:aws:connect:us-east-1:000000000000:instance/i-1/file/f-1"
-
-
-def code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
-
-
-def message(excinfo):
-    return excinfo.value.response["Error"]["Message"]
-
-
-def s(v):
-    return {"stringValue": v}
-
-
-EMPTY = {"emptyValue": {}}
 
 
 class Fixture:

@@ -5,9 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-
-def code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
+from conftest import code
 
 
 def test_domain_lifecycle_through_boto3(client):

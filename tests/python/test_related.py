@@ -5,23 +5,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server
+from conftest import AGENT, Server, code, message, s
 
-AGENT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/agent/a-1"
 CONTACT = "arn:aws:connect:us-east-1:000000000000:instance/i-1/contact/{}"
 FILE = "arn:aws:connect:us-east-1:000000000000:instance/i-1/file/{}"
-
-
-def code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
-
-
-def message(excinfo):
-    return excinfo.value.response["Error"]["Message"]
-
-
-def s(v):
-    return {"stringValue": v}
 
 
 def comment(body):

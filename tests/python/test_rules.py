@@ -6,22 +6,7 @@ import json
 
 import pytest
 
-from conftest import Server
-
-
-def code(excinfo):
-    return excinfo.value.response["Error"]["Code"]
-
-
-def message(excinfo):
-    return excinfo.value.response["Error"]["Message"]
-
-
-def s(v):
-    return {"stringValue": v}
-
-
-EMPTY = {"emptyValue": {}}
+from conftest import EMPTY, Server, message, s
 
 
 def eq(field, operand, result=True):

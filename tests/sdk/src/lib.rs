@@ -1,4 +1,5 @@
-//! Test harness: starts the real `caseload` binary on a free port and builds SDK clients for it.
+//! Test harness: starts the real `caseload` binary on a free port and builds SDK clients for it;
+//! `helpers` has the values and error readers every test file uses.
 //!
 //! The binary is the one cargo built for this workspace (`$CARGO_TARGET_DIR/debug/caseload`, or
 //! `CASELOAD_BIN` if set). Each `Server` is its own process with its own data, stopped on drop.
@@ -9,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 pub use aws_sdk_connectcases as sdk;
+pub use helpers::*;
+
+mod helpers;
 
 /// Path of the server binary under test.
 pub fn binary() -> PathBuf {
@@ -154,18 +158,4 @@ fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)
-}
-
-/// The error code (e.g. `ResourceNotFoundException`) of a failed SDK call, for assertions.
-pub fn error_code<E, R>(e: &aws_sdk_connectcases::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_connectcases::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    match e {
-        aws_sdk_connectcases::error::SdkError::ServiceError(se) => {
-            se.err().code().unwrap_or("<no code>").to_owned()
-        }
-        other => format!("<not a service error: {other:?}>"),
-    }
 }

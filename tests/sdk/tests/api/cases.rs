@@ -1,49 +1,17 @@
 //! CreateCase, GetCase, UpdateCase, DeleteCase and SearchCases through the Rust SDK.
 
 use aws_sdk_connectcases::Client;
-use aws_sdk_connectcases::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_connectcases::types::{
-    CaseFilter, EmptyFieldValue, FieldFilter, FieldIdentifier, FieldOption, FieldType, FieldValue,
-    FieldValueUnion, Order, RequiredField, Sort, TagFilter, TagPropagationConfiguration,
-    TagPropagationResourceType, TagValue, TemplateStatus, UserUnion,
+    CaseFilter, FieldFilter, FieldOption, FieldType, FieldValue, FieldValueUnion, Order,
+    RequiredField, Sort, TagFilter, TagPropagationConfiguration, TagPropagationResourceType,
+    TagValue, TemplateStatus, UserUnion,
 };
-use caseload_sdk_tests::{Server, TempDir, error_code};
+use caseload_sdk_tests::{
+    AGENT, Server, TempDir, b, empty, error_code, fv, ident, message, n, s, u,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const QUEUE: &str = "arn:aws:connect:us-east-1:000000000000:instance/i-1/queue/q-1";
-const AGENT: &str = "arn:aws:connect:us-east-1:000000000000:instance/i-1/agent/a-1";
-
-fn s(v: &str) -> FieldValueUnion {
-    FieldValueUnion::StringValue(v.to_owned())
-}
-fn n(v: f64) -> FieldValueUnion {
-    FieldValueUnion::DoubleValue(v)
-}
-fn b(v: bool) -> FieldValueUnion {
-    FieldValueUnion::BooleanValue(v)
-}
-fn u(v: &str) -> FieldValueUnion {
-    FieldValueUnion::UserArnValue(v.to_owned())
-}
-fn empty() -> FieldValueUnion {
-    FieldValueUnion::EmptyValue(EmptyFieldValue::builder().build())
-}
-fn fv(id: &str, v: FieldValueUnion) -> FieldValue {
-    FieldValue::builder().id(id).value(v).build().unwrap()
-}
-fn ident(id: &str) -> FieldIdentifier {
-    FieldIdentifier::builder().id(id).build().unwrap()
-}
-
-/// The message of a failed call.
-fn message<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
-    e: &SdkError<E, R>,
-) -> String {
-    match e {
-        SdkError::ServiceError(se) => se.err().message().unwrap_or_default().to_owned(),
-        other => format!("<not a service error: {other:?}>"),
-    }
-}
 
 /// A domain with one custom field of each type, a SingleSelect with an active and an inactive
 /// option, and an Active template requiring the Number field.

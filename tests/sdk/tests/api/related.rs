@@ -3,26 +3,14 @@
 //! suite covers that one).
 
 use aws_sdk_connectcases::Client;
-use aws_sdk_connectcases::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_connectcases::types::*;
-use caseload_sdk_tests::{Server, error_code};
-
-const AGENT: &str = "arn:aws:connect:us-east-1:000000000000:instance/i-1/agent/a-1";
+use caseload_sdk_tests::{AGENT, Server, error_code, fv, message};
 
 fn contact_arn(n: &str) -> String {
     format!("arn:aws:connect:us-east-1:000000000000:instance/i-1/contact/{n}")
 }
 fn file_arn(n: &str) -> String {
     format!("arn:aws:connect:us-east-1:000000000000:instance/i-1/file/{n}")
-}
-
-fn message<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
-    e: &SdkError<E, R>,
-) -> String {
-    match e {
-        SdkError::ServiceError(se) => se.err().message().unwrap_or_default().to_owned(),
-        other => format!("<not a service error: {other:?}>"),
-    }
 }
 
 fn comment(body: &str) -> RelatedItemInputContent {
@@ -61,9 +49,6 @@ fn sla(name: &str, minutes: i64, target: &str) -> RelatedItemInputContent {
             .build()
             .unwrap(),
     ))
-}
-fn fv(id: &str, v: FieldValueUnion) -> FieldValue {
-    FieldValue::builder().id(id).value(v).build().unwrap()
 }
 
 struct Fx {

@@ -2,27 +2,13 @@
 //! CreateCase and UpdateCase, and the error paths with their exact wire form.
 
 use aws_sdk_connectcases::Client;
-use aws_sdk_connectcases::config::http::HttpResponse;
-use aws_sdk_connectcases::error::SdkError;
 use aws_sdk_connectcases::types::{
     BooleanCondition, BooleanOperands, CaseRuleDetails, CaseRuleIdentifier, CompoundCondition,
     EmptyOperandValue, FieldOptionsCaseRule, FieldType, FieldValue, FieldValueUnion,
     HiddenCaseRule, OperandOne, OperandTwo, ParentChildFieldOptionsMapping, RequiredCaseRule,
     RuleType, TemplateRule,
 };
-use caseload_sdk_tests::{Server, error_code};
-
-fn body<E>(e: &SdkError<E, HttpResponse>) -> serde_json::Value {
-    let bytes = e
-        .raw_response()
-        .and_then(|r| r.body().bytes())
-        .expect("an error body");
-    serde_json::from_slice(bytes).expect("a JSON error body")
-}
-
-fn message<E>(e: &SdkError<E, HttpResponse>) -> String {
-    body(e)["message"].as_str().unwrap_or_default().to_owned()
-}
+use caseload_sdk_tests::{Server, error_body, error_code, message};
 
 fn compare(field: &str, operand: OperandTwo, result: bool) -> BooleanOperands {
     BooleanOperands::builder()
@@ -274,8 +260,8 @@ async fn case_rule_errors_have_the_aws_wire_form() {
         .await
         .unwrap_err();
     assert_eq!(error_code(&e), "ResourceNotFoundException");
-    assert_eq!(body(&e)["resourceType"], "Domain");
-    assert_eq!(body(&e)["resourceId"], "nope");
+    assert_eq!(error_body(&e)["resourceType"], "Domain");
+    assert_eq!(error_body(&e)["resourceId"], "nope");
 
     for e in [
         c.update_case_rule()
@@ -296,7 +282,7 @@ async fn case_rule_errors_have_the_aws_wire_form() {
             .unwrap_err()
             .map_service_error(|e| e.to_string()),
     ] {
-        let b = body(&e);
+        let b = error_body(&e);
         assert_eq!(e.raw_response().unwrap().status().as_u16(), 404);
         assert_eq!(b["resourceType"], "CaseRule", "{b}");
         assert_eq!(b["resourceId"], "nope", "{b}");

@@ -4,12 +4,12 @@ use aws_sdk_connectcases::Client;
 use aws_sdk_connectcases::config::http::HttpResponse;
 use aws_sdk_connectcases::error::SdkError;
 use aws_sdk_connectcases::types::{
-    BasicLayout, FieldAttributes, FieldGroup, FieldIdentifier, FieldItem, FieldNamespace,
-    FieldOption, FieldType, LayoutConfiguration, LayoutContent, LayoutSections, RequiredField,
-    Section, TagPropagationConfiguration, TagPropagationResourceType, TemplateRule, TemplateStatus,
+    BasicLayout, FieldAttributes, FieldGroup, FieldItem, FieldNamespace, FieldOption, FieldType,
+    LayoutConfiguration, LayoutContent, LayoutSections, RequiredField, Section,
+    TagPropagationConfiguration, TagPropagationResourceType, TemplateRule, TemplateStatus,
     TextAttributes,
 };
-use caseload_sdk_tests::{Server, TempDir, error_code};
+use caseload_sdk_tests::{Server, TempDir, error_body, error_code, ident, message};
 
 /// The ids every domain starts with (DESIGN.md §2).
 const SYSTEM_FIELDS: &[&str] = &[
@@ -61,10 +61,6 @@ fn option(value: &str, name: &str, active: bool) -> FieldOption {
         .unwrap()
 }
 
-fn ident(id: &str) -> FieldIdentifier {
-    FieldIdentifier::builder().id(id).build().unwrap()
-}
-
 fn required(id: &str) -> RequiredField {
     RequiredField::builder().field_id(id).build().unwrap()
 }
@@ -109,15 +105,6 @@ fn layout_fields(content: &LayoutContent) -> Vec<String> {
         .collect()
 }
 
-/// The body of a failed call's response, to check members the SDK error types hide.
-fn body<E>(e: &SdkError<E, HttpResponse>) -> serde_json::Value {
-    let bytes = e
-        .raw_response()
-        .and_then(|r| r.body().bytes())
-        .expect("an error body");
-    serde_json::from_slice(bytes).expect("a JSON error body")
-}
-
 /// Asserts a ResourceNotFoundException naming `id` of `resource_type`.
 fn assert_not_found<E>(e: &SdkError<E, HttpResponse>, resource_type: &str, id: &str)
 where
@@ -125,13 +112,9 @@ where
 {
     assert_eq!(error_code(e), "ResourceNotFoundException");
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 404);
-    let b = body(e);
+    let b = error_body(e);
     assert_eq!(b["resourceType"], resource_type, "{b}");
     assert_eq!(b["resourceId"], id, "{b}");
-}
-
-fn message<E: std::fmt::Debug>(e: &SdkError<E, HttpResponse>) -> String {
-    body(e)["message"].as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
@@ -296,6 +279,10 @@ async fn custom_fields_create_update_and_batch_get() {
     assert_eq!(got.errors().len(), 1);
     assert_eq!(got.errors()[0].id(), "nope");
     assert_eq!(got.errors()[0].error_code(), "ResourceNotFoundException");
+    assert_eq!(
+        got.errors()[0].message(),
+        Some("Field nope could not be found")
+    );
 }
 
 #[tokio::test]

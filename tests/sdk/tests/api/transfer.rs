@@ -4,23 +4,14 @@
 use aws_sdk_connectcases::Client;
 use aws_sdk_connectcases::types::{
     BasicLayout, CommentBodyTextType, CommentContent, ConnectCaseInputContent, Contact,
-    CustomInputContent, EmptyFieldValue, FieldGroup, FieldItem, FieldOption, FieldType, FieldValue,
+    CustomInputContent, EmptyFieldValue, FieldGroup, FieldItem, FieldOption, FieldType,
     FieldValueUnion, FileContent, LayoutContent, LayoutSections, RelatedItemInputContent,
     RelatedItemType, Section, SlaInputConfiguration, SlaInputContent, SlaType, TemplateStatus,
     UserUnion,
 };
-use caseload_sdk_tests::{Server, TempDir, binary};
+use caseload_sdk_tests::{AGENT, Server, TempDir, binary, fv, s};
 use std::path::Path;
 use std::process::{Command, Output};
-
-const AGENT: &str = "arn:aws:connect:us-east-1:000000000000:instance/i-1/agent/a-1";
-
-fn s(v: &str) -> FieldValueUnion {
-    FieldValueUnion::StringValue(v.to_owned())
-}
-fn fv(id: &str, v: FieldValueUnion) -> FieldValue {
-    FieldValue::builder().id(id).value(v).build().unwrap()
-}
 
 fn caseload(args: &[&str]) -> Output {
     Command::new(binary())
