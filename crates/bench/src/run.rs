@@ -8,8 +8,8 @@ use crate::rng::Rng;
 use crate::scenarios;
 use crate::server::{self, Server};
 use bytes::Bytes;
-use caseload_client::{Client, HttpMethod as Method, segment};
-use serde_json::{Value as Json, json};
+use caseload_client::{Client, HttpMethod as Method, build_request};
+use caseload_model::shapes::SearchCasesRequest;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -146,24 +146,33 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
     wait_serving(&client).await?;
     r.startup_serving_ms = started.elapsed().as_secs_f64() * 1000.0;
     let g = Arc::new(g);
-    let d = segment(&domain);
     let t = Instant::now();
-    let first: Json = client
-        .call(
-            Method::POST,
-            &format!("/domains/{d}/cases-search"),
-            &json!({ "maxResults": 1 }),
-        )
+    let first = client
+        .execute(&SearchCasesRequest {
+            domain_id: domain.clone(),
+            fields: None,
+            filter: None,
+            max_results: Some(1),
+            next_token: None,
+            search_term: None,
+            sorts: None,
+        })
         .await
         .map_err(|e| e.to_string())?;
     r.first_search_ms = t.elapsed().as_secs_f64() * 1000.0;
-    r.first_search_total = first["totalCount"].as_u64().unwrap_or(0);
+    r.first_search_total = first.total_count.unwrap_or(0) as u64;
 
     // The bare endpoint answers with exactly the bytes of a GetCase.
-    let get_path = format!("/domains/{d}/cases/{}", segment(&g.case_ids[0]));
-    let get_body = Bytes::from(serde_json::to_vec(&scenarios::get_body(&g)).expect("json"));
+    // Every GetCase of the load is built before it (the sample of case ids is at most 20,000),
+    // so the measured loop costs the client signing and sending only, as for the bare endpoint.
+    let get_requests = g
+        .case_ids
+        .iter()
+        .map(|id| build_request(&scenarios::get_input(&g, &domain, id)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let get_requests = Arc::new(get_requests);
     let answer = client
-        .send(Method::POST, &get_path, get_body.clone())
+        .send_request(&get_requests[0])
         .await
         .map_err(|e| e.to_string())?;
     if answer.status != 200 {
@@ -177,9 +186,9 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
 
     say(&format!("{n} cases: search mix"));
     r.search_settle_s = Some(settle(&server).await);
-    for q in scenarios::search_mix(&g) {
+    for q in scenarios::search_mix(&g, &domain) {
         r.search
-            .push(search(&client, &d, q, args.search_iterations).await?);
+            .push(search(&client, q, args.search_iterations).await?);
     }
 
     let secs = Duration::from_secs_f64(args.seconds);
@@ -191,7 +200,7 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
         // disturbance of the shared machine during one round (seen here: both sides slower by
         // a third for seconds at a time) then cannot decide the ratio between them.
         let round = secs.div_f64(READ_ROUNDS as f64);
-        let (mut bare, mut get) = (Vec::new(), Vec::new());
+        let (mut bare, mut gets) = (Vec::new(), Vec::new());
         for k in 0..READ_ROUNDS {
             let cl = client.clone();
             bare.push(
@@ -208,57 +217,50 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
                 )
                 .await,
             );
-            let (cl, gg, body) = (client.clone(), g.clone(), get_body.clone());
-            let d2 = d.clone();
-            get.push(
+            let (cl, requests) = (client.clone(), get_requests.clone());
+            gets.push(
                 load::with_cpu(
                     pid,
                     load::run(c, round, u64::MAX, move |i| {
                         // Each round reads other cases than the rounds before it.
                         let i = i as usize + k * 1_000_003;
-                        let id = &gg.case_ids[(i * 7919) % gg.case_ids.len()];
-                        let path = format!("/domains/{d2}/cases/{}", segment(id));
-                        let (cl, body) = (cl.clone(), body.clone());
-                        async move { ok(cl.send(Method::POST, &path, body).await) }
+                        let (cl, requests) = (cl.clone(), requests.clone());
+                        async move {
+                            let request = &requests[(i * 7919) % requests.len()];
+                            ok(cl.send_request(request).await)
+                        }
                     }),
                 )
                 .await,
             );
         }
         r.bare.push(load::best(bare));
-        r.get_case.push(load::best(get));
+        r.get_case.push(load::best(gets));
         let (cl, gg) = (client.clone(), g.clone());
-        let d2 = d.clone();
+        let d2 = domain.clone();
         r.create_case.push(
             load::with_cpu(
                 pid,
                 load::run(c, secs, u64::MAX, move |i| {
                     let mut rng = Rng::new(args_seed(i));
-                    let body = Bytes::from(
-                        serde_json::to_vec(&scenarios::create_body(&gg, &mut rng, ""))
-                            .expect("json"),
-                    );
-                    let path = format!("/domains/{d2}/cases");
+                    let request = build_request(&scenarios::create_input(&gg, &mut rng, &d2, ""));
                     let cl = cl.clone();
-                    async move { ok(cl.send(Method::POST, &path, body).await) }
+                    async move { ok_built(&cl, request).await }
                 }),
             )
             .await,
         );
         let (cl, gg) = (client.clone(), g.clone());
-        let d2 = d.clone();
+        let d2 = domain.clone();
         r.update_case.push(
             load::with_cpu(
                 pid,
                 load::run(c, secs, u64::MAX, move |i| {
                     let mut rng = Rng::new(args_seed(i) ^ 0xA5A5);
                     let id = &gg.case_ids[rng.below(gg.case_ids.len() as u64) as usize];
-                    let path = format!("/domains/{d2}/cases/{}", segment(id));
-                    let body = Bytes::from(
-                        serde_json::to_vec(&scenarios::update_body(&gg, &mut rng)).expect("json"),
-                    );
+                    let request = build_request(&scenarios::update_input(&gg, &mut rng, &d2, id));
                     let cl = cl.clone();
-                    async move { ok(cl.send(Method::PUT, &path, body).await) }
+                    async move { ok_built(&cl, request).await }
                 }),
             )
             .await,
@@ -267,7 +269,7 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
 
     say(&format!("{n} cases: write → visible"));
     r.visibility_settle_s = Some(settle(&server).await);
-    r.visibility = visibility(&client, &d, &g, args.visibility_rounds).await?;
+    r.visibility = visibility(&client, &domain, &g, args.visibility_rounds).await?;
     let memory = server.memory();
     r.rss_bytes = memory.rss;
     r.rss_peak_bytes = memory.peak;
@@ -293,6 +295,14 @@ fn load_average() -> String {
 /// A per-request seed, so request `i` has the same body in every run.
 fn args_seed(i: u64) -> u64 {
     i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED
+}
+
+/// Sends a request the typed layer built (or counts it failed when it could not be built).
+async fn ok_built(client: &Client, request: Result<caseload_client::HttpRequest, String>) -> bool {
+    match request {
+        Ok(request) => ok(client.send_request(&request).await),
+        Err(_) => false,
+    }
 }
 
 fn ok(r: Result<caseload_client::Response, caseload_client::ClientError>) -> bool {
@@ -325,20 +335,18 @@ async fn wait_serving(client: &Client) -> Result<(), String> {
 /// A query of the mix, timed on one client after a short warm-up.
 async fn search(
     client: &Client,
-    d: &str,
     q: scenarios::Query,
     iterations: u64,
 ) -> Result<QueryResult, String> {
-    let path = format!("/domains/{d}/cases-search");
-    let mut body = q.body.clone();
+    let mut input = q.input;
     let mut description = q.description;
     for page in 0..q.skip_pages {
-        let out: Json = client
-            .call(Method::POST, &path, &body)
+        let out = client
+            .execute(&input)
             .await
             .map_err(|e| format!("{}: {e}", q.name))?;
-        match out["nextToken"].as_str() {
-            Some(t) => body["nextToken"] = json!(t),
+        match out.next_token {
+            Some(t) => input.next_token = Some(t),
             // A small corpus has fewer pages: its last one is as deep as it goes.
             None => {
                 description = format!("{description} (only {} pages here)", page + 1);
@@ -346,19 +354,20 @@ async fn search(
             }
         }
     }
-    let out: Json = client
-        .call(Method::POST, &path, &body)
+    let out = client
+        .execute(&input)
         .await
         .map_err(|e| format!("{}: {e}", q.name))?;
-    let total = out["totalCount"].as_u64().unwrap_or(0);
-    let body = Bytes::from(serde_json::to_vec(&body).expect("json"));
+    let total = out.total_count.unwrap_or(0) as u64;
+    // Built once: the measured loop costs the client signing and sending only, as before.
+    let request = Arc::new(build_request(&input)?);
     for _ in 0..5 {
-        let _ = client.send(Method::POST, &path, body.clone()).await;
+        let _ = client.send_request(&request).await;
     }
     let cl = client.clone();
     let stats = load::run(1, Duration::from_secs(30), iterations, move |_| {
-        let (cl, path, body) = (cl.clone(), path.clone(), body.clone());
-        async move { ok(cl.send(Method::POST, &path, body).await) }
+        let (cl, request) = (cl.clone(), request.clone());
+        async move { ok(cl.send_request(&request).await) }
     })
     .await;
     Ok(QueryResult {
@@ -387,19 +396,26 @@ async fn visibility(
             .map(|k| (b'a' + ((round * 7 + k * 13 + rng.below(26)) % 26) as u8) as char)
             .collect();
         let marker = format!("vis{marker}");
-        let body = scenarios::create_body(g, &mut rng, &marker);
-        let _: Json = client
-            .call(Method::POST, &format!("/domains/{d}/cases"), &body)
+        client
+            .execute(&scenarios::create_input(g, &mut rng, d, &marker))
             .await
             .map_err(|e| format!("CreateCase: {e}"))?;
         let created = Instant::now();
-        let query = json!({ "searchTerm": marker, "maxResults": 1 });
+        let query = SearchCasesRequest {
+            domain_id: d.to_owned(),
+            fields: None,
+            filter: None,
+            max_results: Some(1),
+            next_token: None,
+            search_term: Some(marker.clone()),
+            sorts: None,
+        };
         let deadline = created + Duration::from_secs(10);
         let mut first = true;
         loop {
             let t = Instant::now();
-            let out: Json = client
-                .call(Method::POST, &format!("/domains/{d}/cases-search"), &query)
+            let out = client
+                .execute(&query)
                 .await
                 .map_err(|e| format!("SearchCases: {e}"))?;
             if first {
@@ -408,7 +424,7 @@ async fn visibility(
             } else {
                 extra_searches += 1;
             }
-            if out["totalCount"].as_u64().unwrap_or(0) >= 1 {
+            if out.total_count.unwrap_or(0) >= 1 {
                 to_visible.push(created.elapsed().as_micros() as u32);
                 break;
             }

@@ -118,21 +118,7 @@ impl Client {
     /// success, otherwise the API's error as the server raised it.
     pub async fn execute<I: OperationInput>(&self, input: &I) -> Result<I::Output, CallError> {
         let request = request::build(input).map_err(CallError::Request)?;
-        let method = Method::from_bytes(request.method.as_bytes())
-            .map_err(|e| CallError::Request(e.to_string()))?;
-        let (body, content_type) = match request.body {
-            Some(body) => (Bytes::from(body), Some("application/json")),
-            None => (Bytes::new(), None),
-        };
-        let r = self
-            .send_with(
-                method,
-                &request.path_and_query,
-                &request.headers,
-                body,
-                content_type,
-            )
-            .await?;
+        let r = self.send_request(&request).await?;
         if !(200..300).contains(&r.status) {
             let body = serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null);
             let code = service_error::error_code(r.error_type.as_deref(), &body)
@@ -144,6 +130,26 @@ impl Client {
             });
         }
         read_output(&r.body).map_err(|e| ClientError::Body(e.to_string()).into())
+    }
+
+    /// Sends a request built by `build_request` and returns the answer whatever its status:
+    /// for callers that send one request many times or only need the status (the benchmark's
+    /// load generator, which must not spend its CPU on reading answers).
+    pub async fn send_request(&self, request: &HttpRequest) -> Result<Response, ClientError> {
+        let method = Method::from_bytes(request.method.as_bytes())
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let (body, content_type) = match &request.body {
+            Some(body) => (body.clone(), Some("application/json")),
+            None => (Bytes::new(), None),
+        };
+        self.send_with(
+            method,
+            &request.path_and_query,
+            &request.headers,
+            body,
+            content_type,
+        )
+        .await
     }
 
     /// Sends a signed request with a JSON body and returns the answer whatever its status.
