@@ -10,7 +10,8 @@
 //! derived by aws-sigv4, and a property test checks every signature this module computes against
 //! aws-sigv4's signer (`tests/canonical_matches_aws_sigv4.rs`).
 
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode, percent_encode, utf8_percent_encode};
+use std::borrow::Cow;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -136,16 +137,21 @@ fn normalize_path(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The query decoded as a form (`+` is a space), each key and value encoded again, pairs sorted.
+///
+/// Escapes are decoded to bytes and the bytes encoded again, never through text: `%FF` stays
+/// `%FF`, as AWS and botocore (which signs the query as sent) have it. A decoding into UTF-8 text
+/// first, as `form_urlencoded::parse` does, turns it into `%EF%BF%BD` and refuses a request
+/// botocore signed correctly. For escapes of valid UTF-8 both ways agree with aws-sigv4.
 fn push_query(out: &mut String, query: &str) {
     if query.is_empty() {
         return;
     }
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| {
-            (
-                utf8_percent_encode(&k, QUERY).to_string(),
-                utf8_percent_encode(&v, QUERY).to_string(),
-            )
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (reencode(k), reencode(v))
         })
         .collect();
     pairs.sort();
@@ -157,6 +163,18 @@ fn push_query(out: &mut String, query: &str) {
         out.push('=');
         out.push_str(v);
     }
+}
+
+/// One query key or value as the canonical query has it: `+` a space, escapes decoded to bytes,
+/// then every byte outside RFC 3986's unreserved set escaped again (upper-case hex).
+fn reencode(component: &str) -> String {
+    let plus_as_space: Cow<'_, [u8]> = if component.contains('+') {
+        component.replace('+', " ").into_bytes().into()
+    } else {
+        component.as_bytes().into()
+    };
+    let bytes: Cow<'_, [u8]> = percent_decode(&plus_as_space).into();
+    percent_encode(&bytes, QUERY).to_string()
 }
 
 /// A header value without leading and trailing spaces, runs of spaces inside made one.

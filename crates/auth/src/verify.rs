@@ -32,8 +32,8 @@ for details.";
 pub struct Caller {
     pub access_key_id: String,
     pub account_id: String,
-    /// The region from the credential scope. Any region is accepted, so this is what the client
-    /// believes it is talking to.
+    /// The region from the credential scope: any name shaped like an AWS region is accepted, so
+    /// this is what the client believes it is talking to.
     pub region: String,
 }
 
@@ -149,6 +149,24 @@ fn header_values<'a>(parts: &'a Parts, name: &str) -> Result<Vec<&'a str>, Error
     Ok(values)
 }
 
+/// Whether `region` has the shape of an AWS region name: `us-east-1`, `eu-central-2`,
+/// `us-gov-west-1`, `cn-northwest-1`, `us-iso-east-1`, `us-isob-east-1`: a two-letter prefix,
+/// one or more lower-case words, a number of one or two digits (`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`).
+fn is_region_name(region: &str) -> bool {
+    let Some((words, number)) = region.rsplit_once('-') else {
+        return false;
+    };
+    let mut words = words.split('-');
+    let prefix_ok = words
+        .next()
+        .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let mut rest = words.peekable();
+    let has_word = rest.peek().is_some();
+    let words_ok = rest.all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()));
+    let number_ok = (1..=2).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit());
+    region.len() <= 32 && prefix_ok && has_word && words_ok && number_ok
+}
+
 fn format_amz_date(t: SystemTime) -> String {
     OffsetDateTime::from(t)
         .format(AMZ_DATE)
@@ -188,6 +206,15 @@ pub fn verify(
             "Missing Authentication Token".into(),
         ));
     };
+    // Which of two values was signed is ambiguous, and a proxy may keep either one: a request
+    // carrying two is malformed, not a choice to make here.
+    for name in [http::header::AUTHORIZATION.as_str(), "x-amz-date"] {
+        if parts.headers.get_all(name).iter().nth(1).is_some() {
+            return Err(incomplete(format!(
+                "The request has more than one '{name}' header"
+            )));
+        }
+    }
     let authorization = authorization
         .to_str()
         .map_err(|_| incomplete("Authorization header is not visible ASCII"))?;
@@ -212,6 +239,14 @@ pub fn verify(
         return Err(incomplete(format!(
             "Credential scope date '{}' does not match X-Amz-Date '{amz_date}'",
             auth.scope_date
+        )));
+    }
+    if !is_region_name(auth.region) {
+        // AWS's answer for a scope naming no region it has. The region goes into ARNs, so it must
+        // be one: lower-case words and a number, like every region AWS has.
+        return Err(Error::InvalidSignature(format!(
+            "Credential should be scoped to a valid region, not '{}'.",
+            auth.region.escape_default()
         )));
     }
     if auth.service != SERVICE {
@@ -300,4 +335,51 @@ pub fn verify(
         account_id: identity.account_id,
         region: auth.region.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_region_name;
+
+    #[test]
+    fn region_names_have_aws_shape() {
+        for ok in [
+            "us-east-1",
+            "eu-west-2",
+            "ap-southeast-5",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "eu-isoe-west-1",
+            "il-central-1",
+            "mx-central-1",
+        ] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        let long = format!("us-{}-1", "a".repeat(300));
+        for bad in [
+            "",
+            "a:b:c",
+            "<script>",
+            "us-east-1 ",
+            " us-east-1",
+            "US-EAST-1",
+            "us-east",
+            "us-1",
+            "use-east-1",
+            "u-east-1",
+            "us--east-1",
+            "us-east-123",
+            "us-east-1a",
+            "us-east-",
+            "us_east_1",
+            "us-east-1\n",
+            "aws-global",
+            long.as_str(),
+        ] {
+            assert!(!is_region_name(bad), "{bad:?}");
+        }
+    }
 }

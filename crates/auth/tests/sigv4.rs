@@ -437,3 +437,34 @@ fn lookup_is_pluggable() {
     let caller = verify(&v.parts(), v.body.as_bytes(), &One, v.signed_at()).unwrap();
     assert_eq!(caller.account_id, "999999999999");
 }
+
+#[test]
+fn the_scope_must_name_a_region_shaped_like_aws_ones() {
+    let long = format!("us-{}-1", "x".repeat(300));
+    for region in ["a:b:c", "<script>", "us-east-1 ", "US-EAST-1", long.as_str()] {
+        // Correctly signed for that scope: only the region's shape is wrong.
+        let (parts, now) = sign("/domains/d-1", Some("localhost:8099"), "test", "test", region);
+        match expect_err(verify(&parts, b"", &Identities::default_test(), now)) {
+            Error::InvalidSignature(m) => {
+                assert!(m.contains("scoped to a valid region"), "{region}: {m}")
+            }
+            other => panic!("{region}: expected InvalidSignature, got {other:?}"),
+        }
+    }
+    for region in ["us-gov-west-1", "cn-north-1", "us-isob-east-1", "ap-southeast-5"] {
+        let (parts, now) = sign("/domains/d-1", Some("localhost:8099"), "test", "test", region);
+        let caller = verify(&parts, b"", &Identities::default_test(), now).unwrap();
+        assert_eq!(caller.region, region);
+    }
+}
+
+#[test]
+fn a_repeated_authorization_or_date_header_is_refused() {
+    for name in ["Authorization", "X-Amz-Date"] {
+        let mut v = by_client("rust-sdk");
+        let value = v.header(name).unwrap().to_owned();
+        // Even the same value twice: which one was signed is not the server's guess to make.
+        v.headers.push((name.to_owned(), value));
+        assert_incomplete(v.verify(), "more than one");
+    }
+}
