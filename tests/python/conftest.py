@@ -60,8 +60,9 @@ def binary() -> str:
 class Server:
     """One caseload process; stopped by `stop()` (the fixtures do it)."""
 
-    def __init__(self, *args: str):
-        argv = [binary(), "serve"]
+    def __init__(self, *args: str, prefix=()):
+        # `prefix`: a command the server runs under, e.g. ("prlimit", "--nofile=256", "--").
+        argv = [*prefix, binary(), "serve"]
         if "--listen" not in args:
             argv += ["--listen", "127.0.0.1:0"]
         if "--data-dir" not in args and "--in-memory" not in args:

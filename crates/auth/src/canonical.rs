@@ -11,8 +11,8 @@
 //! aws-sigv4's signer (`tests/canonical_matches_aws_sigv4.rs`).
 
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode, percent_encode, utf8_percent_encode};
-use std::borrow::Cow;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::SystemTime;

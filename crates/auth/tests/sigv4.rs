@@ -441,9 +441,21 @@ fn lookup_is_pluggable() {
 #[test]
 fn the_scope_must_name_a_region_shaped_like_aws_ones() {
     let long = format!("us-{}-1", "x".repeat(300));
-    for region in ["a:b:c", "<script>", "us-east-1 ", "US-EAST-1", long.as_str()] {
+    for region in [
+        "a:b:c",
+        "<script>",
+        "us-east-1 ",
+        "US-EAST-1",
+        long.as_str(),
+    ] {
         // Correctly signed for that scope: only the region's shape is wrong.
-        let (parts, now) = sign("/domains/d-1", Some("localhost:8099"), "test", "test", region);
+        let (parts, now) = sign(
+            "/domains/d-1",
+            Some("localhost:8099"),
+            "test",
+            "test",
+            region,
+        );
         match expect_err(verify(&parts, b"", &Identities::default_test(), now)) {
             Error::InvalidSignature(m) => {
                 assert!(m.contains("scoped to a valid region"), "{region}: {m}")
@@ -451,8 +463,19 @@ fn the_scope_must_name_a_region_shaped_like_aws_ones() {
             other => panic!("{region}: expected InvalidSignature, got {other:?}"),
         }
     }
-    for region in ["us-gov-west-1", "cn-north-1", "us-isob-east-1", "ap-southeast-5"] {
-        let (parts, now) = sign("/domains/d-1", Some("localhost:8099"), "test", "test", region);
+    for region in [
+        "us-gov-west-1",
+        "cn-north-1",
+        "us-isob-east-1",
+        "ap-southeast-5",
+    ] {
+        let (parts, now) = sign(
+            "/domains/d-1",
+            Some("localhost:8099"),
+            "test",
+            "test",
+            region,
+        );
         let caller = verify(&parts, b"", &Identities::default_test(), now).unwrap();
         assert_eq!(caller.region, region);
     }

@@ -49,6 +49,13 @@ pub enum Error {
     /// HTTP 413 `RequestEntityTooLargeException`.
     #[error("{0}")]
     RequestTooLarge(String),
+    /// HTTP 408 `RequestTimeoutException`: the request body did not arrive in time.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// HTTP 500 `InternalServerException` answered on purpose (`--fault-rate`) before the
+    /// operation ran: nothing was done, and it is not logged as a failure.
+    #[error("{0}")]
+    FaultInjected(String),
     /// HTTP 501 `NotImplementedException`: the operation is modelled but caseload does not
     /// implement its behaviour yet. Carries the operation name.
     #[error("{0} is not implemented by caseload yet")]

@@ -198,4 +198,67 @@ pub struct ServeArgs {
     /// tested. 0 runs merges at once.
     #[arg(long, env = "CASELOAD_MERGE_DELAY_MS", default_value_t = 0)]
     pub merge_delay_ms: u64,
+
+    #[command(flatten)]
+    pub edge: EdgeArgs,
+}
+
+/// How connections are bounded, and failures served on purpose (`listener`, `faults`).
+#[derive(Args, Debug, Clone)]
+pub struct EdgeArgs {
+    /// Close a connection that has no request in progress and sends nothing for this many
+    /// seconds: a new connection that sends nothing, an idle keep-alive connection.
+    #[arg(long, env = "CASELOAD_IDLE_TIMEOUT", default_value_t = 60.0, value_parser = seconds)]
+    pub idle_timeout: f64,
+
+    /// Close a connection whose request header is not complete this many seconds after its
+    /// first byte.
+    #[arg(long, env = "CASELOAD_HEADER_TIMEOUT", default_value_t = 10.0, value_parser = seconds)]
+    pub header_timeout: f64,
+
+    /// Answer 408 RequestTimeoutException when a request body has not arrived in full this many
+    /// seconds after its header.
+    #[arg(long, env = "CASELOAD_BODY_TIMEOUT", default_value_t = 30.0, value_parser = seconds)]
+    pub body_timeout: f64,
+
+    /// Connections served at once. Beyond it the connection idle longest is closed to make
+    /// room, or the new one if every connection has a request in progress. Default: the
+    /// descriptor limit (raised to its hard limit at start-up) less a reserve for the database,
+    /// the index and webhooks.
+    #[arg(long, env = "CASELOAD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Enforce AWS's default per-account request rates of Connect Cases (per account, region
+    /// and operation): beyond them a call gets 429 ThrottlingException.
+    #[arg(long, env = "CASELOAD_THROTTLE")]
+    pub throttle: bool,
+
+    /// Override one operation's rate (implies --throttle): OPERATION=RATE[:BURST] in requests
+    /// per second, e.g. GetCase=100:200. Repeatable.
+    #[arg(
+        long = "throttle-rate",
+        env = "CASELOAD_THROTTLE_RATES",
+        value_delimiter = ','
+    )]
+    pub throttle_rates: Vec<String>,
+
+    /// Answer this fraction (0 to 1) of API calls with a retryable error AWS sends
+    /// (InternalServerException 500 and ThrottlingException 429, alternately) before the
+    /// operation runs; OPERATION=P for one operation. Repeatable.
+    #[arg(
+        long = "fault-rate",
+        env = "CASELOAD_FAULT_RATES",
+        value_delimiter = ','
+    )]
+    pub fault_rates: Vec<String>,
+}
+
+/// A duration in seconds (fractions allowed), positive and finite.
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 86400"
+        )),
+    }
 }

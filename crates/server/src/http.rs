@@ -2,7 +2,7 @@
 //! hands it to the wire layer. Every response, including authentication failures, is built by
 //! `caseload_wire`.
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, HttpBody, to_bytes};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -10,7 +10,7 @@ use bytes::Bytes;
 use caseload_auth::Identities;
 use caseload_model::{Error, RequestContext};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 pub struct AppState {
     pub api: Arc<dyn caseload_model::CasesApi>,
@@ -20,6 +20,12 @@ pub struct AppState {
     pub baseline: Option<RwLock<Bytes>>,
     /// Case event delivery: `GET /_caseload/events` follows it, and every API call nudges it.
     pub events: Arc<crate::events::Hub>,
+    /// How long a request body may take to arrive once its header has.
+    pub body_timeout: Duration,
+    /// `--throttle`: AWS's request rates per account, region and operation.
+    pub throttle: Option<crate::throttle::Throttle>,
+    /// `--fault-rate`: retryable errors answered on purpose, before the operation runs.
+    pub faults: Option<crate::faults::Faults>,
 }
 
 /// The benchmark's bare endpoint: the same listener, HTTP stack and runtime as the API, but no
@@ -64,14 +70,54 @@ pub(crate) async fn authenticate(
     parts: &http::request::Parts,
     body: Body,
 ) -> Result<(Bytes, caseload_auth::Caller), Error> {
-    let body = to_bytes(body, state.max_body_bytes).await.map_err(|_| {
+    let too_large = || {
         Error::RequestTooLarge(format!(
             "The request body exceeds the limit of {} bytes",
             state.max_body_bytes
         ))
-    })?;
+    };
+    // A declared length beyond the limit is refused before waiting for any of it.
+    if body.size_hint().lower() > state.max_body_bytes as u64 {
+        tokio::spawn(discard(body, state.body_timeout));
+        return Err(too_large());
+    }
+    if body.is_end_stream() {
+        // Nothing to wait for (a GET): no timer.
+        let caller = caseload_auth::verify(parts, &[], &state.identities, SystemTime::now())?;
+        return Ok((Bytes::new(), caller));
+    }
+    let body = tokio::time::timeout(state.body_timeout, to_bytes(body, state.max_body_bytes))
+        .await
+        .map_err(|_| {
+            Error::RequestTimeout(format!(
+                "The request body did not arrive within {:?}",
+                state.body_timeout
+            ))
+        })?
+        .map_err(|_| too_large())?;
     let caller = caseload_auth::verify(parts, &body, &state.identities, SystemTime::now())?;
     Ok((body, caller))
+}
+
+/// At most this much of a refused body is read and thrown away.
+const DISCARD_LIMIT: usize = 64 << 20;
+
+/// Reads what arrives of a refused body, for a while, and drops it. Most clients send their
+/// whole body before they read the answer: if the connection closed with their data unread, the
+/// reset would reach them before the 413 did.
+async fn discard(mut body: Body, within: Duration) {
+    use http_body_util::BodyExt;
+    let mut left = DISCARD_LIMIT;
+    let _ = tokio::time::timeout(within, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let n = frame.data_ref().map_or(0, |d| d.len());
+            left = left.saturating_sub(n);
+            if left == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
@@ -98,14 +144,34 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    let response = caseload_wire::handle(
-        state.api.as_ref(),
-        &ctx,
-        &parts.method,
-        path_and_query,
-        &body,
-    )
-    .await;
+    let response = if state.throttle.is_none() && state.faults.is_none() {
+        caseload_wire::handle(
+            state.api.as_ref(),
+            &ctx,
+            &parts.method,
+            path_and_query,
+            &body,
+        )
+        .await
+    } else {
+        caseload_wire::handle_admitted(
+            state.api.as_ref(),
+            &ctx,
+            &parts.method,
+            path_and_query,
+            &body,
+            |op, ctx| {
+                if let Some(throttle) = &state.throttle {
+                    throttle.admit(op, ctx)?;
+                }
+                if let Some(faults) = &state.faults {
+                    faults.admit(op, ctx)?;
+                }
+                Ok(())
+            },
+        )
+        .await
+    };
     // A write may have appended events; the delivery side looks (never on this request's time).
     state.events.poke();
     tracing::debug!(status = response.status().as_u16(), "answered");

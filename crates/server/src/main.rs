@@ -3,8 +3,11 @@
 
 mod cli;
 mod events;
+mod faults;
 mod http;
+mod listener;
 mod merges;
+mod throttle;
 mod transfer;
 mod ui;
 
@@ -113,13 +116,26 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         service.clone(),
         std::time::Duration::from_millis(args.merge_delay_ms),
     );
+    let edge = &args.edge;
+    let throttle = (edge.throttle || !edge.throttle_rates.is_empty())
+        .then(|| throttle::Throttle::new(&edge.throttle_rates))
+        .transpose()
+        .map_err(Fail)?;
     let state = Arc::new(http::AppState {
         api: service,
         identities,
         max_body_bytes: args.max_body_bytes,
         baseline: args.bench_baseline.then(Default::default),
         events,
+        body_timeout: std::time::Duration::from_secs_f64(edge.body_timeout),
+        throttle,
+        faults: faults::Faults::new(&edge.fault_rates).map_err(Fail)?,
     });
+    let limits = listener::Limits {
+        max_connections: listener::connection_cap(edge.max_connections),
+        idle: std::time::Duration::from_secs_f64(edge.idle_timeout),
+        header: std::time::Duration::from_secs_f64(edge.header_timeout),
+    };
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -133,12 +149,11 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         use std::io::Write;
         let _ = writeln!(std::io::stdout(), "web page: http://{addr}{}", ui::PATH);
     }
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = stop_tx.send(true);
-        })
-        .await?;
+    listener::serve(listener, http::router(state), limits, async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    })
+    .await;
     Ok(())
 }
 
@@ -214,7 +229,8 @@ async fn import(args: ImportArgs) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Resolves on SIGTERM or SIGINT; axum then stops accepting and finishes in-flight requests.
+/// Resolves on SIGTERM or SIGINT; the listener then stops accepting and finishes in-flight
+/// requests.
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

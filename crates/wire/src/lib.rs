@@ -12,7 +12,7 @@ pub mod router;
 pub mod validate;
 
 use bytes::Bytes;
-use caseload_model::{CasesApi, RequestContext};
+use caseload_model::{CasesApi, Operation, RequestContext};
 
 pub use response::{error_response, success_response};
 
@@ -25,12 +25,27 @@ pub async fn handle(
     path_and_query: &str,
     body: &[u8],
 ) -> http::Response<Bytes> {
+    handle_admitted(api, ctx, method, path_and_query, body, |_, _| Ok(())).await
+}
+
+/// `handle`, with `admit` asked once the operation is known and before anything else happens:
+/// an error it returns (throttling, an injected fault) is the answer, and the operation never
+/// runs.
+pub async fn handle_admitted(
+    api: &dyn CasesApi,
+    ctx: &RequestContext,
+    method: &http::Method,
+    path_and_query: &str,
+    body: &[u8],
+    admit: impl FnOnce(Operation, &RequestContext) -> Result<(), caseload_model::Error>,
+) -> http::Response<Bytes> {
     let (path, query) = match path_and_query.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (path_and_query, None),
     };
     let outcome = async {
         let routed = router::route(method, path)?;
+        admit(routed.operation, ctx)?;
         let input = binding::bind_input(&routed, query, body)?;
         let out = caseload_model::dispatch(api, ctx, routed.operation, input).await?;
         Ok::<_, caseload_model::Error>((routed.operation, out))

@@ -53,6 +53,8 @@ fn wire_form(e: &Error) -> (u16, &'static str, String) {
         Error::InvalidSignature(_) => (403, "InvalidSignatureException", m),
         Error::UnknownOperation(_) => (404, "UnknownOperationException", m),
         Error::RequestTooLarge(_) => (413, "RequestEntityTooLargeException", m),
+        Error::RequestTimeout(_) => (408, "RequestTimeoutException", m),
+        Error::FaultInjected(_) => (500, "InternalServerException", m),
         Error::NotImplemented(_) => (501, "NotImplementedException", m),
         // The detail stays in the log; the client gets the request id to quote.
         Error::Internal(_) => (

@@ -54,6 +54,8 @@ fn error_code(e: &Error) -> &'static str {
         | Error::InvalidSignature(_) => "ACCESS_DENIED",
         Error::UnknownOperation(_)
         | Error::RequestTooLarge(_)
+        | Error::RequestTimeout(_)
+        | Error::FaultInjected(_)
         | Error::NotImplemented(_)
         | Error::Internal(_) => "INTERNAL_ERROR",
     }
