@@ -78,7 +78,10 @@ pub(crate) async fn authenticate(
     };
     // A declared length beyond the limit is refused before waiting for any of it.
     if body.size_hint().lower() > state.max_body_bytes as u64 {
-        tokio::spawn(discard(body, state.body_timeout));
+        // A client that asked to continue sends nothing until told to: reading would tell it.
+        if !parts.headers.contains_key(http::header::EXPECT) {
+            tokio::spawn(discard(body, state.body_timeout));
+        }
         return Err(too_large());
     }
     if body.is_end_stream() {
