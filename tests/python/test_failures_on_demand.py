@@ -2,6 +2,7 @@
 the form botocore's standard retry mode recognises (ThrottlingException 429 as throttling,
 InternalServerException 500 as transient)."""
 
+import subprocess
 import time
 
 import boto3
@@ -9,7 +10,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import Server
+from conftest import Server, binary
 
 
 def client(server, retries):
@@ -106,9 +107,6 @@ def test_throttle_lets_a_client_within_the_rate_through(stop_after):
 
 
 def test_bad_rules_stop_the_server_at_start():
-    import subprocess
-    from conftest import binary
-
     for flag, value, needle in [
         ("--fault-rate", "2", "'2'"),
         ("--throttle-rate", "Nope=1", "'Nope'"),

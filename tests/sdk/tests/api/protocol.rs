@@ -165,6 +165,13 @@ fn help_documents_every_flag_and_its_environment_variable() {
         "--credentials",
         "--max-body-bytes",
         "--max-domains",
+        "--idle-timeout",
+        "--header-timeout",
+        "--body-timeout",
+        "--max-connections",
+        "--throttle",
+        "--throttle-rate",
+        "--fault-rate",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
