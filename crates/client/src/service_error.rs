@@ -45,6 +45,7 @@ pub fn service_error(code: &str, body: &Value) -> Error {
         "InvalidSignatureException" => Error::InvalidSignature(message),
         "UnknownOperationException" => Error::UnknownOperation(message),
         "RequestEntityTooLargeException" => Error::RequestTooLarge(message),
+        "RequestTimeoutException" => Error::RequestTimeout(message),
         // The message names the operation ("X is not implemented by caseload yet").
         "NotImplementedException" => match Operation::ALL
             .iter()
@@ -80,6 +81,8 @@ mod tests {
             Error::InvalidSignature("s".into()),
             Error::UnknownOperation("o".into()),
             Error::RequestTooLarge("l".into()),
+            Error::RequestTimeout("r".into()),
+            Error::FaultInjected("f".into()),
             Error::NotImplemented("GetCase"),
             Error::Internal("detail".into()),
         ];
@@ -98,6 +101,8 @@ mod tests {
                 | Error::InvalidSignature(_)
                 | Error::UnknownOperation(_)
                 | Error::RequestTooLarge(_)
+                | Error::RequestTimeout(_)
+                | Error::FaultInjected(_)
                 | Error::NotImplemented(_)
                 | Error::Internal(_) => {}
             }
@@ -116,6 +121,8 @@ mod tests {
             match (&e, &back) {
                 // The server keeps an internal error's detail to itself.
                 (Error::Internal(_), Error::Internal(m)) => assert!(!m.contains("detail"), "{m}"),
+                // An injected fault is an InternalServerException on the wire, like a real one.
+                (Error::FaultInjected(sent), Error::Internal(m)) => assert_eq!(sent, m),
                 _ => assert_eq!(format!("{e:?}"), format!("{back:?}")),
             }
         }
