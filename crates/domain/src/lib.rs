@@ -88,7 +88,15 @@ impl From<StoreError> for caseload_model::Error {
     fn from(e: StoreError) -> Self {
         // Callers handle Duplicate/QuotaExceeded/VersionMismatch where they mean something; one
         // that reaches here unhandled is a bug, reported as an internal error.
-        caseload_model::Error::internal(e)
+        match e {
+            StoreError::Unavailable {
+                retry_after_seconds,
+                ..
+            } => caseload_model::Error::Unavailable {
+                retry_after_seconds,
+            },
+            e => caseload_model::Error::internal(e),
+        }
     }
 }
 

@@ -34,6 +34,13 @@ pub enum StoreError {
     /// Anything else: I/O, corruption, a bug. Opaque to clients.
     #[error("storage backend: {0}")]
     Backend(String),
+    /// The backend cannot answer now but will by itself (the search index is behind and cannot
+    /// catch up in time): the client should retry after the given number of seconds.
+    #[error("temporarily unavailable: {detail}")]
+    Unavailable {
+        detail: String,
+        retry_after_seconds: u32,
+    },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -294,6 +301,12 @@ pub trait Store: Send + Sync + 'static {
     /// it can observe the others' writes.
     fn schema_generation(&self) -> Option<u64> {
         None
+    }
+
+    /// Whether the backend can serve every operation now (`GET /ready`): `Err` says why not.
+    /// The default is always ready.
+    async fn readiness(&self) -> Result<(), String> {
+        Ok(())
     }
 
     /// A secret that survives restarts, used to sign pagination tokens.

@@ -64,6 +64,12 @@ pub enum Error {
     /// to the client.
     #[error("internal error: {0}")]
     Internal(String),
+    /// HTTP 500 `InternalServerException` with `Retry-After`: the service cannot answer now (the
+    /// search index is behind and cannot catch up in time) but will by itself. SDKs retry it.
+    #[error(
+        "The service cannot answer this request now; retry after {retry_after_seconds} seconds"
+    )]
+    Unavailable { retry_after_seconds: u32 },
 }
 
 impl Error {

@@ -1,6 +1,6 @@
 //! Storage backends implementing `caseload_domain::store::Store`.
 //!
-//! - `sqlite`: the embedded default. One SQLite database (WAL, synchronous=FULL) is the system of
+//! - `sqlite`: the embedded default. One SQLite database (WAL, group commit) is the system of
 //!   record; migrations are in `migrations/sqlite/`, applied in order at open and recorded in
 //!   `PRAGMA user_version`.
 //! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
@@ -9,6 +9,7 @@
 //! Backends know nothing of HTTP or of the API's rules; they store records atomically and enforce
 //! only the uniqueness and quota checks the domain layer asks them to.
 
+mod fault;
 pub mod index;
 pub mod sqlite;
 

@@ -62,6 +62,7 @@ fn wire_form(e: &Error) -> (u16, &'static str, String) {
             "InternalServerException",
             "An internal error occurred; quote the request id when reporting it".to_owned(),
         ),
+        Error::Unavailable { .. } => (500, "InternalServerException", m),
     }
 }
 
@@ -89,6 +90,16 @@ pub fn error_response(e: &Error, request_id: &str) -> Response<Bytes> {
     );
     r.headers_mut()
         .insert(ERROR_TYPE, HeaderValue::from_static(kind));
+    // The model's `retryAfterSeconds` member of InternalServerException travels in this header.
+    if let Error::Unavailable {
+        retry_after_seconds,
+    } = e
+    {
+        r.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from(*retry_after_seconds),
+        );
+    }
     r
 }
 
@@ -107,6 +118,9 @@ mod tests {
             Error::AccessDenied("a".into()),
             Error::Throttling("t".into()),
             Error::internal("boom"),
+            Error::Unavailable {
+                retry_after_seconds: 2,
+            },
         ];
         for e in &samples {
             let (status, kind, _) = wire_form(e);
@@ -124,6 +138,21 @@ mod tests {
         assert_eq!(body["resourceId"], "d-1");
         assert_eq!(body["resourceType"], "Domain");
         assert!(body["message"].as_str().unwrap().contains("d-1"));
+    }
+
+    #[test]
+    fn unavailable_is_a_retryable_internal_error_with_retry_after() {
+        let r = error_response(
+            &Error::Unavailable {
+                retry_after_seconds: 3,
+            },
+            "rid",
+        );
+        assert_eq!(r.status(), 500);
+        assert_eq!(r.headers()[ERROR_TYPE], "InternalServerException");
+        assert_eq!(r.headers()[http::header::RETRY_AFTER], "3");
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert!(body["message"].as_str().unwrap().contains("retry after 3"));
     }
 
     #[test]

@@ -57,7 +57,8 @@ fn error_code(e: &Error) -> &'static str {
         | Error::RequestTimeout(_)
         | Error::FaultInjected(_)
         | Error::NotImplemented(_)
-        | Error::Internal(_) => "INTERNAL_ERROR",
+        | Error::Internal(_)
+        | Error::Unavailable { .. } => "INTERNAL_ERROR",
     }
 }
 

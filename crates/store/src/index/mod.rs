@@ -13,13 +13,24 @@
 //! completed before the search is visible (read-your-writes), and a search waits only when such a
 //! write is not indexed yet. Without a waiting search, applied changes are committed within a
 //! second (`MAX_COMMIT_DELAY`).
+//!
+//! Durability: the indexer's position moves in two steps. `applied` is what was handed to
+//! Tantivy's writer, `committed` what a durable commit holds (the payload). Only `committed`
+//! is published to searches and written as the payload, and the log is pruned only up to it, so
+//! the index never claims a change it does not hold and a change leaves the log only once a
+//! durable commit contains it. Any failure between reading the log and a durable commit (a full
+//! disk, typically) rolls the writer back to the last commit and the changes are read again
+//! from the log on the next attempt.
 
 mod bits;
 mod cache;
+pub mod check;
 mod collect;
 mod docbits;
 pub mod encode;
 mod eval;
+#[cfg(feature = "failpoints")]
+mod faulty;
 mod order;
 mod query;
 mod texts;
@@ -30,6 +41,7 @@ use bits::DenseTerms;
 use caseload_domain::search::{CaseQuery, DEFAULT_SORT_FIELD};
 use caseload_domain::store::{CaseRecord, StoreError, StoreResult};
 use caseload_model::shapes::FieldType;
+use check::DomainKey;
 use collect::{Hit, SegmentSort, SortCollector};
 use encode::SEP;
 use order::Orders;
@@ -38,7 +50,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
-use tantivy::schema::{FAST, JsonObjectOptions, OwnedValue, STRING, Schema};
+use tantivy::schema::{FAST, JsonObjectOptions, NumericOptions, OwnedValue, STRING, Schema};
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument, Term,
 };
@@ -55,6 +67,8 @@ pub struct Fields {
     pub terms: tantivy::schema::Field,
     pub case_id: tantivy::schema::Field,
     pub sort: tantivy::schema::Field,
+    /// The case's version: with `case_id`, what `check` compares with the database.
+    pub version: tantivy::schema::Field,
 }
 
 impl Fields {
@@ -63,12 +77,14 @@ impl Fields {
         let terms = b.add_text_field("terms", STRING);
         let case_id = b.add_text_field("case_id", FAST);
         let sort = b.add_json_field("sort", JsonObjectOptions::default().set_fast("raw"));
+        let version = b.add_i64_field("version", NumericOptions::default().set_fast());
         let schema = b.build();
         Fields {
             schema,
             terms,
             case_id,
             sort,
+            version,
         }
     }
 }
@@ -103,8 +119,19 @@ pub trait ChangeLog: Send + Sync + 'static {
         after: Option<(String, String, String)>,
         limit: usize,
     ) -> StoreResult<Vec<CaseRecord>>;
-    /// Forget changes up to `seq`: they are in the index.
+    /// Forget changes up to `seq`: a durable commit of the index holds them.
     fn prune(&self, seq: i64) -> StoreResult<()>;
+    /// The number of cases of every domain that has any, and the sequence number of the last
+    /// change, read together (one snapshot).
+    fn case_counts(&self) -> StoreResult<(i64, BTreeMap<DomainKey, u64>)>;
+    /// A domain's cases ordered by id, after `after`, at most `limit` (to rebuild its part of
+    /// the index).
+    fn domain_cases(
+        &self,
+        key: &DomainKey,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreResult<Vec<CaseRecord>>;
     /// The type of every field of a domain, deleted ones included, so that values are indexed
     /// only for the queries their type allows. A field left out is indexed for every query.
     fn field_types(&self, account_id: &str, domain_id: &str) -> StoreResult<FieldTypeMap> {
@@ -127,7 +154,26 @@ pub struct SearchIndex {
     wake: Arc<(Mutex<bool>, Condvar)>,
     /// Set while a bulk load is running (see `Mode::Bulk`); cleared by `finish_bulk`.
     bulk: Arc<AtomicBool>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Shared with the indexer: why its last attempt failed, `None` once one succeeds.
+    failing: Arc<Mutex<Option<String>>>,
+    /// Domains to rebuild from the database, for the indexer to take (see `repair`).
+    repairs: Arc<Mutex<Vec<Repair>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<StoreResult<()>>>>,
+}
+
+/// A request to rebuild some domains' documents, and where to answer.
+struct Repair {
+    domains: Vec<DomainKey>,
+    done: mpsc::Sender<StoreResult<()>>,
+}
+
+/// What the indexer is doing, for readiness probes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexStatus {
+    /// The last change searches see.
+    pub indexed: i64,
+    /// Why the indexer's last attempt failed (it retries), if it did.
+    pub failing: Option<String>,
 }
 
 /// How the indexer applies the change log.
@@ -144,7 +190,12 @@ pub enum Mode {
 }
 
 struct Indexer {
-    writer: IndexWriter,
+    index: Index,
+    /// `None` after a rollback failed: made anew from `index` on next use.
+    writer: Option<IndexWriter>,
+    /// The writer's indexing threads and memory (per `Mode`).
+    threads: usize,
+    heap: usize,
     /// Asks the order warmer (`spawn_order_warmer`) to look at the segments after a commit.
     warm: mpsc::SyncSender<()>,
     reader: IndexReader,
@@ -154,8 +205,16 @@ struct Indexer {
     wake: Arc<(Mutex<bool>, Condvar)>,
     bulk: Arc<AtomicBool>,
     mode: Mode,
-    /// The last change added to the writer; ahead of `indexed` until the next commit.
+    /// The last change added to the writer; ahead of `committed` until the next commit.
     applied: i64,
+    /// The last change a durable commit holds (the commit's payload). Never ahead of what the
+    /// index holds: a failed commit leaves it where it was (see `discard_uncommitted`).
+    committed: i64,
+    failing: Arc<Mutex<Option<String>>>,
+    repairs: Arc<Mutex<Vec<Repair>>>,
+    /// Whether to compare per-domain counts with the database once caught up (see
+    /// `check_counts`): set when the index was resumed rather than rebuilt.
+    check_at_start: bool,
     types: TypeCache,
     few: FewValues,
     tuning: Arc<Mutex<Tuning>>,
@@ -250,7 +309,7 @@ impl TypeCache {
 
 /// The document format, recorded with every commit before the sequence number. Change it whenever
 /// `document` or `encode` change what is indexed: the next start-up then rebuilds the index.
-const FORMAT: &str = "caseload-index-8:";
+const FORMAT: &str = "caseload-index-9:";
 
 /// How many changes one commit applies at most (bounds memory during a long catch-up).
 const BATCH: usize = 20_000;
@@ -265,6 +324,9 @@ const MAX_COMMIT_DELAY: Duration = Duration::from_secs(1);
 /// thread building documents) and a large heap, so segments are flushed rarely.
 const BULK_THREADS: usize = 2;
 const BULK_HEAP: usize = 1_000_000_000;
+
+/// How long the indexer waits before trying again after a failure (a full disk, say).
+const RETRY_DELAY: Duration = Duration::from_millis(500);
 
 impl SearchIndex {
     /// Opens the index in `dir` (or in memory when `None`), catches it up with `log`, and starts
@@ -284,6 +346,8 @@ impl SearchIndex {
                 }
                 std::fs::create_dir_all(dir).map_err(backend)?;
                 let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(backend)?;
+                #[cfg(feature = "failpoints")]
+                let mmap = faulty::FaultyDirectory(Box::new(mmap));
                 Index::open_or_create(mmap, fields.schema.clone()).map_err(backend)?
             }
         };
@@ -295,6 +359,8 @@ impl SearchIndex {
         let writer: IndexWriter = index
             .writer_with_num_threads(threads, heap)
             .map_err(backend)?;
+        let failing = Arc::<Mutex<Option<String>>>::default();
+        let repairs = Arc::<Mutex<Vec<Repair>>>::default();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -308,7 +374,10 @@ impl SearchIndex {
         let tuning = Arc::<Mutex<Tuning>>::default();
         let warm = spawn_order_warmer(reader.clone(), orders.clone())?;
         let mut indexer = Indexer {
-            writer,
+            index,
+            writer: Some(writer),
+            threads,
+            heap,
             warm,
             reader: reader.clone(),
             fields: fields.clone(),
@@ -318,6 +387,10 @@ impl SearchIndex {
             bulk: bulk.clone(),
             mode,
             applied: 0,
+            committed: 0,
+            failing: failing.clone(),
+            repairs: repairs.clone(),
+            check_at_start: false,
             types: TypeCache::default(),
             few: FewValues::default(),
             tuning: tuning.clone(),
@@ -335,14 +408,20 @@ impl SearchIndex {
         if let Some(seq) = resume_from {
             indexer.indexed.send_replace(seq);
             indexer.applied = seq;
+            indexer.committed = seq;
+            // A rebuilt index matches the database by construction; a resumed one is checked.
+            indexer.check_at_start = mode == Mode::Serve && dir.is_some();
         }
         let thread = std::thread::Builder::new()
             .name("caseload-indexer".into())
             .spawn(move || {
                 if resume_from.is_none() {
                     while let Err(e) = indexer.rebuild() {
-                        tracing::error!(error = %e, "rebuilding the search index failed; retrying");
-                        std::thread::sleep(Duration::from_millis(500));
+                        indexer.failed("rebuilding the search index", &e);
+                        if indexer.indexed.is_closed() {
+                            return Err(e);
+                        }
+                        std::thread::sleep(RETRY_DELAY);
                     }
                 } else {
                     indexer.warm_default_order();
@@ -360,6 +439,8 @@ impl SearchIndex {
             indexed: rx,
             wake,
             bulk,
+            failing,
+            repairs,
             thread: Mutex::new(Some(thread)),
         }))
     }
@@ -373,10 +454,10 @@ impl SearchIndex {
         }
         self.nudge();
         let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(t) = thread {
-            t.join().map_err(|_| backend("the indexer panicked"))?;
+        match thread {
+            Some(t) => t.join().map_err(|_| backend("the indexer panicked"))?,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn nudge(&self) {
@@ -385,17 +466,75 @@ impl SearchIndex {
         cv.notify_one();
     }
 
-    /// Waits until every change up to `seq` is searchable.
-    pub async fn wait_for(&self, seq: i64) -> StoreResult<()> {
+    /// Waits until every change up to `seq` is searchable; past `bound` (if any) it gives up
+    /// with `StoreError::Unavailable`, so that a search never hangs on an indexer that cannot
+    /// commit (a full disk): the client retries, and succeeds once the indexer has recovered.
+    pub async fn wait_for(&self, seq: i64, bound: Option<Duration>) -> StoreResult<()> {
         if *self.indexed.borrow() >= seq {
             return Ok(());
         }
         self.nudge();
         let mut rx = self.indexed.clone();
-        rx.wait_for(|s| *s >= seq)
-            .await
-            .map_err(|_| backend("the indexer stopped"))?;
-        Ok(())
+        let reached = rx.wait_for(|s| *s >= seq);
+        let outcome = match bound {
+            None => reached.await.map(|_| ()),
+            Some(bound) => match tokio::time::timeout(bound, reached).await {
+                Ok(r) => r.map(|_| ()),
+                Err(_) => {
+                    let status = self.status();
+                    let detail = format!(
+                        "the search index has not reached change {seq} within {bound:?} (it is at {}{})",
+                        status.indexed,
+                        status
+                            .failing
+                            .map(|e| format!("; last failure: {e}"))
+                            .unwrap_or_default()
+                    );
+                    tracing::warn!(%detail, "search refused");
+                    return Err(StoreError::Unavailable {
+                        detail,
+                        retry_after_seconds: bound.as_secs().clamp(1, 60) as u32,
+                    });
+                }
+            },
+        };
+        outcome.map_err(|_| backend("the indexer stopped"))
+    }
+
+    /// The position searches see and whether the indexer is failing.
+    pub fn status(&self) -> IndexStatus {
+        IndexStatus {
+            indexed: *self.indexed.borrow(),
+            failing: self
+                .failing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
+    }
+
+    /// Rebuilds the documents of `domains` from the database on the indexer's thread, and
+    /// returns once a durable commit holds them (blocking).
+    pub fn repair(&self, domains: Vec<DomainKey>) -> StoreResult<()> {
+        let (done, answer) = mpsc::channel();
+        self.repairs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Repair { domains, done });
+        self.nudge();
+        answer
+            .recv()
+            .map_err(|_| backend("the indexer stopped before the repair"))?
+    }
+
+    /// Live documents per domain, as the last published commit holds them.
+    pub fn domain_counts(&self) -> StoreResult<BTreeMap<DomainKey, u64>> {
+        check::domain_counts(&self.reader.searcher(), &self.fields).map_err(backend)
+    }
+
+    /// A domain's (case id, version) pairs in the index, by id.
+    pub fn domain_versions(&self, key: &DomainKey) -> StoreResult<Vec<(String, i64)>> {
+        check::domain_versions(&self.reader.searcher(), &self.fields, key).map_err(backend)
     }
 
     /// Changes the thresholds that choose between equivalent ways of indexing and searching
@@ -536,6 +675,7 @@ fn document(
         key_term(&c.account_id, &c.domain_id, &c.case_id),
     );
     doc.add_text(fields.case_id, &c.case_id);
+    doc.add_i64(fields.version, c.version);
     let mut sort = BTreeMap::new();
     // The document copies each term into its own buffer, so terms can be borrowed.
     let mut emit = |t: &str| doc.add_text(fields.terms, t);
@@ -607,26 +747,59 @@ impl Indexer {
         ))
     }
 
-    fn run(mut self) {
+    fn writer(&mut self) -> StoreResult<&mut IndexWriter> {
+        if self.writer.is_none() {
+            let writer = self
+                .index
+                .writer_with_num_threads(self.threads, self.heap)
+                .map_err(backend)?;
+            self.writer = Some(writer);
+        }
+        Ok(self.writer.as_mut().expect("just made"))
+    }
+
+    /// Records a failed attempt (for readiness probes and refused searches) and logs it.
+    fn failed(&self, what: &str, e: &StoreError) {
+        tracing::error!(error = %e, "{what} failed; retrying");
+        *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+    }
+
+    fn succeeded(&self) {
+        let mut failing = self.failing.lock().unwrap_or_else(|e| e.into_inner());
+        if failing.take().is_some() {
+            tracing::warn!("the search indexer has recovered");
+        }
+    }
+
+    fn run(mut self) -> StoreResult<()> {
         // Whether to make what is applied visible: at start-up, when a search waits for it, and
         // when it has waited long enough (see `MAX_COMMIT_DELAY`).
         let mut visible = true;
         loop {
             // Read before catching up: everything written before `finish_bulk` is then in.
             let bulk = self.bulk.load(Ordering::SeqCst);
-            if let Err(e) = self.catch_up(bulk, visible) {
-                tracing::error!(error = %e, "search indexer failed; retrying");
-                std::thread::sleep(Duration::from_millis(500));
+            let mut outcome = self.catch_up(bulk, visible);
+            if outcome.is_ok() && self.check_at_start {
+                outcome = self.check_counts();
+                self.check_at_start = outcome.is_err();
+            }
+            if outcome.is_ok() {
+                outcome = self.serve_repairs();
+            }
+            if let Err(e) = outcome {
+                self.failed("search indexing", &e);
+                if self.indexed.is_closed() {
+                    return Err(e);
+                }
+                std::thread::sleep(RETRY_DELAY);
                 continue;
             }
+            self.succeeded();
             if self.indexed.is_closed() {
-                return;
+                return Ok(());
             }
             if self.mode == Mode::Bulk && !bulk {
-                if let Err(e) = self.end_bulk() {
-                    tracing::error!(error = %e, "finishing the bulk index load failed");
-                }
-                return;
+                return self.end_bulk();
             }
             {
                 let (flag, cv) = &*self.wake;
@@ -646,8 +819,17 @@ impl Indexer {
     }
 
     /// Applies every change committed so far, and commits unless `bulk`: at once when `visible`,
-    /// else only every `BATCH` changes (the writer's memory and the log stay bounded).
+    /// else only every `BATCH` changes (the writer's memory and the log stay bounded). On a
+    /// failure everything since the last durable commit is discarded, to be read again.
     fn catch_up(&mut self, bulk: bool, visible: bool) -> StoreResult<()> {
+        let outcome = self.apply_log(bulk, visible);
+        if outcome.is_err() {
+            self.discard_uncommitted();
+        }
+        outcome
+    }
+
+    fn apply_log(&mut self, bulk: bool, visible: bool) -> StoreResult<()> {
         loop {
             let from = self.applied;
             if self.log.last_seq()? <= from {
@@ -655,65 +837,107 @@ impl Indexer {
             }
             let (changes, last) = self.log.changes_after(from, BATCH)?;
             if changes.is_empty() {
+                // Sequence numbers with no entry left: they change no document.
                 self.applied = last.max(from);
+                if self.pending == 0 {
+                    self.committed = self.applied;
+                }
                 break;
             }
             self.types.read_in_batch.clear();
             let tuning = self.tuning();
             for c in &changes {
                 if c.case_id.is_empty() {
-                    self.writer.delete_term(Term::from_field_text(
+                    let scope = Term::from_field_text(
                         self.fields.terms,
                         &scope_term(&c.account_id, &c.domain_id),
-                    ));
+                    );
+                    self.writer()?.delete_term(scope);
                     continue;
                 }
-                self.writer.delete_term(Term::from_field_text(
+                let key = Term::from_field_text(
                     self.fields.terms,
                     &key_term(&c.account_id, &c.domain_id, &c.case_id),
-                ));
+                );
+                self.writer()?.delete_term(key);
                 if let Some(case) = &c.current {
                     let doc = self.document(case, &tuning)?;
-                    self.writer.add_document(doc).map_err(backend)?;
+                    self.writer()?.add_document(doc).map_err(backend)?;
                 }
             }
             self.applied = last;
             self.pending += changes.len();
             self.pending_since.get_or_insert_with(Instant::now);
             if !bulk && self.pending >= BATCH {
-                self.commit(last)?;
-                self.log.prune(last)?;
+                self.commit()?;
             }
         }
-        if !bulk && visible && self.applied > *self.indexed.borrow() {
+        if !bulk && visible {
             if self.pending > 0 {
-                self.commit(self.applied)?;
-                self.log.prune(self.applied)?;
-            } else {
-                // Only entries that change no document: nothing to commit.
-                self.indexed.send_replace(self.applied);
+                self.commit()?;
+            } else if self.committed > *self.indexed.borrow() {
+                // Committed but not published yet (a reload failed, or entries that change no
+                // document).
+                self.publish()?;
             }
         }
         Ok(())
     }
 
-    /// The end of a bulk load: one commit for everything, then Tantivy's merges, so that the
-    /// process (and the server after it) finds the index at rest.
-    fn end_bulk(mut self) -> StoreResult<()> {
-        let seq = self.applied;
-        self.commit(seq)?;
-        self.log.prune(seq)?;
-        self.writer.wait_merging_threads().map_err(backend)
-    }
-
-    fn commit(&mut self, seq: i64) -> StoreResult<()> {
-        let mut prepared = self.writer.prepare_commit().map_err(backend)?;
-        prepared.set_payload(&format!("{FORMAT}{seq}"));
-        prepared.commit().map_err(backend)?;
+    /// After a failure anywhere between reading the log and a durable commit: throws away what
+    /// the writer holds beyond the last commit (Tantivy's rollback makes a new writer from the
+    /// committed state, which also replaces indexing threads that died) and goes back to the
+    /// last durable position, so the lost changes are read again from the log, which still has
+    /// them (it is pruned only after a durable commit).
+    fn discard_uncommitted(&mut self) {
+        if let Some(writer) = self.writer.as_mut()
+            && let Err(e) = writer.rollback()
+        {
+            tracing::error!(error = %e, "rolling back the search index writer failed; it is made anew");
+            self.writer = None;
+        }
+        self.applied = self.committed;
         self.pending = 0;
         self.pending_since = None;
+    }
+
+    /// The end of a bulk load: one commit for everything, then Tantivy's merges, so that the
+    /// process (and the server after it) finds the index at rest. A failure is the caller's
+    /// (`finish_bulk`): the log keeps every change, and the next start indexes them.
+    fn end_bulk(mut self) -> StoreResult<()> {
+        if let Err(e) = self.commit() {
+            self.discard_uncommitted();
+            return Err(e);
+        }
+        match self.writer.take() {
+            Some(writer) => writer.wait_merging_threads().map_err(backend),
+            None => Ok(()),
+        }
+    }
+
+    /// Commits everything applied, durably, with the position as the payload; only then moves
+    /// `committed`, prunes the log and publishes. The caller discards the uncommitted state on
+    /// an error.
+    fn commit(&mut self) -> StoreResult<()> {
+        let seq = self.applied;
+        let writer = self.writer()?;
+        let mut prepared = writer.prepare_commit().map_err(backend)?;
+        prepared.set_payload(&format!("{FORMAT}{seq}"));
+        prepared.commit().map_err(backend)?;
+        self.committed = seq;
+        self.pending = 0;
+        self.pending_since = None;
+        // A failed prune only keeps entries longer: they are applied again, to the same effect.
+        if let Err(e) = self.log.prune(seq) {
+            tracing::warn!(error = %e, "pruning the change log failed; retried after the next commit");
+        }
+        self.publish()
+    }
+
+    /// Makes the committed state visible to searches.
+    fn publish(&mut self) -> StoreResult<()> {
         self.reader.reload().map_err(backend)?;
-        self.indexed.send_replace(seq);
+        self.indexed.send_replace(self.committed);
         self.warm_default_order();
         Ok(())
     }
@@ -726,8 +950,16 @@ impl Indexer {
 
     /// Rebuilds the index from every case in the system of record.
     fn rebuild(&mut self) -> StoreResult<()> {
+        let outcome = self.rebuild_all();
+        if outcome.is_err() {
+            self.discard_uncommitted();
+        }
+        outcome
+    }
+
+    fn rebuild_all(&mut self) -> StoreResult<()> {
         let seq = self.log.last_seq()?;
-        self.writer.delete_all_documents().map_err(backend)?;
+        self.writer()?.delete_all_documents().map_err(backend)?;
         let mut after = None;
         loop {
             let batch = self.log.all_cases(after.clone(), BATCH)?;
@@ -741,12 +973,95 @@ impl Indexer {
             let tuning = self.tuning();
             for case in &batch {
                 let doc = self.document(case, &tuning)?;
-                self.writer.add_document(doc).map_err(backend)?;
+                self.writer()?.add_document(doc).map_err(backend)?;
             }
         }
+        // Changes after `seq` are applied again on top: each reads its case's current row.
         self.applied = seq;
-        self.commit(seq)?;
-        self.log.prune(seq)
+        self.commit()
+    }
+
+    /// The cheap part of `caseload check`, at start-up: the number of cases per domain in the
+    /// database and in the index, compared at one position of the log. A difference means the
+    /// index lost or kept documents behind the log's back (a bug, or files restored or edited
+    /// by hand); it is logged as an error and the domains concerned are rebuilt here, on the
+    /// indexer's thread, while the server answers.
+    fn check_counts(&mut self) -> StoreResult<()> {
+        // Writes arriving meanwhile move the database on; the comparison needs a quiet moment.
+        for _ in 0..20 {
+            let (seq, database) = self.log.case_counts()?;
+            if seq != self.applied || self.pending > 0 {
+                self.catch_up(false, true)?;
+                continue;
+            }
+            let index =
+                check::domain_counts(&self.reader.searcher(), &self.fields).map_err(backend)?;
+            let differ = check::count_differences(&database, &index);
+            if differ.is_empty() {
+                return Ok(());
+            }
+            for d in &differ {
+                tracing::error!(
+                    account = %d.key.0,
+                    domain = %d.key.1,
+                    database = d.database,
+                    index = d.index,
+                    "the search index disagrees with the database; rebuilding the domain's documents"
+                );
+            }
+            let domains: Vec<DomainKey> = differ.into_iter().map(|d| d.key).collect();
+            self.reindex_domains(&domains)?;
+            tracing::warn!(domains = domains.len(), "search index repaired");
+            return Ok(());
+        }
+        tracing::warn!("writes kept arriving: the start-up index check is skipped");
+        Ok(())
+    }
+
+    /// Answers the pending `SearchIndex::repair` requests.
+    fn serve_repairs(&mut self) -> StoreResult<()> {
+        let requests = std::mem::take(&mut *self.repairs.lock().unwrap_or_else(|e| e.into_inner()));
+        for r in requests {
+            let outcome = self.reindex_domains(&r.domains);
+            let failed = outcome.as_ref().err().map(ToString::to_string);
+            let _ = r.done.send(outcome);
+            if let Some(e) = failed {
+                return Err(backend(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the documents of `domains` by their cases as the database has them now, and
+    /// commits. The commit's position stays `applied`: changes after it are applied again on
+    /// top, to the same effect (each reads its case's current row).
+    fn reindex_domains(&mut self, domains: &[DomainKey]) -> StoreResult<()> {
+        let outcome = self.replace_domains(domains);
+        if outcome.is_err() {
+            self.discard_uncommitted();
+        }
+        outcome
+    }
+
+    fn replace_domains(&mut self, domains: &[DomainKey]) -> StoreResult<()> {
+        for key in domains {
+            let scope = Term::from_field_text(self.fields.terms, &scope_term(&key.0, &key.1));
+            self.writer()?.delete_term(scope);
+            self.pending += 1;
+            let mut after = None;
+            loop {
+                let batch = self.log.domain_cases(key, after.take(), BATCH)?;
+                let Some(last) = batch.last() else { break };
+                after = Some(last.case_id.clone());
+                self.types.read_in_batch.clear();
+                let tuning = self.tuning();
+                for case in &batch {
+                    let doc = self.document(case, &tuning)?;
+                    self.writer()?.add_document(doc).map_err(backend)?;
+                }
+            }
+        }
+        self.commit()
     }
 }
 

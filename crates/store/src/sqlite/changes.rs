@@ -1,11 +1,12 @@
 //! The change log (`changes` table) as the search indexer reads it.
 
 use super::{backend, cases};
+use crate::index::check::DomainKey;
 use crate::index::{Change, ChangeLog, FieldTypeMap};
 use caseload_domain::schema::fields::FieldDoc;
 use caseload_domain::store::{CaseRecord, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 /// The sequence number of the last change ever committed. AUTOINCREMENT keeps it growing even
 /// after the indexed prefix of the log is pruned.
@@ -49,12 +50,87 @@ impl ChangeLog for SqliteLog {
 
     fn prune(&self, seq: i64) -> StoreResult<()> {
         self.db.write_blocking(move |conn| {
+            crate::fault::point!(
+                "changes.prune",
+                backend("injected fault: pruning the change log failed")
+            );
             conn.prepare_cached("DELETE FROM changes WHERE seq <= ?1")
                 .and_then(|mut s| s.execute([seq]))
                 .map_err(backend)?;
             Ok(())
         })
     }
+
+    fn case_counts(&self) -> StoreResult<(i64, BTreeMap<DomainKey, u64>)> {
+        self.db.read_blocking(case_counts)
+    }
+
+    fn domain_cases(
+        &self,
+        key: &DomainKey,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreResult<Vec<CaseRecord>> {
+        let key = key.clone();
+        self.db.read_blocking(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {} FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND case_id > ?3 ORDER BY case_id LIMIT ?4",
+                    cases::COLUMNS
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(
+                    params![key.0, key.1, after.unwrap_or_default(), limit as i64],
+                    cases::from_row,
+                )
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(cases::finish))
+                .collect()
+        })
+    }
+}
+
+/// The number of cases per domain and the log's last sequence number, in one read transaction
+/// (so the counts are exactly those of that position).
+pub fn case_counts(conn: &mut Connection) -> StoreResult<(i64, BTreeMap<DomainKey, u64>)> {
+    let tx = conn.transaction().map_err(backend)?;
+    let seq = last_seq(&tx)?;
+    let mut counts = BTreeMap::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT account_id, domain_id, count(*) FROM cases GROUP BY account_id, domain_id",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (key, n) = row.map_err(backend)?;
+            counts.insert(key, n.max(0) as u64);
+        }
+    }
+    tx.commit().map_err(backend)?;
+    Ok((seq, counts))
+}
+
+/// A domain's cases as (case id, version), ordered by id.
+pub fn case_versions(conn: &mut Connection, key: &DomainKey) -> StoreResult<Vec<(String, i64)>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT case_id, version FROM cases WHERE account_id = ?1 AND domain_id = ?2 ORDER BY case_id",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![key.0, key.1], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(backend)?;
+    rows.collect::<Result<_, _>>().map_err(backend)
 }
 
 /// Every field of the domain (deleted ones too) with its type; a body that cannot be read is

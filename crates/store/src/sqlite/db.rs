@@ -210,6 +210,12 @@ impl Readers {
 }
 
 fn writer_thread(mut conn: Connection, jobs: mpsc::Receiver<Job>, wal: Option<PathBuf>) {
+    // The `sqlite.commit` fault point: SQLite turns a COMMIT into a ROLLBACK when the commit
+    // hook says so, exactly as a commit that fails to write.
+    #[cfg(feature = "failpoints")]
+    if let Err(e) = conn.commit_hook(Some(|| crate::fault::active("sqlite.commit"))) {
+        tracing::error!(error = %e, "the sqlite.commit fault point is not installed");
+    }
     let mut wal_file: Option<(std::fs::File, u64)> = None;
     while let Ok(first) = jobs.recv() {
         let mut replies = vec![run(first, &mut conn)];
@@ -238,6 +244,10 @@ fn run(job: Job, conn: &mut Connection) -> Option<Reply> {
 /// fsyncs the WAL file, reopening it if SQLite replaced it since last time.
 fn sync_wal(path: &Path, cached: &mut Option<(std::fs::File, u64)>) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
+    crate::fault::point!(
+        "sqlite.wal_sync",
+        "injected fault: cannot sync the WAL".to_owned()
+    );
     let ino = match std::fs::metadata(path) {
         Ok(m) => m.ino(),
         // No WAL yet: nothing has been written, so there is nothing to sync.

@@ -4,6 +4,7 @@
 mod bulk;
 mod cases;
 mod changes;
+mod check;
 mod db;
 mod domains;
 mod hints;
@@ -14,6 +15,7 @@ mod resources;
 mod tokens;
 
 use crate::index::{Mode, SearchIndex};
+pub use check::DomainReport;
 
 use caseload_domain::store::{StoreError, StoreResult, Tags};
 use rusqlite::{Connection, OptionalExtension};
@@ -40,7 +42,18 @@ pub struct SqliteStore {
     /// Bumped after every write that ends or moves a client-token claim, so requests waiting
     /// for a claimant (`wait_token`) wake up when it is done; this process is the only writer.
     token_events: Arc<tokio::sync::watch::Sender<u64>>,
+    /// How long a search waits for the index to reach the writes before it (see
+    /// `with_search_wait`).
+    search_wait: std::time::Duration,
+    /// The data directory's lock, held as long as the store (see `lock_data_dir`).
+    _lock: Option<Arc<std::fs::File>>,
 }
+
+/// How long a search waits for the index by default (`--search-wait-ms`).
+pub const DEFAULT_SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a readiness probe waits for the index to reach the database.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -76,6 +89,24 @@ impl SqliteStore {
         Self::open_with(dir, true, Mode::Serve)
     }
 
+    /// Sets how long a search waits for the index to reach the writes that preceded it before
+    /// it answers `StoreError::Unavailable` (the index cannot commit, or is rebuilding).
+    pub fn with_search_wait(mut self, wait: std::time::Duration) -> SqliteStore {
+        self.search_wait = wait;
+        self
+    }
+
+    /// What the search indexer is doing (its position, and why it fails if it does).
+    pub fn index_status(&self) -> crate::index::IndexStatus {
+        self.index.status()
+    }
+
+    /// Waits, without bound, until the index holds every change committed so far.
+    pub async fn wait_indexed(&self) -> StoreResult<()> {
+        let seq = self.read(|c| changes::last_seq(c)).await?;
+        self.index.wait_for(seq, None).await
+    }
+
     fn open_with(dir: &Path, rebuild_index: bool, mode: Mode) -> StoreResult<SqliteStore> {
         std::fs::create_dir_all(dir).map_err(|e| {
             backend(format!(
@@ -83,15 +114,18 @@ impl SqliteStore {
                 dir.display()
             ))
         })?;
+        let lock = lock_data_dir(dir)?;
         let path = dir.join("caseload.sqlite3");
         let conn = db::open_file(&path)?;
-        Self::init(
+        let mut store = Self::init(
             conn,
             Some(&path),
             Some(&dir.join("index")),
             rebuild_index,
             mode,
-        )
+        )?;
+        store._lock = Some(Arc::new(lock));
+        Ok(store)
     }
 
     /// Changes when searches walk large result sets in a precomputed order (see
@@ -135,6 +169,8 @@ impl SqliteStore {
             index,
             hints,
             token_events: Arc::new(tokio::sync::watch::Sender::new(0)),
+            search_wait: DEFAULT_SEARCH_WAIT,
+            _lock: None,
         })
     }
 
@@ -181,6 +217,30 @@ impl SqliteStore {
     /// Wakes the requests waiting in `wait_token`.
     fn token_changed(&self) {
         self.token_events.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+/// Takes an exclusive advisory lock on `dir/caseload.lock`, kept as long as the store: one
+/// process at a time owns a data directory, so `caseload check`, `reindex`, `export` or a direct
+/// `import` refuse to run under a server (or a second server) instead of racing it. The kernel
+/// releases the lock when the process ends, however it ends.
+fn lock_data_dir(dir: &Path) -> StoreResult<std::fs::File> {
+    let path = dir.join("caseload.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| backend(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(backend(format!(
+            "the data directory {} is in use by another caseload process (a running server?); stop it first",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(backend(format!("cannot lock {}: {e}", path.display())))
+        }
     }
 }
 
@@ -244,6 +304,22 @@ impl caseload_domain::store::Store for SqliteStore {
             self.schema_generation
                 .load(std::sync::atomic::Ordering::SeqCst),
         )
+    }
+
+    /// Ready when the database answers and a search would now be answered: the indexer is not
+    /// failing and reaches the database's last change within `READY_WAIT`.
+    async fn readiness(&self) -> Result<(), String> {
+        let seq = self
+            .read(|c| changes::last_seq(c))
+            .await
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        if let Some(e) = self.index.status().failing {
+            return Err(format!("the search indexer is failing: {e}"));
+        }
+        self.index
+            .wait_for(seq, Some(READY_WAIT.min(self.search_wait)))
+            .await
+            .map_err(|_| "the search index is behind the database".to_owned())
     }
 
     async fn token_secret(&self) -> StoreResult<Vec<u8>> {
@@ -507,7 +583,7 @@ impl caseload_domain::store::Store for SqliteStore {
     ) -> StoreResult<caseload_domain::store::CasePage> {
         // Read-your-writes: wait until every change committed before this point is indexed.
         let seq = self.read_point(|c| changes::last_seq(c)).await?;
-        self.index.wait_for(seq).await?;
+        self.index.wait_for(seq, Some(self.search_wait)).await?;
         let (index, query) = (self.index.clone(), q.clone());
         let (total, mut ids) = tokio::task::spawn_blocking(move || index.search(&query))
             .await

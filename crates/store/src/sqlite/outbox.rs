@@ -26,6 +26,10 @@ pub(crate) fn append(
     let Some(e) = event_for(&body, &region, change) else {
         return Ok(());
     };
+    crate::fault::point!(
+        "outbox.append",
+        backend("injected fault: appending to the event outbox failed")
+    );
     tx.prepare_cached(
         "INSERT INTO events (account_id, region, domain_id, case_id, created_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
