@@ -23,6 +23,10 @@ pub enum Command {
     /// Rebuild the search index of a data directory from its database (the server must not be
     /// running on it).
     Reindex(ReindexArgs),
+    /// Compare the search index of a data directory with its database (per domain: the number
+    /// of cases, and every case id and version) and name what differs; exit status 1 when they
+    /// differ. The server must not be running on it.
+    Check(CheckArgs),
     /// Write a whole domain (schema, rules, cases, tags) as newline-delimited JSON (the server
     /// must not be running on the data directory).
     Export(ExportArgs),
@@ -97,6 +101,16 @@ pub struct ImportArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// Directory holding the SQLite database.
+    #[arg(long, env = "CASELOAD_DATA_DIR", default_value = "./caseload-data")]
+    pub data_dir: PathBuf,
+    /// Rebuild the index's documents of the domains that differ (exit status 0 once they agree).
+    #[arg(long)]
+    pub repair: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -198,6 +212,12 @@ pub struct ServeArgs {
     /// tested. 0 runs merges at once.
     #[arg(long, env = "CASELOAD_MERGE_DELAY_MS", default_value_t = 0)]
     pub merge_delay_ms: u64,
+
+    /// How long SearchCases waits for the search index to reach the writes before it (its
+    /// read-your-writes guarantee) before it answers a retryable InternalServerException with
+    /// Retry-After, e.g. while the index cannot commit on a full disk or is being rebuilt.
+    #[arg(long, env = "CASELOAD_SEARCH_WAIT_MS", default_value_t = 5000)]
+    pub search_wait_ms: u64,
 
     #[command(flatten)]
     pub edge: EdgeArgs,

@@ -26,6 +26,8 @@ pub struct AppState {
     pub throttle: Option<crate::throttle::Throttle>,
     /// `--fault-rate`: retryable errors answered on purpose, before the operation runs.
     pub faults: Option<crate::faults::Faults>,
+    /// Asked by `GET /ready` (see `health`).
+    pub store: Arc<dyn caseload_domain::store::Store>,
 }
 
 /// The benchmark's bare endpoint: the same listener, HTTP stack and runtime as the API, but no
@@ -38,6 +40,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         router = router.route(BASELINE, get(baseline).put(set_baseline));
     }
     router
+        .route(crate::health::HEALTH, get(crate::health::health))
+        .route(crate::health::READY, get(crate::health::ready))
         .route(crate::events::sse::PATH, get(crate::events::sse::feed))
         .merge(crate::ui::routes())
         .fallback(handle)

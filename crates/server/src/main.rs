@@ -1,9 +1,11 @@
 //! `caseload`: the composition root. Parses the command line, opens the store, builds the
 //! service, binds the listener, and serves until SIGTERM/SIGINT.
 
+mod check;
 mod cli;
 mod events;
 mod faults;
+mod health;
 mod http;
 mod listener;
 mod merges;
@@ -18,6 +20,7 @@ use clap::Parser;
 use cli::{Cli, Command, ExportArgs, ImportArgs, ReindexArgs, ServeArgs};
 use startup::Fail;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A fatal start-up error: printed as one line, exit status 1. Any displayable error converts.
 mod startup {
@@ -51,7 +54,8 @@ fn main() {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
-            Command::Reindex(args) => reindex(args),
+            Command::Reindex(args) => reindex(args).await,
+            Command::Check(args) => check::run(args).await,
             Command::Export(args) => export(args).await,
             Command::Import(args) => import(args).await,
         }
@@ -78,7 +82,8 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         SqliteStore::in_memory()?
     } else {
         SqliteStore::open(&args.data_dir)?
-    };
+    }
+    .with_search_wait(Duration::from_millis(args.search_wait_ms.max(1)));
     let quotas = Quotas {
         domains_per_account: args.max_domains,
         fields_per_domain: args.max_fields,
@@ -102,7 +107,7 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     // Open event feeds end when this flips, so that a graceful shutdown does not wait on them.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let events = events::Hub::start(
-        store,
+        store.clone(),
         events::Options {
             webhooks: args.webhook.clone(),
             secret: args.webhook_secret.clone().unwrap_or_default().into_bytes(),
@@ -130,6 +135,7 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         body_timeout: std::time::Duration::from_secs_f64(edge.body_timeout),
         throttle,
         faults: faults::Faults::new(&edge.fault_rates).map_err(Fail)?,
+        store,
     });
     let limits = listener::Limits {
         max_connections: listener::connection_cap(edge.max_connections),
@@ -157,15 +163,11 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     Ok(())
 }
 
-fn reindex(args: ReindexArgs) -> Result<(), Fail> {
-    if !args.data_dir.join("caseload.sqlite3").exists() {
-        return Err(Fail(format!(
-            "{} holds no caseload database",
-            args.data_dir.display()
-        )));
-    }
+async fn reindex(args: ReindexArgs) -> Result<(), Fail> {
+    check::existing(&args.data_dir)?;
     let started = std::time::Instant::now();
-    SqliteStore::reindex(&args.data_dir)?;
+    // The rebuild runs on the indexer's thread: wait for it, so that the message is true.
+    SqliteStore::reindex(&args.data_dir)?.wait_indexed().await?;
     println!(
         "rebuilt the search index of {} in {:.1?}",
         args.data_dir.display(),

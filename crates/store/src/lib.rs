@@ -13,4 +13,4 @@ mod fault;
 pub mod index;
 pub mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{DomainReport, SqliteStore};

@@ -187,6 +187,9 @@ pub enum Mode {
     /// segment per batch that the merge policy would merge again and again (the super-linear
     /// part of a large import), and the server started afterwards inherits no merge work.
     Bulk,
+    /// `caseload check`: as `Serve`, but without the start-up comparison and repair (see
+    /// `Indexer::check_counts`), so that the check sees and reports what differs.
+    Check,
 }
 
 struct Indexer {
@@ -353,7 +356,7 @@ impl SearchIndex {
         };
         let payload = index.load_metas().map_err(backend)?.payload;
         let (threads, heap) = match mode {
-            Mode::Serve => (1, 64_000_000),
+            Mode::Serve | Mode::Check => (1, 64_000_000),
             Mode::Bulk => (BULK_THREADS, BULK_HEAP),
         };
         let writer: IndexWriter = index

@@ -89,6 +89,12 @@ impl SqliteStore {
         Self::open_with(dir, true, Mode::Serve)
     }
 
+    /// Opens the store in `dir` for `caseload check`: the index is not compared with the
+    /// database and repaired at start-up, as a server does, so `check_index` sees what differs.
+    pub fn open_for_check(dir: &Path) -> StoreResult<SqliteStore> {
+        Self::open_with(dir, false, Mode::Check)
+    }
+
     /// Sets how long a search waits for the index to reach the writes that preceded it before
     /// it answers `StoreError::Unavailable` (the index cannot commit, or is rebuilding).
     pub fn with_search_wait(mut self, wait: std::time::Duration) -> SqliteStore {

@@ -1,0 +1,195 @@
+//! `SqliteStore::check_index` and `repair_index` (what `caseload check [--repair]` runs), and
+//! the server's start-up comparison: the database is changed behind the index's back with raw
+//! SQL while the store is closed, and every difference is named, then repaired.
+
+use caseload_domain::Service;
+use caseload_model::shapes::*;
+use caseload_model::{CasesApi, RequestContext};
+use caseload_store::SqliteStore;
+use caseload_store::index::check::CaseDifference;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn ctx() -> RequestContext {
+    RequestContext {
+        account_id: "000000000000".into(),
+        region: "us-east-1".into(),
+        principal_arn: "arn:aws:iam::000000000000:user/test".into(),
+        request_id: "r".into(),
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("caseload-check-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Opens the store with `open`, retrying while the previous store's threads still hold the
+/// directory (they end on their next poll).
+fn reopen(
+    dir: &Path,
+    open: fn(&Path) -> caseload_domain::store::StoreResult<SqliteStore>,
+) -> SqliteStore {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match open(dir) {
+            Ok(s) => return s,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// A domain with `n` cases; returns the domain id and the case ids, sorted.
+async fn populate(dir: &Path, n: usize) -> (String, Vec<String>) {
+    let store = Arc::new(SqliteStore::open(dir).unwrap());
+    let svc = Service::new(store.clone(), Default::default())
+        .await
+        .unwrap();
+    let d = svc
+        .create_domain(&ctx(), CreateDomainRequest { name: "c".into() })
+        .await
+        .unwrap()
+        .domain_id;
+    let t = svc
+        .create_template(
+            &ctx(),
+            serde_json::from_value(json!({"domainId": d, "name": "T"})).unwrap(),
+        )
+        .await
+        .unwrap()
+        .template_id;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let r = svc
+            .create_case(
+                &ctx(),
+                serde_json::from_value(json!({
+                    "domainId": d, "templateId": t,
+                    "fields": [{"id": "title", "value": {"stringValue": format!("case {i}")}}]
+                }))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        ids.push(r.case_id);
+    }
+    // Everything indexed and committed before the store closes.
+    store.wait_indexed().await.unwrap();
+    ids.sort();
+    (d, ids)
+}
+
+fn sql(dir: &Path, statements: &str) {
+    let conn = rusqlite::Connection::open(dir.join("caseload.sqlite3")).unwrap();
+    conn.execute_batch(statements).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_every_difference_and_repair_fixes_it() {
+    let dir = TempDir::new("differences");
+    let (d, ids) = populate(dir.path(), 4).await;
+    assert_eq!(
+        reopen(dir.path(), SqliteStore::open_for_check)
+            .check_index()
+            .await
+            .unwrap(),
+        vec![]
+    );
+    // Same number of cases, but one at another version and one under another id.
+    sql(
+        dir.path(),
+        &format!(
+            "UPDATE cases SET version = version + 5 WHERE case_id = '{}';
+             UPDATE cases SET case_id = 'zz-renamed' WHERE case_id = '{}';",
+            ids[0], ids[1]
+        ),
+    );
+    let store = reopen(dir.path(), SqliteStore::open_for_check);
+    let reports = store.check_index().await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!((r.key.1.as_str(), r.database, r.index), (d.as_str(), 4, 4));
+    assert_eq!(
+        r.cases,
+        vec![
+            CaseDifference::Stale {
+                case_id: ids[0].clone(),
+                database: 6,
+                index: 1
+            },
+            CaseDifference::Extra {
+                case_id: ids[1].clone(),
+                version: 1
+            },
+            CaseDifference::Missing {
+                case_id: "zz-renamed".into(),
+                version: 1
+            },
+        ]
+    );
+    store.repair_index(vec![r.key.clone()]).await.unwrap();
+    assert_eq!(store.check_index().await.unwrap(), vec![]);
+    drop(store);
+    // The repair is durable.
+    assert_eq!(
+        reopen(dir.path(), SqliteStore::open_for_check)
+            .check_index()
+            .await
+            .unwrap(),
+        vec![]
+    );
+}
+
+/// A server's start-up finds a domain whose counts differ and rebuilds it in the background.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_repairs_domains_whose_counts_differ() {
+    let dir = TempDir::new("start-up");
+    let (_, ids) = populate(dir.path(), 3).await;
+    // A case row gone without a change entry: the index still has its document.
+    sql(
+        dir.path(),
+        &format!("DELETE FROM cases WHERE case_id = '{}';", ids[2]),
+    );
+    let store = reopen(dir.path(), SqliteStore::open);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let reports = store.check_index().await.unwrap();
+        if reports.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never repaired: {reports:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A data directory belongs to one process (store) at a time.
+#[test]
+fn a_second_store_on_the_same_directory_is_refused() {
+    let dir = TempDir::new("lock");
+    let _first = SqliteStore::open(dir.path()).unwrap();
+    let second = SqliteStore::open_for_check(dir.path())
+        .err()
+        .expect("refused");
+    assert!(second.to_string().contains("in use"), "{second}");
+}
