@@ -14,12 +14,16 @@ python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requi
 echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p caseload-store --all-targets --features failpoints --locked -- -D warnings
 
 echo "== build the server the suites drive"
 cargo build -p caseload --locked
 
 echo "== Rust tests (unit, generated-code check, aws-sdk-connectcases suite)"
 cargo test --workspace --locked
+
+echo "== fault injection (the store built with its fault points)"
+cargo test -p caseload-store --features failpoints --locked --test faults
 
 echo "== benchmark smoke test (a few hundred cases: it must work, the numbers mean nothing)"
 bench_tmp="$(mktemp -d)"

@@ -7,9 +7,10 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
-use tantivy::directory::error::{DeleteError, OpenReadError, OpenWriteError};
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
 use tantivy::directory::{
-    AntiCallToken, Directory, FileHandle, TerminatingWrite, WatchCallback, WatchHandle, WritePtr,
+    AntiCallToken, Directory, DirectoryLock, FileHandle, Lock, TerminatingWrite, WatchCallback,
+    WatchHandle, WritePtr,
 };
 
 const POINT: &str = "index.write";
@@ -74,5 +75,10 @@ impl Directory for FaultyDirectory {
     }
     fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
         self.0.watch(callback)
+    }
+    /// The wrapped directory's locks (file locks for `MmapDirectory`), not the trait's default
+    /// of lock files that must not exist.
+    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+        self.0.acquire_lock(lock)
     }
 }

@@ -833,9 +833,13 @@ impl Indexer {
     }
 
     fn apply_log(&mut self, bulk: bool, visible: bool) -> StoreResult<()> {
+        // Up to the end of the log as it is now, not as it grows meanwhile: under a write load
+        // faster than indexing, chasing the end would put off the commit a waiting search needs
+        // until `BATCH` changes had piled up. Later changes are the next round's.
+        let end = self.log.last_seq()?;
         loop {
             let from = self.applied;
-            if self.log.last_seq()? <= from {
+            if end <= from {
                 break;
             }
             let (changes, last) = self.log.changes_after(from, BATCH)?;
@@ -891,13 +895,23 @@ impl Indexer {
     /// the writer holds beyond the last commit (Tantivy's rollback makes a new writer from the
     /// committed state, which also replaces indexing threads that died) and goes back to the
     /// last durable position, so the lost changes are read again from the log, which still has
-    /// them (it is pruned only after a durable commit).
+    /// them (it is pruned only after a durable commit). The files the failed attempt left
+    /// (half-written segments) are deleted: Tantivy collects garbage only after a successful
+    /// commit, so on a full disk every retry would otherwise leave more of them and the disk
+    /// would never have room again.
     fn discard_uncommitted(&mut self) {
-        if let Some(writer) = self.writer.as_mut()
-            && let Err(e) = writer.rollback()
-        {
-            tracing::error!(error = %e, "rolling back the search index writer failed; it is made anew");
-            self.writer = None;
+        if let Some(writer) = self.writer.as_mut() {
+            match writer.rollback() {
+                Ok(_) => {
+                    if let Err(e) = writer.garbage_collect_files().wait() {
+                        tracing::warn!(error = %e, "deleting the search index's unused files failed");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "rolling back the search index writer failed; it is made anew");
+                    self.writer = None;
+                }
+            }
         }
         self.applied = self.committed;
         self.pending = 0;
