@@ -283,6 +283,8 @@ async fn searches_give_up_within_the_bound_and_recover_by_themselves() {
     let env = Env::open(dir.path(), Duration::from_millis(300)).await;
     let dt = env.domain().await;
     let first = env.create(&dt, "first").await.unwrap();
+    // Without a bound here: on a busy machine a commit can take longer than the test's bound.
+    env.store.wait_indexed().await.unwrap();
     assert_eq!(env.search(&dt.0).await.unwrap(), (1, vec![first.clone()]));
 
     fail::cfg("index.write", "return").unwrap();
