@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server, binary
+from conftest import Server, binary, s
 
 
 def get(server, path):
@@ -92,8 +92,8 @@ def test_a_full_disk_loses_no_acknowledged_case(small_disk):
                 text = "".join(rng.choices(string.ascii_letters + " ", k=1500))
                 try:
                     r = c.create_case(domainId=d, templateId=t, fields=[
-                        {"id": "title", "value": {"stringValue": f"w{w}-{n}"}},
-                        {"id": body, "value": {"stringValue": text}},
+                        {"id": "title", "value": s(f"w{w}-{n}")},
+                        {"id": body, "value": s(text)},
                     ])
                 except ClientError as e:
                     with lock:
@@ -178,7 +178,7 @@ def test_searches_refuse_past_the_bound_with_retry_after_and_then_succeed(data_d
         refused = 0
         for i in range(5):
             c.create_case(domainId=d, templateId=t,
-                          fields=[{"id": "title", "value": {"stringValue": f"c{i}"}}])
+                          fields=[{"id": "title", "value": s(f"c{i}")}])
             deadline = time.monotonic() + 30
             while True:
                 try:
@@ -203,7 +203,7 @@ def test_check_names_differences_repairs_them_and_start_up_repairs_by_itself(dat
     d = c.create_domain(name="check")["domainId"]
     t = c.create_template(domainId=d, name="T")["templateId"]
     ids = [c.create_case(domainId=d, templateId=t,
-                         fields=[{"id": "title", "value": {"stringValue": f"c{i}"}}])["caseId"]
+                         fields=[{"id": "title", "value": s(f"c{i}")}])["caseId"]
            for i in range(3)]
     assert total(c, d) == 3
     # Refused while the server holds the directory.

@@ -78,6 +78,8 @@ impl CallError {
 pub struct Response {
     pub status: u16,
     pub error_type: Option<String>,
+    /// `Retry-After` in seconds, when the server sent it (with a retryable error).
+    pub retry_after: Option<u32>,
     pub body: Bytes,
 }
 
@@ -125,7 +127,7 @@ impl Client {
                 .unwrap_or_else(|| "UnknownError".to_owned());
             return Err(CallError::Service {
                 status: r.status,
-                error: service_error::service_error(&code, &body),
+                error: service_error::service_error(&code, &body, r.retry_after),
                 code,
             });
         }
@@ -197,6 +199,11 @@ impl Client {
             .get("x-amzn-errortype")
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(':').next().unwrap_or(v).to_owned());
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let body = response
             .into_body()
             .collect()
@@ -206,6 +213,7 @@ impl Client {
         Ok(Response {
             status,
             error_type,
+            retry_after,
             body,
         })
     }

@@ -20,9 +20,11 @@ pub fn error_code(header: Option<&str>, body: &Value) -> Option<String> {
         .filter(|c| !c.is_empty())
 }
 
-/// The API error that `code` and the body stand for. A code the API does not know (a proxy's
-/// answer, say) becomes `Internal` with the code and message, so nothing the server said is lost.
-pub fn service_error(code: &str, body: &Value) -> Error {
+/// The API error that `code`, the body and the `Retry-After` header stand for. A code the API
+/// does not know (a proxy's answer, say) becomes `Internal` with the code and message, so nothing
+/// the server said is lost. An InternalServerException with `Retry-After` (the model's
+/// `retryAfterSeconds`) is `Unavailable`: the server will answer by itself later.
+pub fn service_error(code: &str, body: &Value, retry_after: Option<u32>) -> Error {
     let text = |member: &str| body.get(member).and_then(Value::as_str).map(str::to_owned);
     let message = text("message")
         .or_else(|| text("Message"))
@@ -54,7 +56,12 @@ pub fn service_error(code: &str, body: &Value) -> Error {
             Some(op) => Error::NotImplemented(op.name()),
             None => Error::Internal(format!("{code}: {message}")),
         },
-        "InternalServerException" => Error::Internal(message),
+        "InternalServerException" => match retry_after {
+            Some(retry_after_seconds) => Error::Unavailable {
+                retry_after_seconds,
+            },
+            None => Error::Internal(message),
+        },
         _ => Error::Internal(format!("{code}: {message}")),
     }
 }
@@ -85,6 +92,9 @@ mod tests {
             Error::FaultInjected("f".into()),
             Error::NotImplemented("GetCase"),
             Error::Internal("detail".into()),
+            Error::Unavailable {
+                retry_after_seconds: 2,
+            },
         ];
         for e in &all {
             match e {
@@ -104,7 +114,8 @@ mod tests {
                 | Error::RequestTimeout(_)
                 | Error::FaultInjected(_)
                 | Error::NotImplemented(_)
-                | Error::Internal(_) => {}
+                | Error::Internal(_)
+                | Error::Unavailable { .. } => {}
             }
         }
         all
@@ -117,7 +128,11 @@ mod tests {
             let header = r.headers()[ERROR_TYPE].to_str().unwrap();
             let body: Value = serde_json::from_slice(r.body()).unwrap();
             let code = error_code(Some(header), &body).unwrap();
-            let back = service_error(&code, &body);
+            let retry_after = r
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .map(|v| v.to_str().unwrap().parse().unwrap());
+            let back = service_error(&code, &body, retry_after);
             match (&e, &back) {
                 // The server keeps an internal error's detail to itself.
                 (Error::Internal(_), Error::Internal(m)) => assert!(!m.contains("detail"), "{m}"),
@@ -145,7 +160,7 @@ mod tests {
         );
         assert_eq!(error_code(None, &serde_json::json!({})), None);
         assert!(matches!(
-            service_error("TeapotException", &body),
+            service_error("TeapotException", &body, None),
             Error::Internal(m) if m == "TeapotException: m"
         ));
     }
