@@ -954,6 +954,9 @@ impl Indexer {
     /// Makes the committed state visible to searches.
     fn publish(&mut self) -> StoreResult<()> {
         self.reader.reload().map_err(backend)?;
+        // Recovered before the searches waiting for this commit see it, so that none of them
+        // finds the indexer still reported as failing.
+        self.succeeded();
         self.indexed.send_replace(self.committed);
         self.warm_default_order();
         Ok(())
