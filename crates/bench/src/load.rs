@@ -5,7 +5,7 @@
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Latency and throughput of one measurement.
@@ -150,6 +150,29 @@ where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send + 'static,
 {
+    run_until(
+        clients,
+        duration,
+        max_requests,
+        Arc::new(AtomicBool::new(false)),
+        request,
+    )
+    .await
+}
+
+/// `run`, ending early once `stop` is set: the reliability run stops its writers when it has
+/// killed the server or filled its disk, instead of letting them spin on refused connections.
+pub async fn run_until<F, Fut>(
+    clients: usize,
+    duration: Duration,
+    max_requests: u64,
+    stop: Arc<AtomicBool>,
+    request: F,
+) -> Stats
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send + 'static,
+{
     let request = Arc::new(request);
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -157,9 +180,13 @@ where
     let mut tasks = Vec::with_capacity(clients);
     for _ in 0..clients {
         let (request, next, errors) = (request.clone(), next.clone(), errors.clone());
+        let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
+                if stop.load(Ordering::Relaxed) {
+                    return latencies;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= max_requests || started.elapsed() >= duration {
                     return latencies;
@@ -214,5 +241,20 @@ mod tests {
     async fn the_request_budget_bounds_a_run() {
         let s = run(4, Duration::from_secs(60), 37, |_| async { true }).await;
         assert_eq!(s.requests, 37);
+    }
+
+    #[tokio::test]
+    async fn setting_stop_ends_a_run() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        // The 20th request sets the flag: no client starts another one after it.
+        let s = run_until(1, Duration::from_secs(60), u64::MAX, stop, move |i| {
+            if i == 19 {
+                flag.store(true, Ordering::Relaxed);
+            }
+            async { true }
+        })
+        .await;
+        assert_eq!(s.requests, 20);
     }
 }

@@ -6,11 +6,14 @@
 //!   (`baseline`, and the server's `--bench-baseline` endpoint); results as JSON, and
 //!   BENCHMARKS.md with its plot (`report`, `plot`).
 //! - `report`: BENCHMARKS.md again from a results file (after editing bench/analysis.md).
+//! - `reliability`: kill -9 rounds, a disk-full episode, concurrent `clientToken` retries and a
+//!   soak, every acknowledged write verified; RELIABILITY.md with its RSS plot (`reliability`).
 
 mod baseline;
 mod generate;
 mod load;
 mod plot;
+mod reliability;
 mod report;
 mod rng;
 mod run;
@@ -45,6 +48,9 @@ enum Command {
     },
     /// Run the benchmark and write its results and BENCHMARKS.md.
     Run(RunCli),
+    /// Kill -9, disk-full, clientToken and soak runs; writes RELIABILITY.md. Exits 1 when
+    /// an acknowledged write was lost or anything diverged.
+    Reliability(ReliabilityCli),
     /// Write BENCHMARKS.md from a results file.
     Report {
         /// Results JSON (default: the newest in bench/results).
@@ -76,18 +82,61 @@ struct RunCli {
     /// Check export(import(file)) == file up to this size.
     #[arg(long, default_value_t = 100_000)]
     round_trip_up_to: u64,
-    /// Scratch space for generated files and data directories (removed after each size).
+    #[command(flatten)]
+    out: Output,
+}
+
+/// Where a run works and what it writes, shared by `run` and `reliability`.
+#[derive(Args)]
+struct Output {
+    /// Scratch space for generated files and data directories (removed afterwards).
     #[arg(long)]
     work_dir: Option<PathBuf>,
-    /// Where the results JSON goes.
+    /// Where the results JSON goes (default: bench/results).
     #[arg(long)]
     results_dir: Option<PathBuf>,
-    /// The Markdown report to write (its plot goes beside it).
+    /// The Markdown report to write (its plot goes beside it, in bench/).
     #[arg(long)]
     markdown: Option<PathBuf>,
-    /// A smoke test: tiny durations and counts, for CI (numbers mean nothing).
+    /// A smoke test for CI: short durations and small counts.
     #[arg(long)]
     quick: bool,
+}
+
+#[derive(Args)]
+struct ReliabilityCli {
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Kill -9 rounds.
+    #[arg(long, default_value_t = 10)]
+    rounds: u32,
+    /// Seconds of write load per round (the kill comes at a random moment within them).
+    #[arg(long, default_value_t = 8.0)]
+    round_seconds: f64,
+    /// Concurrent writers of the kill rounds and the soak.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Size of the disk-full episode's tmpfs, in MB.
+    #[arg(long, default_value_t = 64)]
+    disk_mb: u64,
+    /// Part of it taken by a filler file, deleted to free space again, in MB.
+    #[arg(long, default_value_t = 16)]
+    filler_mb: u64,
+    /// The longest the writers may take to fill the disk, in seconds.
+    #[arg(long, default_value_t = 120.0)]
+    fill_seconds: f64,
+    /// Concurrent requests per clientToken check.
+    #[arg(long, default_value_t = 16)]
+    token_requests: usize,
+    /// Seconds of the soak.
+    #[arg(long, default_value_t = 300.0)]
+    soak_seconds: f64,
+    /// The longest a search while the disk is full may take to answer, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    search_bound_ms: u64,
+    /// `--quick`: 2 kill rounds of 3 s, a 32 MB disk, 8 requests per token, a 20 s soak.
+    #[command(flatten)]
+    out: Output,
 }
 
 /// The repository's root (the bench is always run from this workspace).
@@ -105,6 +154,7 @@ fn main() {
             output,
         } => generate_to(cases, seed, output),
         Command::Run(args) => run(args),
+        Command::Reliability(args) => reliability(args),
         Command::Report { results, markdown } => report(results, markdown),
     };
     if let Err(e) = result {
@@ -127,16 +177,16 @@ fn generate_to(cases: u64, seed: u64, output: Option<PathBuf>) -> Result<(), Str
 }
 
 fn run(a: RunCli) -> Result<(), String> {
-    let work_dir = a.work_dir.unwrap_or_else(|| {
+    let work_dir = a.out.work_dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("caseload-bench-{}", std::process::id()))
     });
     let args = run::RunArgs {
         sizes: a.sizes,
         seed: a.seed,
         work_dir: work_dir.clone(),
-        seconds: if a.quick { 0.3 } else { a.seconds },
-        search_iterations: if a.quick { 10 } else { a.search_iterations },
-        visibility_rounds: if a.quick { 5 } else { a.visibility_rounds },
+        seconds: if a.out.quick { 0.3 } else { a.seconds },
+        search_iterations: if a.out.quick { 10 } else { a.search_iterations },
+        visibility_rounds: if a.out.quick { 5 } else { a.visibility_rounds },
         concurrency: a.clients,
         round_trip_up_to: a.round_trip_up_to,
     };
@@ -147,23 +197,93 @@ fn run(a: RunCli) -> Result<(), String> {
     let results = runtime.block_on(run::run(&args));
     let _ = std::fs::remove_dir_all(&work_dir);
     let results = results?;
-    let dir = a
-        .results_dir
-        .unwrap_or_else(|| repo().join("bench/results"));
+    save_json(&results, "run", &results.started, a.out.results_dir)?;
+    write_markdown(
+        &results,
+        &a.out
+            .markdown
+            .unwrap_or_else(|| repo().join("BENCHMARKS.md")),
+    )
+}
+
+/// Writes `results` as `bench/results/{kind}-{stamp}.json` (or into `dir`).
+fn save_json(
+    results: &impl serde::Serialize,
+    kind: &str,
+    started: &str,
+    dir: Option<PathBuf>,
+) -> Result<(), String> {
+    let dir = dir.unwrap_or_else(|| repo().join("bench/results"));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let stamp: String = results
-        .started
+    let stamp: String = started
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == 'T')
         .take(15)
         .collect();
-    let json = dir.join(format!("run-{stamp}.json"));
-    report::write_json(&results, &json)?;
+    let json = dir.join(format!("{kind}-{stamp}.json"));
+    report::write_json(results, &json)?;
     eprintln!("[bench] results: {}", json.display());
-    write_markdown(
-        &results,
-        &a.markdown.unwrap_or_else(|| repo().join("BENCHMARKS.md")),
-    )
+    Ok(())
+}
+
+fn reliability(a: ReliabilityCli) -> Result<(), String> {
+    let work_dir = a.out.work_dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("caseload-reliability-{}", std::process::id()))
+    });
+    let quick = a.out.quick;
+    let args = reliability::Args {
+        seed: a.seed,
+        work_dir: work_dir.clone(),
+        rounds: if quick { 2 } else { a.rounds },
+        round_seconds: if quick { 3.0 } else { a.round_seconds },
+        clients: a.clients,
+        disk_mb: if quick { 32 } else { a.disk_mb },
+        filler_mb: if quick { 8 } else { a.filler_mb },
+        fill_seconds: if quick { 40.0 } else { a.fill_seconds },
+        token_requests: if quick { 8 } else { a.token_requests },
+        soak_seconds: if quick { 20.0 } else { a.soak_seconds },
+        search_bound: std::time::Duration::from_millis(a.search_bound_ms),
+        read_timeout: std::time::Duration::from_secs(10),
+        command: std::iter::once("caseload-bench".to_owned())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let results = runtime.block_on(reliability::run(&args))?;
+    save_json(&results, "reliability", &results.started, a.out.results_dir)?;
+    let path = a
+        .out
+        .markdown
+        .unwrap_or_else(|| repo().join("RELIABILITY.md"));
+    let relative = "bench/rss.svg";
+    let plot = path.with_file_name(relative);
+    if let Some(dir) = plot.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(&plot, reliability::report::rss_svg(&results.soak))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(&path, reliability::report::markdown(&results, relative))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("[bench] report: {}", path.display());
+    let failures = results.failures();
+    if failures.is_empty() {
+        let _ = std::fs::remove_dir_all(&work_dir);
+        return Ok(());
+    }
+    for f in &failures {
+        eprintln!("[reliability] FAILED: {f}");
+    }
+    // The data directories are gone; the servers' log stays for whoever reads the failures.
+    Err(format!(
+        "{} reliability failure(s), see {} and the servers' log {}",
+        failures.len(),
+        path.display(),
+        reliability::log_path(&work_dir).display()
+    ))
 }
 
 fn write_markdown(results: &report::Results, path: &Path) -> Result<(), String> {

@@ -476,7 +476,7 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
     m
 }
 
-pub fn write_json(r: &Results, path: &Path) -> Result<(), String> {
+pub fn write_json(r: &impl Serialize, path: &Path) -> Result<(), String> {
     let text = serde_json::to_string_pretty(r).map_err(|e| e.to_string())?;
     std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

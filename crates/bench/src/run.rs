@@ -30,7 +30,7 @@ pub struct RunArgs {
     pub round_trip_up_to: u64,
 }
 
-const ACCOUNT: (&str, &str, &str) = ("test", "test", "us-east-1");
+pub const ACCOUNT: (&str, &str, &str) = ("test", "test", "us-east-1");
 
 fn say(message: &str) {
     eprintln!("[bench] {message}");
@@ -316,7 +316,7 @@ async fn settle(server: &Server) -> f64 {
         .as_secs_f64()
 }
 
-async fn wait_serving(client: &Client) -> Result<(), String> {
+pub async fn wait_serving(client: &Client) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let r = client

@@ -54,6 +54,21 @@ pub struct Server {
 
 impl Server {
     pub fn start(bin: &Path, data_dir: &Path) -> Result<Server, String> {
+        Self::spawn(bin, data_dir, Stdio::inherit())
+    }
+
+    /// `start`, with the server's log appended to `log` instead of this process's stderr (the
+    /// reliability run provokes errors the server rightly logs by the thousand).
+    pub fn start_logging_to(bin: &Path, data_dir: &Path, log: &Path) -> Result<Server, String> {
+        let file = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+        Self::spawn(bin, data_dir, Stdio::from(file))
+    }
+
+    fn spawn(bin: &Path, data_dir: &Path, stderr: Stdio) -> Result<Server, String> {
         let started = Instant::now();
         let mut child = Command::new(bin)
             .args([
@@ -65,7 +80,7 @@ impl Server {
             ])
             .arg(data_dir)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
         let mut line = String::new();
@@ -90,27 +105,11 @@ impl Server {
 
     /// Resident memory in bytes, from `/proc/PID/status`.
     pub fn memory(&self) -> Memory {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        let kb = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-                * 1024
-        };
-        Memory {
-            rss: kb("VmRSS:"),
-            peak: kb("VmHWM:"),
-            anonymous: kb("RssAnon:"),
-            file: kb("RssFile:"),
-        }
+        memory_of(self.pid())
     }
 
-    /// SIGTERM, then waits (SIGKILL after 30 s).
-    pub fn stop(mut self) {
+    /// SIGTERM, then waits (SIGKILL after 30 s); says whether the server exited by itself.
+    pub fn stop(mut self) -> bool {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.pid().to_string())
@@ -118,12 +117,24 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        false
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would end it: no shutdown code runs.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// How the server ended, if it is no longer running.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 }
 
@@ -133,6 +144,26 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Resident memory of process `pid` in bytes, from `/proc/PID/status` (zeros once it is gone).
+pub fn memory_of(pid: u32) -> Memory {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    Memory {
+        rss: kb("VmRSS:"),
+        peak: kb("VmHWM:"),
+        anonymous: kb("RssAnon:"),
+        file: kb("RssFile:"),
     }
 }
 
