@@ -43,3 +43,16 @@ shots_tmp="$(mktemp -d)"
 CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" CASELOAD_SCREENSHOTS="$shots_tmp" \
     node --test --test-concurrency=1 tests/browser/vendored.test.mjs tests/browser/ui.test.mjs
 rm -rf "$shots_tmp"
+
+# Last: it is the slowest step. About a minute: 2 kill -9 rounds, a 32 MB disk-full episode on a tmpfs, the
+# clientToken races and a 20 s soak, with the debug build.
+echo "== reliability smoke run (kill -9, disk full, clientToken races, soak)"
+reliability_tmp="$(mktemp -d)"
+if ! "$CARGO_TARGET_DIR/debug/caseload-bench" reliability --quick \
+    --work-dir "$reliability_tmp/work" --results-dir "$reliability_tmp" \
+    --markdown "$reliability_tmp/RELIABILITY.md"; then
+    cat "$reliability_tmp/RELIABILITY.md" || true
+    echo "the servers' log: $reliability_tmp/work/server.log"
+    exit 1
+fi
+rm -rf "$reliability_tmp"
