@@ -87,6 +87,40 @@ pub async fn call(
     (answer, started.elapsed())
 }
 
+/// How long a verification read keeps retrying a retryable answer (a 5xx or a 429): a server
+/// whose index is catching up (after a full disk, or rebuilding after a restart) answers
+/// searches with a retryable InternalServerException until it has, as AWS SDKs expect, and
+/// such an answer is not a divergence unless it lasts.
+pub const RECOVERY: Duration = Duration::from_secs(90);
+
+impl Answer {
+    /// Whether an SDK would send the request again after this answer.
+    fn retryable(&self) -> bool {
+        matches!(self, Answer::Error { status, .. } if *status >= 500 || *status == 429)
+    }
+}
+
+/// `call`, sent again with back-off while the answer is retryable, for at most `RECOVERY`; for
+/// reads, which are safe to repeat.
+pub async fn read(
+    client: &Client,
+    method: Method,
+    path: &str,
+    body: &Json,
+    timeout: Duration,
+) -> (Answer, Duration) {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let (answer, took) = call(client, method.clone(), path, body, timeout).await;
+        if !answer.retryable() || started.elapsed() + pause >= RECOVERY {
+            return (answer, took);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
+    }
+}
+
 /// `call`, for requests that must succeed: the 2xx body, or what came instead.
 pub async fn ok(
     client: &Client,
@@ -113,7 +147,10 @@ pub async fn all_pages(
 ) -> Result<Vec<Json>, String> {
     let mut items = Vec::new();
     for _ in 0..pages {
-        let mut out = ok(client, Method::POST, path, &body, timeout).await?;
+        let mut out = match read(client, Method::POST, path, &body, timeout).await.0 {
+            Answer::Ok(json) => json,
+            other => return Err(format!("{path}: {}", other.describe())),
+        };
         if let Some(list) = out[key].as_array_mut() {
             items.append(list);
         }

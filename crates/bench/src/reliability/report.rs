@@ -302,7 +302,11 @@ pub fn markdown(r: &Results, plot: &str) -> String {
          anything else **divergent**. CreateCases without an answer are sent again with their \
          `clientToken` first, so every case is known: SearchCases must list exactly those \
          cases (`totalCount` equal to the number GetCase sees) with the values GetCase shows, \
-         and a search by each held Text value must find exactly the cases holding it.\n"
+         and a search by each held Text value must find exactly the cases holding it. \
+         Verification reads are sent again while they get a retryable answer (a 5xx or a 429, \
+         as while an index catches up), as SDKs do, for at most {} s; what still fails then \
+         counts.\n",
+        super::api::RECOVERY.as_secs()
     );
 
     let k = &r.kill;

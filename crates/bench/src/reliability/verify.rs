@@ -5,7 +5,7 @@
 //! included), with the values GetCase shows, and find each by its current `note` (which asks
 //! the search index, where a listing's values come from the database).
 
-use super::api::{Answer, all_pages, call, strings};
+use super::api::{Answer, all_pages, call, read, strings};
 use super::ledger::{Finding, Ledger, judge, judge_comments};
 use super::workload::{Schema, WRITE_TIMEOUT};
 use crate::load;
@@ -197,7 +197,7 @@ async fn read_case(
     timeout: Duration,
 ) -> Result<(Held, Vec<Finding>), String> {
     let body = json!({ "fields": [{ "id": schema.seq }, { "id": schema.note }] });
-    let answer = call(client, Method::POST, &schema.case_path(id), &body, timeout)
+    let answer = read(client, Method::POST, &schema.case_path(id), &body, timeout)
         .await
         .0;
     let held = match answer {
@@ -257,7 +257,7 @@ async fn search(
     let mut listed: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let pages = ids.len() / 100 + 10;
     for _ in 0..pages {
-        let out = match call(client, Method::POST, &path, &body, timeout).await.0 {
+        let out = match read(client, Method::POST, &path, &body, timeout).await.0 {
             Answer::Ok(out) => out,
             other => {
                 v.add(Finding::Divergent(format!(
@@ -339,7 +339,7 @@ async fn search(
                         "maxResults": 100,
                         "filter": { "field": { "equalTo": { "id": note_field, "value": { "stringValue": note } } } },
                     });
-                    let finding = match call(&client, Method::POST, &path, &body, timeout).await.0 {
+                    let finding = match read(&client, Method::POST, &path, &body, timeout).await.0 {
                         Answer::Ok(out) => {
                             let mut got: Vec<&str> = out["cases"]
                                 .as_array()
