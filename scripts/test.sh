@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: formatting, lints, the generated-code check, unit
-# tests, the Rust SDK suite, the boto3 / AWS CLI suite and the web page in Chromium against the
-# real binary.
+# tests, the Rust SDK suite, a short run of every fuzz target, the boto3 / AWS CLI suite and
+# the web page in Chromium against the real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,7 @@ python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requi
 
 echo "== format and lints"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p caseload-store --all-targets --features failpoints --locked -- -D warnings
 
@@ -31,6 +32,9 @@ cargo build -p caseload-bench --locked
 "$CARGO_TARGET_DIR/debug/caseload-bench" run --quick --sizes 300 \
     --work-dir "$bench_tmp/work" --results-dir "$bench_tmp" --markdown "$bench_tmp/BENCHMARKS.md"
 rm -rf "$bench_tmp"
+
+echo "== fuzz targets, briefly (scripts/fuzz.sh: built once, ${FUZZ_SECONDS:-20} s each from fuzz/corpus)"
+./scripts/fuzz.sh smoke
 
 echo "== boto3 and AWS CLI suite"
 CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" python3 -m pytest -q tests/python
