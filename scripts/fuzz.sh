@@ -60,8 +60,14 @@ case "${1:-smoke}" in
             echo "== fuzz $target for ${seconds}s"
             # New inputs go to a scratch directory: the committed corpus is only read.
             scratch="$(mktemp -d)"
-            run_target "$target" "$seconds" "$scratch" "fuzz/corpus/$target" 2>&1 | tail -n 12
-            rm -rf "$scratch"
+            if ! run_target "$target" "$seconds" "$scratch" "fuzz/corpus/$target" >"$scratch.log" 2>&1; then
+                # The whole log: the failing input, the panic and its backtrace.
+                cat "$scratch.log"
+                rm -rf "$scratch" "$scratch.log"
+                exit 1
+            fi
+            grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$scratch.log" || true
+            rm -rf "$scratch" "$scratch.log"
         done
         ;;
     run)
