@@ -88,7 +88,11 @@ fn query_is_utf8(parts: &http::request::Parts) -> bool {
     let mut i = 0;
     while i < q.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (q[i], q.get(i + 1).copied().and_then(hex), q.get(i + 2).copied().and_then(hex)) {
+        match (
+            q[i],
+            q.get(i + 1).copied().and_then(hex),
+            q.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 bytes.push((h * 16 + l) as u8);
                 i += 3;
