@@ -8,6 +8,25 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/caseload-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# Debian's Chromium drives the page; installed here (not only in CI) so that this script alone
+# runs the whole suite on a fresh machine; checked first, so a missing tool fails in seconds, not
+# after the builds. About a minute when missing, nothing otherwise.
+echo "== prerequisites of the web page's tests"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "The web page's tests need Node.js 20+ and npm (Debian: apt-get install nodejs npm)." >&2
+    exit 1
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "The web page's tests need Chromium at /usr/bin/chromium: apt-get install chromium" >&2
+        echo "(as root, this script installs it itself), then rerun." >&2
+        exit 1
+    fi
+fi
+
 echo "== python test dependencies"
 python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 

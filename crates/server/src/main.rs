@@ -153,7 +153,16 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
     // (println! would panic on it).
     {
         use std::io::Write;
-        let _ = writeln!(std::io::stdout(), "web page: http://{addr}{}", ui::PATH);
+        let from = if ui::embedded() {
+            ""
+        } else {
+            " (files read from ui/ at each request)"
+        };
+        let _ = writeln!(
+            std::io::stdout(),
+            "web page: http://{addr}{}{from}",
+            ui::PATH
+        );
     }
     listener::serve(listener, http::router(state), limits, async move {
         shutdown_signal().await;

@@ -1,9 +1,10 @@
 //! The web page under `/ui/`: the files of the repository's `ui/` folder, embedded in the binary.
 //!
 //! The page is static; it signs its own requests to the public API with SigV4 (from credentials
-//! the person enters), so these routes need no authentication and serve no data. Release builds
-//! carry the files inside the binary; debug builds read them from `ui/` at request time (what
-//! rust-embed does by default), so a page edit needs no rebuild during development.
+//! the person enters), so these routes need no authentication and serve no data. Every build
+//! carries the files inside the binary (rust-embed's `debug-embed`, through the default
+//! `embedded-ui` feature), so the tests exercise what users run; a debug build without that
+//! feature reads them from `ui/` at request time, for editing the page without rebuilding.
 //!
 //! Every answer is revalidated (`no-cache` with the file's SHA-256 as its ETag): the files are
 //! small and a new server version must never meet a stale module graph in a browser cache. The
@@ -37,6 +38,13 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
                 serve(&path, &headers)
             }),
         )
+}
+
+/// Whether the page's files are compiled into the binary (borrowed static bytes) rather than
+/// read from `ui/` at each request (owned bytes): release builds, and debug builds with the
+/// default `embedded-ui` feature.
+pub fn embedded() -> bool {
+    Assets::get("index.html").is_some_and(|f| matches!(f.data, std::borrow::Cow::Borrowed(_)))
 }
 
 /// The content type of a file of the page, by its extension; `None` for anything else, which is
@@ -115,5 +123,11 @@ mod tests {
             assert_eq!(content_type(path), Some(ty));
         }
         assert_eq!(content_type("README"), None);
+    }
+
+    #[test]
+    fn the_files_are_compiled_into_the_binary() {
+        // The browser tests run a debug build: it must carry the page as users' builds do.
+        assert!(embedded(), "ui/ is read from disk, not embedded");
     }
 }
