@@ -64,7 +64,8 @@ echo "== web page in Chromium (tests/browser: node's test runner, playwright-cor
 # the test by hand (see README, "Web page").
 shots_tmp="$(mktemp -d)"
 CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" CASELOAD_SCREENSHOTS="$shots_tmp" \
-    node --test --test-concurrency=1 tests/browser/vendored.test.mjs tests/browser/ui.test.mjs
+    node --test --test-concurrency=1 tests/browser/vendored.test.mjs tests/browser/transport.test.mjs \
+    tests/browser/ui.test.mjs
 rm -rf "$shots_tmp"
 
 # Last: it is the slowest step. About a minute: 2 kill -9 rounds, a 32 MB disk-full episode on a tmpfs, the

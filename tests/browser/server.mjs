@@ -1,6 +1,6 @@
 // Starts the real caseload binary on a free port (in memory) and stops it; the tests wait for
 // its start-up lines, never for a fixed time.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,4 +27,12 @@ export async function startServer(args = []) {
     pageLine: second,
     stop: () => new Promise((resolve) => { child.once("exit", resolve); child.kill("SIGTERM"); }),
   };
+}
+
+/** Runs Python with a boto3 client `c` of the server bound, and returns what it prints. */
+export function boto3(endpoint, code) {
+  return execFileSync("python3", ["-c", `import boto3, json, sys
+c = boto3.client("connectcases", endpoint_url="${endpoint}", region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test")
+${code}`], { encoding: "utf8" });
 }

@@ -4,10 +4,9 @@
 // made with boto3 appear without a reload, delete. Screenshots go to docs/screenshots/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { root, startServer } from "./server.mjs";
+import { boto3 as boto3At, root, startServer } from "./server.mjs";
 import { launch, watch } from "./browser.mjs";
 
 const SHOTS = process.env.CASELOAD_SCREENSHOTS || path.join(root, "docs/screenshots");
@@ -35,12 +34,7 @@ after(async () => {
 const byId = (id) => page.locator(`#${id}`);
 const waitText = (locator, text) => locator.filter({ hasText: text }).first().waitFor();
 
-function boto3(code) {
-  return execFileSync("python3", ["-c", `import boto3, json, sys
-c = boto3.client("connectcases", endpoint_url="${server.endpoint}", region_name="us-east-1",
-                 aws_access_key_id="test", aws_secret_access_key="test")
-${code}`], { encoding: "utf8" });
-}
+const boto3 = (code) => boto3At(server.endpoint, code);
 
 async function createField(name, type) {
   await byId("new-field-name").fill(name);
