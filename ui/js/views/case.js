@@ -1,11 +1,13 @@
-// One case: its fields by its template's layout with typed editing, status and assignment,
-// related items in a timeline (comments added and edited; contacts, files, SLAs, linked cases),
-// the audit history with old and new values, and live updates from the event feed that leave
-// what the person is typing alone.
+// One case: its fields by its template's layout with typed editing, status and assignment, tags,
+// related items in a timeline (comments added and edited; contacts, files, SLAs, custom items,
+// linked cases picked by search), merging another case into it, the audit history with old and
+// new values, and live updates from the event feed that leave what the person is typing alone.
 import { h, append, replace, notice, errorText, confirmDialog, formatTime } from "../dom.js";
 import * as schema from "../schema.js";
 import * as values from "../values.js";
 import { caseForm } from "../caseform.js";
+import { followDomain, coalesce } from "../live.js";
+import { casePicker } from "../casepicker.js";
 
 function auditValue(v, field, options) {
   if (!v) return "—";
@@ -29,7 +31,7 @@ async function getCase(api, domainId, caseId, ids) {
 }
 
 export async function caseView(main, ctx, caseId) {
-  const { api, domainId, signal } = ctx;
+  const { api, domainId } = ctx;
   replace(main, notice("loading", "Loading the case…"));
   const fieldMap = await schema.fields(api, domainId);
   const ids = [...fieldMap.keys()];
@@ -162,13 +164,22 @@ export async function caseView(main, ctx, caseId) {
     if (c.comment) return h("p", { class: "comment-body" }, c.comment.body);
     if (c.contact) return h("p", {}, `Contact ${c.contact.contactArn} (${c.contact.channel || ""})`);
     if (c.file) return h("p", { class: "mono" }, `File ${c.file.fileArn}`);
-    if (c.connectCase) return h("p", {}, "Linked case ", h("a", { href: `#/d/${domainId}/case/${c.connectCase.caseId}` }, c.connectCase.caseId));
+    if (c.connectCase) {
+      const link = h("a", { href: `#/d/${domainId}/case/${c.connectCase.caseId}` }, c.connectCase.caseId);
+      // The title says more than the id; a linked case deleted since keeps its id.
+      api.call("GetCase", { domainId, caseId: c.connectCase.caseId, fields: [{ id: "title" }] })
+        .then((r) => { const t = r.fields?.find((f) => f.id === "title")?.value?.stringValue; if (t) link.textContent = t; }, () => {});
+      return h("p", { class: "linked-case" }, "Linked case ", link);
+    }
     if (c.sla) {
       const s = c.sla.slaConfiguration || {};
       return h("p", {}, `SLA “${s.name}”: ${s.status}, target ${formatTime(s.targetTime)}`,
         s.completionTime ? `, completed ${formatTime(s.completionTime)}` : "");
     }
-    if (c.custom) return h("p", {}, (c.custom.fields || []).map((f) => `${fieldMap.get(f.id)?.name || f.id}: ${auditValue(f.value)}`).join(" · "));
+    if (c.custom) {
+      return h("p", { class: "custom-body" }, (c.custom.fields || []).filter(Boolean)
+        .map((f) => `${fieldMap.get(f.id)?.name || f.id}: ${auditValue(f.value, fieldMap.get(f.id), optionsMap.get(f.id))}`).join(" · "));
+    }
     return h("p", {}, item.type);
   }
 
@@ -220,12 +231,38 @@ export async function caseView(main, ctx, caseId) {
   }
 
   const kindSel = h("select", { id: "item-kind", "aria-label": "Kind of item" },
-    ["Comment", "Contact", "File", "Sla", "ConnectCase"].map((k) => h("option", { value: k }, { Sla: "SLA", ConnectCase: "Linked case" }[k] || k)));
+    ["Comment", "Contact", "File", "Sla", "ConnectCase", "Custom"].map((k) => h("option", { value: k }, { Sla: "SLA", ConnectCase: "Linked case", Custom: "Custom item" }[k] || k)));
   const itemFields = h("div", { class: "item-fields" });
   const itemErr = h("p", { class: "field-error", role: "alert", id: "item-error" });
   const addForm = h("form", { class: "add-item", id: "add-item" }, h("h3", {}, "Add to the timeline"), kindSel, itemFields, itemErr,
     h("button", { type: "submit", id: "add-item-submit" }, "Add"));
   const selectFields = [...fieldMap.values()].filter((f) => f.type === "SingleSelect");
+  const linkPicker = casePicker(api, domainId, { id: "link", label: "Case to link", exclude: caseId });
+  // A custom item holds values of the domain's custom fields (system fields are not allowed).
+  const customFields = [...fieldMap.values()].filter((f) => f.namespace === "Custom").sort((a, b) => a.name.localeCompare(b.name));
+  const CUSTOM_MAX = 5;
+  let customRows = [];
+  const customBox = h("div", { class: "custom-rows" });
+  async function drawCustom() {
+    await Promise.all(customRows.filter((r) => fieldMap.get(r.fieldId)?.type === "SingleSelect" && !optionsMap.has(r.fieldId))
+      .map(async (r) => optionsMap.set(r.fieldId, await schema.options(api, domainId, r.fieldId))));
+    replace(customBox, customRows.map((r, i) => {
+      const f = fieldMap.get(r.fieldId);
+      const sel = h("select", { "aria-label": `Custom field ${i + 1}` }, h("option", { value: "" }, "Field…"),
+        customFields.map((x) => h("option", { value: x.fieldId, selected: x.fieldId === r.fieldId }, x.name)));
+      sel.addEventListener("change", () => { r.fieldId = sel.value; r.inp = null; drawCustom(); });
+      if (f) {
+        r.inp = values.input(f, r.inp ? safeRead(r.inp) : undefined, { options: optionsMap.get(f.fieldId) || [] });
+        r.inp.el.setAttribute("aria-label", `Custom value ${i + 1}`);
+      }
+      return h("div", { class: "filter-row" }, sel, r.inp?.el,
+        h("button", { type: "button", class: "secondary small", "aria-label": `Remove custom field ${i + 1}`, onclick: () => { customRows.splice(i, 1); drawCustom(); } }, "Remove"));
+    }), customRows.length < CUSTOM_MAX && h("button", {
+      type: "button", class: "secondary small", id: "add-custom-field",
+      onclick: () => { customRows.push({ fieldId: "" }); drawCustom(); },
+    }, "Add a field"), customFields.length ? null : h("p", { class: "hint" }, "This domain has no custom fields yet (Admin → Fields)."));
+  }
+  const safeRead = (inp) => { try { return inp.read(); } catch { return undefined; } };
   function drawItemFields() {
     const t = kindSel.value;
     const f = (id, label, el) => h("div", { class: "field" }, h("label", { for: id }, label), el);
@@ -233,7 +270,8 @@ export async function caseView(main, ctx, caseId) {
       t === "Comment" && f("comment-body", "Comment", h("textarea", { id: "comment-body", rows: 3, required: true })),
       t === "Contact" && f("contact-arn", "Contact ARN", h("input", { id: "contact-arn", required: true, spellcheck: "false" })),
       t === "File" && f("file-arn", "File ARN", h("input", { id: "file-arn", required: true, spellcheck: "false" })),
-      t === "ConnectCase" && f("linked-case", "Case id", h("input", { id: "linked-case", required: true, spellcheck: "false" })),
+      t === "ConnectCase" && linkPicker.el,
+      t === "Custom" && customBox,
       t === "Sla" && [
         f("sla-name", "Name", h("input", { id: "sla-name", required: true })),
         f("sla-minutes", "Target (minutes)", h("input", { id: "sla-minutes", type: "number", min: 1, required: true, value: "60" })),
@@ -241,29 +279,111 @@ export async function caseView(main, ctx, caseId) {
         f("sla-values", "Target values (comma-separated option values)", h("input", { id: "sla-values", required: true, value: "closed" })),
       ]);
   }
-  kindSel.addEventListener("change", drawItemFields);
+  kindSel.addEventListener("change", () => {
+    if (kindSel.value === "Custom" && !customRows.length) { customRows = [{ fieldId: "" }]; drawCustom(); }
+    drawItemFields();
+  });
   drawItemFields();
   addForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     itemErr.textContent = "";
     const v = (id) => addForm.querySelector(`#${id}`).value.trim();
     const t = kindSel.value;
-    const content = {
+    const make = {
       Comment: () => ({ comment: { body: addForm.querySelector("#comment-body").value, contentType: "Text/Plain" } }),
       Contact: () => ({ contact: { contactArn: v("contact-arn") } }),
       File: () => ({ file: { fileArn: v("file-arn") } }),
-      ConnectCase: () => ({ connectCase: { caseId: v("linked-case") } }),
+      ConnectCase: () => {
+        const picked = linkPicker.chosen();
+        if (!picked) throw new Error("Search for the case to link and pick it.");
+        return { connectCase: { caseId: picked.caseId } };
+      },
+      Custom: () => ({ custom: { fields: customRows.filter((r) => r.fieldId && r.inp).map((r) => ({ id: r.fieldId, value: r.inp.read() })) } }),
       Sla: () => ({ sla: { slaInputConfiguration: {
         name: v("sla-name"), type: "CaseField", targetSlaMinutes: Number(v("sla-minutes")), fieldId: v("sla-field"),
         targetFieldValues: v("sla-values").split(",").map((s) => s.trim()).filter(Boolean).map((s) => ({ stringValue: s })),
       } } }),
-    }[t]();
+    };
     try {
+      const content = make[t]();
       await api.call("CreateRelatedItem", { domainId, caseId, type: t, content });
       addForm.reset();
+      linkPicker.clear();
+      customRows = [{ fieldId: "" }];
+      drawCustom();
       drawItemFields();
       await reload();
     } catch (er) { itemErr.textContent = errorText(er); }
+  });
+
+  // ---- tags ----
+  // Tags belong to the case's ARN, which the API builds from the domain's.
+  let caseArn = null;
+  const tagList = h("ul", { class: "tags", id: "tags" });
+  const tagKey = h("input", { id: "tag-key", required: true, spellcheck: "false", maxlength: 128 });
+  const tagValue = h("input", { id: "tag-value", spellcheck: "false", maxlength: 256 });
+  const tagErr = h("p", { class: "field-error", role: "alert", id: "tag-error" });
+  async function loadTags() {
+    caseArn ??= `${(await api.call("GetDomain", { domainId })).domainArn}/case/${caseId}`;
+    const r = await api.call("ListTagsForResource", { arn: caseArn });
+    const entries = Object.entries(r.tags || {}).sort(([a], [b]) => a.localeCompare(b));
+    replace(tagList, entries.length ? entries.map(([k, v]) => h("li", { class: "tag" },
+      h("span", {}, v ? `${k}: ${v}` : k),
+      h("button", { type: "button", class: "secondary small", "aria-label": `Remove tag ${k}`, onclick: async () => {
+        tagErr.textContent = "";
+        try { await api.call("UntagResource", { arn: caseArn, tagKeys: [k] }); await loadTags(); } catch (e) { tagErr.textContent = errorText(e); }
+      } }, "×"))) : h("li", { class: "notice empty" }, "No tags."));
+  }
+  const tagForm = h("form", { class: "tag-form" },
+    h("div", { class: "row" }, h("div", { class: "field" }, h("label", { for: "tag-key" }, "Key"), tagKey),
+      h("div", { class: "field" }, h("label", { for: "tag-value" }, "Value"), tagValue)),
+    tagErr, h("button", { type: "submit", class: "secondary" }, "Add tag"));
+  tagForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    tagErr.textContent = "";
+    try {
+      await api.call("TagResource", { arn: caseArn, tags: { [tagKey.value.trim()]: tagValue.value } });
+      tagForm.reset();
+      await loadTags();
+    } catch (er) { tagErr.textContent = errorText(er); }
+  });
+
+  // ---- merging another case into this one ----
+  const mergePicker = casePicker(api, domainId, { id: "merge", label: "Case to merge into this one", exclude: caseId });
+  const MOVABLE = [["comment", "Comments"], ["contact", "Contacts"], ["custom", "Custom items"], ["connectCase", "Linked cases"]];
+  const moves = Object.fromEntries(MOVABLE.map(([k]) => [k, h("input", { type: "checkbox", checked: true, name: k })]));
+  const mergeStatus = h("p", { class: "saved", role: "status", id: "merge-status" });
+  const mergeErr = h("p", { class: "field-error", role: "alert", id: "merge-error" });
+  const mergeForm = h("form", { class: "merge", id: "merge-form" },
+    h("p", { class: "hint" }, "The other case is closed and linked to this one; this case keeps its values and takes the other's where it has none."),
+    mergePicker.el,
+    h("fieldset", {}, h("legend", {}, "Move to this case"), MOVABLE.map(([k, label]) => h("label", { class: "chip" }, moves[k], label))),
+    mergeErr, mergeStatus, h("button", { type: "submit", class: "secondary" }, "Merge"));
+  mergeForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    mergeErr.textContent = "";
+    mergeStatus.textContent = "";
+    const other = mergePicker.chosen();
+    if (!other) { mergeErr.textContent = "Search for the case to merge and pick it."; return; }
+    if (!(await confirmDialog(`Merge “${other.title}” into this case? It will be closed.`, "Merge"))) return;
+    try {
+      await api.call("StartMergeCases", {
+        domainId, caseId, secondaryCaseIds: [other.caseId],
+        relatedItemsConfiguration: Object.fromEntries(MOVABLE.map(([k]) => [k, moves[k].checked])),
+      });
+      mergeStatus.textContent = "Merging…";
+      // The merge runs in the background; its status is asked of the secondary case, the one a
+      // completed merge is recorded on.
+      for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+        const st = await api.call("GetMergeCasesStatus", { domainId, caseId: other.caseId });
+        if (st.status === "COMPLETED") break;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      mergePicker.clear();
+      mergeStatus.replaceChildren(`Merged “${other.title}” into this case (`,
+        h("a", { href: `#/d/${domainId}/case/${other.caseId}` }, "now closed"), ").");
+      await reload();
+    } catch (er) { mergeErr.textContent = errorText(er); mergeStatus.textContent = ""; }
   });
 
   // ---- audit history ----
@@ -290,34 +410,14 @@ export async function caseView(main, ctx, caseId) {
   auditMore.addEventListener("click", () => loadAudit(true).catch((e) => { saveError.textContent = errorText(e); }));
 
   // ---- live updates ----
-  async function follow() {
-    const config = await api.call("GetCaseEventConfiguration", { domainId }).catch(() => null);
-    const enabled = config?.eventBridge?.enabled;
-    if (!enabled) {
-      replace(live, "Live updates are off for this domain ",
-        h("button", { type: "button", class: "secondary small", id: "enable-live", onclick: async () => {
-          try {
-            await api.call("PutCaseEventConfiguration", { domainId, eventBridge: { ...(config?.eventBridge || {}), enabled: true } });
-            follow();
-          } catch (e) { live.textContent = errorText(e); }
-        } }, "Turn on"));
-      return;
-    }
-    let pending = null;
-    api.follow((event) => {
-      const d = event.detail || {};
+  const reloadSoon = coalesce(() => reload().catch((e) => { saveError.textContent = errorText(e); }));
+  function follow() {
+    return followDomain(ctx, live, (d) => {
       const about = d.case?.caseId || d.relatedItem?.caseId;
       if (about !== caseId) return;
-      if (d.eventType === "CASE.DELETED") {
-        replace(live, h("strong", {}, "This case was deleted elsewhere."));
-        return;
-      }
-      // Several events of one change arrive together: reload once for them.
-      pending ??= Promise.resolve().then(async () => {
-        pending = null;
-        try { await reload(); } catch (e) { saveError.textContent = errorText(e); }
-      });
-    }, signal, (state) => replace(live, h("span", { class: `dot ${state}` }), state === "live" ? "Live" : "Reconnecting…"));
+      if (d.eventType === "CASE.DELETED") replace(live, h("strong", {}, "This case was deleted elsewhere."));
+      else reloadSoon();
+    });
   }
 
   replace(main,
@@ -326,11 +426,13 @@ export async function caseView(main, ctx, caseId) {
       h("div", { class: "actions" }, statusBtn, deleteBtn)),
     h("div", { class: "case-layout" },
       h("div", { class: "case-main" }, editForm,
-        h("details", { class: "card" }, h("summary", {}, "Assignment"), assignForm)),
+        h("details", { class: "card" }, h("summary", {}, "Assignment"), assignForm),
+        h("section", { class: "card", "aria-labelledby": "tags-title" }, h("h2", { id: "tags-title" }, "Tags"), tagList, tagForm),
+        h("details", { class: "card", id: "merge-card" }, h("summary", {}, "Merge another case into this one"), mergeForm)),
       h("aside", { class: "case-side", "aria-label": "Activity" },
         h("section", { class: "card" }, h("h2", {}, "Timeline"), addForm, timeline),
         h("section", { class: "card" }, h("h2", {}, "History"), audit, auditMore))));
   drawHead();
-  await Promise.all([loadTimeline(), loadAudit()]);
+  await Promise.all([loadTimeline(), loadAudit(), loadTags()]);
   follow();
 }

@@ -1,10 +1,12 @@
 // The case list: free text (`searchTerm`), quick filters (status, queue, assignee), a filter
 // builder over any field with the operators its type allows, sort by any field, and pages with
 // the total count. Everything is one SearchCases call; the state is kept per domain while the
-// person visits cases.
+// person visits cases. With the domain's events on, the shown page is searched again when a case
+// changes, new and changed rows marked, the form and the scroll position left as they are.
 import { h, replace, notice, errorText } from "../dom.js";
 import * as schema from "../schema.js";
 import * as values from "../values.js";
+import { followDomain, coalesce } from "../live.js";
 
 const COLUMNS = ["title", "reference_number", "status", "assigned_user", "last_updated_datetime"];
 const PAGE = 25;
@@ -42,6 +44,8 @@ function stateOf(domainId) {
   }
   return states.get(domainId);
 }
+
+const val = (c, id) => c.fields.find((f) => f.id === id)?.value;
 
 function filterOf(st) {
   const parts = [];
@@ -82,7 +86,8 @@ export async function casesView(main, ctx) {
       h("button", { type: "button", class: "secondary small", id: "add-filter", onclick: () => { st.rows.push({ fieldId: "", op: "equalTo" }); drawBuilder(); } }, "Add filter")),
     error);
 
-  replace(main, h("div", { class: "page-head" }, h("h1", {}, "Cases"),
+  const live = h("span", { class: "live", id: "live-state" });
+  replace(main, h("div", { class: "page-head" }, h("div", {}, h("h1", {}, "Cases"), live),
     h("a", { class: "button", href: `#/d/${domainId}/new` }, "New case")), form, results);
 
   // The first page does not wait for the schema: both requests go out at once.
@@ -127,9 +132,10 @@ export async function casesView(main, ctx) {
 
   let seq = 0;
   let last = null;
-  async function search() {
+  /** quiet: a refresh of the page shown (after a change elsewhere), not a new search. */
+  async function search(quiet = false) {
     const mine = ++seq;
-    results.setAttribute("aria-busy", "true");
+    if (!quiet) { results.setAttribute("aria-busy", "true"); shown = null; changed.clear(); }
     error.textContent = "";
     const input = {
       domainId, maxResults: PAGE, fields: COLUMNS.map((id) => ({ id })),
@@ -141,7 +147,9 @@ export async function casesView(main, ctx) {
       const r = await api.call("SearchCases", input);
       if (mine !== seq || ctx.signal.aborted) return;
       st.tokens[st.page + 1] = r.nextToken;
+      const y = window.scrollY;
       draw(r);
+      if (quiet) window.scrollTo(window.scrollX, y);
     } catch (e) {
       if (mine !== seq) return;
       results.removeAttribute("aria-busy");
@@ -149,12 +157,19 @@ export async function casesView(main, ctx) {
     }
   }
 
+  // caseId → its last update as last drawn, and the cases refreshes brought or changed since
+  // the person last searched: those rows stay marked until the next search.
+  let shown = null;
+  const changed = new Set();
   function draw(r) {
     last = r;
     const cases = (r.cases || []).filter(Boolean);
+    const before = shown;
+    shown = new Map(cases.map((c) => [c.caseId, JSON.stringify(val(c, "last_updated_datetime"))]));
+    for (const c of cases) if (before && before.get(c.caseId) !== shown.get(c.caseId)) changed.add(c.caseId);
+    const fresh = (c) => changed.has(c.caseId);
     const total = r.totalCount ?? cases.length;
     const from = st.page * PAGE + 1;
-    const val = (c, id) => c.fields.find((f) => f.id === id)?.value;
     const cell = (c, id) => values.display(fieldMap.get(id) || { type: id.endsWith("datetime") ? "DateTime" : "Text" }, val(c, id), id === "status" ? statusOptions : null);
     results.removeAttribute("aria-busy");
     replace(results,
@@ -164,7 +179,7 @@ export async function casesView(main, ctx) {
       cases.length
         ? h("div", { class: "table-wrap" }, h("table", { class: "list cases" },
           h("thead", {}, h("tr", {}, ["Title", "Reference", "Status", "Assignee", "Updated"].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", {}, cases.map((c) => h("tr", {},
+          h("tbody", {}, cases.map((c) => h("tr", { class: fresh(c) ? "updated" : false, "data-case-id": c.caseId },
             h("td", { "data-label": "Title" }, h("a", { href: `#/d/${domainId}/case/${c.caseId}` }, cell(c, "title") || "(no title)")),
             h("td", { "data-label": "Reference", class: "mono" }, cell(c, "reference_number")),
             h("td", { "data-label": "Status" }, h("span", { class: `pill status-${val(c, "status")?.stringValue || "none"}` }, cell(c, "status"))),
@@ -191,6 +206,8 @@ export async function casesView(main, ctx) {
   joinSel.addEventListener("change", () => { st.join = joinSel.value; });
 
   search();
+  const refresh = coalesce(() => search(true));
+  followDomain(ctx, live, (d) => { if (d.case) refresh(); });
   try {
     [fieldMap, statusOptions] = await Promise.all([fieldsP, statusP]);
   } catch (e) {
