@@ -65,7 +65,7 @@ echo "== web page in Chromium (tests/browser: node's test runner, playwright-cor
 shots_tmp="$(mktemp -d)"
 CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" CASELOAD_SCREENSHOTS="$shots_tmp" \
     node --test --test-concurrency=1 tests/browser/vendored.test.mjs tests/browser/transport.test.mjs \
-    tests/browser/caseview.test.mjs \
+    tests/browser/caseview.test.mjs tests/browser/rules.test.mjs \
     tests/browser/ui.test.mjs
 rm -rf "$shots_tmp"
 

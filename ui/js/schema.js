@@ -91,3 +91,32 @@ export function layoutPanels(lay) {
     more: { name: more.name || "More info", ids: (more.fields || []).map((f) => f.id) },
   };
 }
+
+/** How many recently updated cases the ARN suggestions are gathered from. */
+const SEEN_FROM = 100;
+
+/**
+ * Queue and user ARNs seen on the domain's most recently updated cases, as {queues, users}:
+ * caseload has no directory of Amazon Connect queues and users to offer, so the page suggests
+ * what cases already carry. Two searches, cached with the schema.
+ */
+export async function seenArns(api, domainId) {
+  const entry = cache.get(domainId) || {};
+  cache.set(domainId, entry);
+  const seen = async (id, member) => {
+    const r = await api.call("SearchCases", {
+      domainId, maxResults: SEEN_FROM, fields: [{ id }],
+      filter: { not: { field: { equalTo: { id, value: { emptyValue: {} } } } } },
+      sorts: [{ fieldId: "last_updated_datetime", sortOrder: "Desc" }],
+    });
+    const values = (r.cases || []).filter(Boolean).map((c) => c.fields.find((f) => f.id === id)?.value?.[member]).filter(Boolean);
+    return [...new Set(values)].sort();
+  };
+  entry.arns ??= Promise.all([seen("assigned_queue", "stringValue"), seen("assigned_user", "userArnValue")])
+    .then(([queues, users]) => ({ queues, users }))
+    .catch((e) => { entry.arns = null; throw e; });
+  return entry.arns;
+}
+
+/** The note that goes with ARN suggestions, wherever they are offered. */
+export const ARN_NOTE = "Queue and user ARNs are suggested from the domain's recently updated cases: caseload has no directory of Amazon Connect queues and users, so any other ARN can be typed too.";

@@ -270,35 +270,81 @@ export async function adminView(main, ctx, section, itemId) {
           return;
         }
         const def = h("input", { type: "checkbox", checked: !!src.defaultValue });
-        const conds = (src.conditions || []).map((c) => ({ ...c }));
-        const box = h("div", {});
-        function drawConds() {
-          replace(box, conds.map((c, i) => {
-            const [op, b] = Object.entries(c)[0];
-            if (op !== "equalTo" && op !== "notEqualTo") return h("p", { class: "hint" }, `Condition ${i + 1}: a compound (${op}) condition, kept as it is.`);
-            const operand = b.operandTwo || {};
-            const shown = "emptyValue" in operand ? "" : String(Object.values(operand)[0] ?? "");
-            const opSel = h("select", { "aria-label": `Condition ${i + 1} operator` }, [["equalTo", "is"], ["notEqualTo", "is not"]].map(([k, l]) => h("option", { value: k, selected: k === op }, l)));
-            const fieldSel = h("select", { "aria-label": `Condition ${i + 1} field` }, fieldsSorted.map((f) => h("option", { value: f.fieldId, selected: f.fieldId === b.operandOne?.fieldId }, f.name)));
-            const value = h("input", { value: shown, placeholder: "(empty)", "aria-label": `Condition ${i + 1} value` });
-            const result = h("select", { "aria-label": `Condition ${i + 1} result` }, h("option", { value: "true", selected: b.result }, "→ yes"), h("option", { value: "false", selected: !b.result }, "→ no"));
-            const sync = () => {
-              const t = fieldMap.get(fieldSel.value)?.type;
-              const v = value.value;
-              const two = v === "" ? { emptyValue: {} } : t === "Number" ? { doubleValue: Number(v) } : t === "Boolean" ? { booleanValue: v === "true" || v.toLowerCase() === "yes" } : { stringValue: v };
-              conds[i] = { [opSel.value]: { operandOne: { fieldId: fieldSel.value }, operandTwo: two, result: result.value === "true" } };
-            };
-            for (const el of [opSel, fieldSel, value, result]) el.addEventListener("change", sync);
-            sync();
-            return h("div", { class: "filter-row" }, h("span", {}, "When"), fieldSel, opSel, value, result,
-              h("button", { type: "button", class: "secondary small", onclick: () => { conds.splice(i, 1); drawConds(); } }, "Remove"));
-          }), h("button", { type: "button", class: "secondary small", id: "add-condition", onclick: () => {
-            conds.push({ equalTo: { operandOne: { fieldId: fieldsSorted[0]?.fieldId }, operandTwo: { emptyValue: {} }, result: true } }); drawConds();
-          } }, "Add condition"));
+        const conds = structuredClone(src.conditions || []);
+        const arns = await schema.seenArns(api, domainId).catch(() => ({ queues: [], users: [] }));
+        const box = h("div", { class: "condition-tree" });
+        const redraw = () => replace(box, conditionList(conds, "", 1));
+
+        /** Suggested values for a field: its options, or the queue/user ARNs seen on cases. */
+        function suggestions(fieldId) {
+          const f = fieldMap.get(fieldId);
+          if (fieldId === "assigned_queue") return arns.queues;
+          if (f?.type === "User") return arns.users;
+          if (f?.type === "SingleSelect") return (f.options || []).map((o) => o.value);
+          if (f?.type === "Boolean") return ["true", "false"];
+          return [];
         }
-        drawConds();
+
+        /** One comparison: When FIELD is / is not VALUE → yes / no. `set` replaces it in its list. */
+        function leaf(c, path, set, remove) {
+          const [op, b] = Object.entries(c)[0];
+          const operand = b.operandTwo || {};
+          const shown = "emptyValue" in operand ? "" : String(Object.values(operand)[0] ?? "");
+          const opSel = h("select", { "aria-label": `Condition ${path} operator` }, [["equalTo", "is"], ["notEqualTo", "is not"]].map(([k, l]) => h("option", { value: k, selected: k === op }, l)));
+          const fieldSel = h("select", { "aria-label": `Condition ${path} field` }, fieldsSorted.map((f) => h("option", { value: f.fieldId, selected: f.fieldId === b.operandOne?.fieldId }, f.name)));
+          const list = h("datalist", { id: `values-${path.replaceAll(".", "-")}` });
+          const value = h("input", { value: shown, placeholder: "(empty)", "aria-label": `Condition ${path} value`, list: list.id, spellcheck: "false" });
+          const result = h("select", { "aria-label": `Condition ${path} result` }, h("option", { value: "true", selected: b.result }, "→ yes"), h("option", { value: "false", selected: !b.result }, "→ no"));
+          const offer = async () => {
+            const f = fieldMap.get(fieldSel.value);
+            if (f?.type === "SingleSelect" && !f.options) f.options = await schema.options(api, domainId, f.fieldId).catch(() => []);
+            replace(list, suggestions(fieldSel.value).map((v) => h("option", { value: v })));
+          };
+          const sync = () => {
+            const t = fieldMap.get(fieldSel.value)?.type;
+            const v = value.value;
+            const two = v === "" ? { emptyValue: {} } : t === "Number" ? { doubleValue: Number(v) } : t === "Boolean" ? { booleanValue: v === "true" || v.toLowerCase() === "yes" } : { stringValue: v };
+            set({ [opSel.value]: { operandOne: { fieldId: fieldSel.value }, operandTwo: two, result: result.value === "true" } });
+          };
+          for (const el of [opSel, fieldSel, value, result]) el.addEventListener("change", sync);
+          fieldSel.addEventListener("change", offer);
+          sync();
+          offer();
+          return h("div", { class: "filter-row condition" }, h("span", {}, "When"), fieldSel, opSel, value, list, result,
+            h("button", { type: "button", class: "secondary small", "aria-label": `Remove condition ${path}`, onclick: remove }, "Remove"));
+        }
+
+        const newLeaf = () => ({ equalTo: { operandOne: { fieldId: fieldsSorted[0]?.fieldId }, operandTwo: { emptyValue: {} }, result: true } });
+
+        /** A list of conditions; at the top level a condition may also be a group of comparisons
+         * that all (andAll) or any (orAll) hold — the two levels the API accepts. */
+        function conditionList(list, prefix, depth) {
+          const items = list.map((c, i) => {
+            const path = `${prefix}${i + 1}`;
+            const remove = () => { list.splice(i, 1); redraw(); };
+            const kind = Object.keys(c)[0];
+            if (kind !== "andAll" && kind !== "orAll") return h("li", {}, leaf(c, path, (n) => { list[i] = n; }, remove));
+            const children = c[kind].conditions || (c[kind].conditions = []);
+            const kindSel = h("select", { "aria-label": `Group ${path} kind` },
+              h("option", { value: "andAll", selected: kind === "andAll" }, "All of"), h("option", { value: "orAll", selected: kind === "orAll" }, "Any of"));
+            kindSel.addEventListener("change", () => { list[i] = { [kindSel.value]: { conditions: children } }; });
+            return h("li", {}, h("fieldset", { class: "group" },
+              h("legend", {}, `Group ${path}: `, kindSel, " these hold"),
+              conditionList(children, `${path}.`, depth + 1),
+              h("button", { type: "button", class: "secondary small", "aria-label": `Remove group ${path}`, onclick: remove }, "Remove group")));
+          });
+          const group = prefix ? ` to group ${prefix.slice(0, -1)}` : "";
+          return [h("ol", { class: "conditions" }, items),
+            h("div", { class: "actions start" },
+              h("button", { type: "button", class: "secondary small", id: prefix ? undefined : "add-condition", "aria-label": `Add condition${group}`,
+                onclick: () => { list.push(newLeaf()); redraw(); } }, "Add condition"),
+              depth === 1 && h("button", { type: "button", class: "secondary small", id: "add-group",
+                onclick: () => { list.push({ orAll: { conditions: [newLeaf(), newLeaf()] } }); redraw(); } }, "Add group"))];
+        }
+        redraw();
         replace(detail, h("div", { class: "field check" }, h("label", {}, def, ` ${k === "hidden" ? "Hidden" : "Required"} unless a condition decides`)),
-          h("p", { class: "hint" }, "The first condition that holds decides; otherwise the default applies."), box);
+          h("p", { class: "hint" }, "The first condition that holds decides; otherwise the default applies. A group decides when all (or any) of its comparisons hold."),
+          h("p", { class: "hint", id: "arn-note" }, schema.ARN_NOTE), box);
         read = () => ({ [k]: { defaultValue: def.checked, conditions: conds } });
       }
       kindSel.addEventListener("change", drawDetail);

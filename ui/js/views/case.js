@@ -132,9 +132,18 @@ export async function caseView(main, ctx, caseId) {
   const queueIn = h("input", { id: "assign-queue", placeholder: "arn:aws:connect:…:instance/…/queue/…", spellcheck: "false", value: kase.values.get("assigned_queue")?.stringValue || "" });
   const userIn = h("input", { id: "assign-user", placeholder: "arn:aws:connect:…:instance/…/agent/…", spellcheck: "false", value: kase.values.get("assigned_user")?.userArnValue || "" });
   const assignErr = h("p", { class: "field-error", role: "alert" });
+  const queueList = h("datalist", { id: "seen-queues" });
+  const userList = h("datalist", { id: "seen-users" });
+  queueIn.setAttribute("list", queueList.id);
+  userIn.setAttribute("list", userList.id);
+  schema.seenArns(api, domainId).then(({ queues, users }) => {
+    replace(queueList, queues.map((v) => h("option", { value: v })));
+    replace(userList, users.map((v) => h("option", { value: v })));
+  }, () => {});
   const assignForm = h("form", { class: "assign" },
-    h("div", { class: "field" }, h("label", { for: "assign-queue" }, "Queue"), queueIn),
-    h("div", { class: "field" }, h("label", { for: "assign-user" }, "User"), userIn),
+    h("p", { class: "hint" }, schema.ARN_NOTE),
+    h("div", { class: "field" }, h("label", { for: "assign-queue" }, "Queue"), queueIn, queueList),
+    h("div", { class: "field" }, h("label", { for: "assign-user" }, "User"), userIn, userList),
     assignErr, h("button", { type: "submit", class: "secondary" }, "Assign"));
   assignForm.addEventListener("submit", async (e) => {
     e.preventDefault();
