@@ -13,8 +13,10 @@ export function binary() {
   return path.join(target, "debug", "caseload");
 }
 
-export async function startServer(args = []) {
-  const child = spawn(binary(), ["serve", "--in-memory", "--listen", "127.0.0.1:0", ...args], {
+/** Starts `caseload serve` on a free port: in memory unless `args` names a `--data-dir`. */
+export async function startServer(args = [], bin = binary()) {
+  const store = args.includes("--data-dir") ? [] : ["--in-memory"];
+  const child = spawn(bin, ["serve", ...store, "--listen", "127.0.0.1:0", ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });
