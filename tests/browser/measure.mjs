@@ -6,6 +6,7 @@
 //
 //   cargo build --release -p caseload -p caseload-bench
 //   node tests/browser/measure.mjs --cases 100000 [--loads 7] [--work-dir DIR] [--keep]
+//   node tests/browser/measure.mjs --data-dir DIR      # again, on a domain imported before
 //
 // The binaries are taken from $CARGO_TARGET_DIR/release (or ./target/release; --bin-dir to
 // choose another build).
@@ -24,31 +25,33 @@ const { values: opts } = parseArgs({
     "work-dir": { type: "string" },
     keep: { type: "boolean", default: false },
     "bin-dir": { type: "string" },
+    "data-dir": { type: "string" },
   },
 });
 const cases = Number(opts.cases);
 const loads = Number(opts.loads);
 const release = opts["bin-dir"] || path.join(process.env.CARGO_TARGET_DIR || path.join(root, "target"), "release");
-for (const bin of ["caseload", "caseload-bench"]) {
+for (const bin of opts["data-dir"] ? ["caseload"] : ["caseload", "caseload-bench"]) {
   if (!existsSync(path.join(release, bin))) {
     console.error(`${path.join(release, bin)} is missing: cargo build --release -p caseload -p caseload-bench`);
     process.exit(1);
   }
 }
 
-const work = opts["work-dir"] || mkdtempSync(path.join(os.tmpdir(), "caseload-measure-"));
-mkdirSync(work, { recursive: true });
-const file = path.join(work, `cases-${cases}.ndjson`);
-const dataDir = path.join(work, "data");
-const seconds = (t0) => ((performance.now() - t0) / 1000).toFixed(0);
-
-let t0 = performance.now();
-execFileSync(path.join(release, "caseload-bench"), ["generate", "--cases", String(cases), "--output", file], { stdio: "inherit" });
-console.log(`generated ${cases} cases in ${seconds(t0)} s`);
-t0 = performance.now();
-rmSync(dataDir, { recursive: true, force: true });
-execFileSync(path.join(release, "caseload"), ["import", file, "--data-dir", dataDir, "--quiet"], { stdio: "inherit" });
-console.log(`imported in ${seconds(t0)} s`);
+const work = opts["data-dir"] ? null : opts["work-dir"] || mkdtempSync(path.join(os.tmpdir(), "caseload-measure-"));
+const dataDir = opts["data-dir"] || path.join(work, "data");
+if (work) {
+  mkdirSync(work, { recursive: true });
+  const file = path.join(work, `cases-${cases}.ndjson`);
+  const seconds = (t0) => ((performance.now() - t0) / 1000).toFixed(0);
+  let t0 = performance.now();
+  execFileSync(path.join(release, "caseload-bench"), ["generate", "--cases", String(cases), "--output", file], { stdio: "inherit" });
+  console.log(`generated ${cases} cases in ${seconds(t0)} s`);
+  t0 = performance.now();
+  rmSync(dataDir, { recursive: true, force: true });
+  execFileSync(path.join(release, "caseload"), ["import", file, "--data-dir", dataDir, "--quiet"], { stdio: "inherit" });
+  console.log(`imported in ${seconds(t0)} s`);
+}
 
 const server = await startServer(["--data-dir", dataDir], path.join(release, "caseload"));
 const browser = await launch();
@@ -86,11 +89,11 @@ try {
       + `SearchCases ${m.search} ms; API calls before it: ${m.apiBefore.join(", ")}`);
   }
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(`case list first screen over ${loads} loads of ${cases} cases: p50 ${sorted[Math.floor(loads / 2)].toFixed(0)} ms, `
+  console.log(`case list first screen over ${loads} loads: p50 ${sorted[Math.floor(loads / 2)].toFixed(0)} ms, `
     + `min ${sorted[0].toFixed(0)} ms, max ${sorted[loads - 1].toFixed(0)} ms`);
   if (problems.length) console.error(problems.join("\n"));
 } finally {
   await browser.close();
   await server.stop();
-  if (!opts.keep && !opts["work-dir"]) rmSync(work, { recursive: true, force: true });
+  if (work && !opts.keep && !opts["work-dir"]) rmSync(work, { recursive: true, force: true });
 }
