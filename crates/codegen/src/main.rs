@@ -1,5 +1,5 @@
-//! `cargo run -p caseload-codegen`: regenerates `crates/model/src/generated/` and the web page's
-//! `ui/generated/api.js` from the model.
+//! `cargo run -p caseload-codegen`: regenerates `crates/model/src/generated/`, the domain's
+//! `crates/domain/src/api.rs` and the web page's `ui/generated/api.js` from the model.
 
 use std::path::PathBuf;
 

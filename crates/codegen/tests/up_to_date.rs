@@ -1,6 +1,6 @@
-//! Fails when the committed generated code (the Rust shapes and tables, and the web page's
-//! `ui/generated/api.js`) differs from what the generator makes of the model, so neither can
-//! change without the other.
+//! Fails when the committed generated code (the Rust shapes and tables, the domain's `api.rs`, and
+//! the web page's `ui/generated/api.js`) differs from what the generator makes of the model, so
+//! neither can change without the other.
 
 use std::path::PathBuf;
 

@@ -35,80 +35,77 @@ fn disabled() -> EventBridgeConfiguration {
     }
 }
 
-impl Service {
-    pub(crate) async fn get_case_event_configuration_impl(
-        &self,
-        ctx: &RequestContext,
-        input: GetCaseEventConfigurationRequest,
-    ) -> Result<GetCaseEventConfigurationResponse> {
-        let domain = self.domain(ctx, &input.domain_id).await?;
-        let mut event_bridge = match self
-            .store
-            .get_event_config(&ctx.account_id, &domain.domain_id)
-            .await?
-        {
-            Some(body) => {
-                serde_json::from_value::<ConfigDoc>(body)
-                    .map_err(Error::internal)?
-                    .event_bridge
-            }
-            None => disabled(),
-        };
-        // Deleted fields are not returned (DeleteField's documented effect on this operation).
-        if let Some(case_data) = event_bridge
-            .included_data
-            .as_mut()
-            .and_then(|d| d.case_data.as_mut())
-            && !case_data.fields.is_empty()
-        {
-            let fields = self.case_fields(ctx, &domain.domain_id).await?;
-            case_data
-                .fields
-                .retain(|f| fields.get(&f.id).is_some_and(|i| !i.deleted));
+pub(crate) async fn get_case_event_configuration(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: GetCaseEventConfigurationRequest,
+) -> Result<GetCaseEventConfigurationResponse> {
+    let domain = svc.domain(ctx, &input.domain_id).await?;
+    let mut event_bridge = match svc
+        .store
+        .get_event_config(&ctx.account_id, &domain.domain_id)
+        .await?
+    {
+        Some(body) => {
+            serde_json::from_value::<ConfigDoc>(body)
+                .map_err(Error::internal)?
+                .event_bridge
         }
-        Ok(GetCaseEventConfigurationResponse { event_bridge })
+        None => disabled(),
+    };
+    // Deleted fields are not returned (DeleteField's documented effect on this operation).
+    if let Some(case_data) = event_bridge
+        .included_data
+        .as_mut()
+        .and_then(|d| d.case_data.as_mut())
+        && !case_data.fields.is_empty()
+    {
+        let fields = svc.case_fields(ctx, &domain.domain_id).await?;
+        case_data
+            .fields
+            .retain(|f| fields.get(&f.id).is_some_and(|i| !i.deleted));
     }
+    Ok(GetCaseEventConfigurationResponse { event_bridge })
+}
 
-    pub(crate) async fn put_case_event_configuration_impl(
-        &self,
-        ctx: &RequestContext,
-        input: PutCaseEventConfigurationRequest,
-    ) -> Result<PutCaseEventConfigurationResponse> {
-        let domain = self.domain(ctx, &input.domain_id).await?;
-        let mut event_bridge = input.event_bridge;
-        if let Some(case_data) = event_bridge
-            .included_data
-            .as_mut()
-            .and_then(|d| d.case_data.as_mut())
-        {
-            let fields = self.case_fields(ctx, &domain.domain_id).await?;
-            let mut seen = std::collections::HashSet::new();
-            case_data.fields.retain(|f| seen.insert(f.id.clone()));
-            for f in &case_data.fields {
-                match fields.get(&f.id) {
-                    None => {
-                        return Err(Error::validation(format!(
-                            "eventBridge.includedData.caseData.fields names field '{}', which does not exist in this domain",
-                            f.id
-                        )));
-                    }
-                    Some(info) if info.deleted => {
-                        return Err(Error::validation(format!(
-                            "eventBridge.includedData.caseData.fields names field '{}', which has been deleted",
-                            f.id
-                        )));
-                    }
-                    Some(_) => {}
+pub(crate) async fn put_case_event_configuration(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: PutCaseEventConfigurationRequest,
+) -> Result<PutCaseEventConfigurationResponse> {
+    let domain = svc.domain(ctx, &input.domain_id).await?;
+    let mut event_bridge = input.event_bridge;
+    if let Some(case_data) = event_bridge
+        .included_data
+        .as_mut()
+        .and_then(|d| d.case_data.as_mut())
+    {
+        let fields = svc.case_fields(ctx, &domain.domain_id).await?;
+        let mut seen = std::collections::HashSet::new();
+        case_data.fields.retain(|f| seen.insert(f.id.clone()));
+        for f in &case_data.fields {
+            match fields.get(&f.id) {
+                None => {
+                    return Err(Error::validation(format!(
+                        "eventBridge.includedData.caseData.fields names field '{}', which does not exist in this domain",
+                        f.id
+                    )));
                 }
+                Some(info) if info.deleted => {
+                    return Err(Error::validation(format!(
+                        "eventBridge.includedData.caseData.fields names field '{}', which has been deleted",
+                        f.id
+                    )));
+                }
+                Some(_) => {}
             }
         }
-        let body =
-            serde_json::to_value(ConfigDoc { v: 1, event_bridge }).map_err(Error::internal)?;
-        self.store
-            .put_event_config(&ctx.account_id, &domain.domain_id, &domain.region, &body)
-            .await?;
-        Ok(PutCaseEventConfigurationResponse {})
     }
+    let body = serde_json::to_value(ConfigDoc { v: 1, event_bridge }).map_err(Error::internal)?;
+    svc.store
+        .put_event_config(&ctx.account_id, &domain.domain_id, &domain.region, &body)
+        .await?;
+    Ok(PutCaseEventConfigurationResponse {})
 }
 
 /// A committed change, as a backend has it inside the change's transaction.

@@ -106,62 +106,60 @@ pub(crate) enum Claimed {
     Replay(IdempotencyRecord),
 }
 
-impl Service {
-    /// Claims `token` for a request whose digest is `digest`, waiting (at most `WAIT_LIMIT`) while
-    /// another claim of the same request holds it. A token used for another request is a
-    /// ConflictException, and so is one still held when the wait ends.
-    pub(crate) async fn claim(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        operation: &'static str,
-        token: &str,
-        digest: &str,
-    ) -> Result<Claimed> {
-        let deadline = Instant::now() + WAIT_LIMIT;
-        let mut claim = TokenClaim {
-            account_id: ctx.account_id.clone(),
-            domain_id: domain_id.to_owned(),
-            operation,
-            token: token.to_owned(),
-            request_hash: digest.to_owned(),
-            claim_id: crate::new_id(),
-            at: Timestamp::now(),
-        };
-        loop {
-            claim.at = Timestamp::now();
-            let lease = i64::try_from(CLAIM_LEASE.as_millis()).unwrap_or(i64::MAX);
-            let stale_before = Timestamp::from_unix_millis(claim.at.unix_millis() - lease);
-            match self.store.claim_token(&claim, stale_before).await? {
-                Claim::Owned => return Ok(Claimed::Owned(claim)),
-                Claim::Done(seen) if seen.request_hash == digest => {
-                    return Ok(Claimed::Replay(seen));
+/// Claims `token` for a request whose digest is `digest`, waiting (at most `WAIT_LIMIT`) while
+/// another claim of the same request holds it. A token used for another request is a
+/// ConflictException, and so is one still held when the wait ends.
+pub(crate) async fn claim(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    operation: &'static str,
+    token: &str,
+    digest: &str,
+) -> Result<Claimed> {
+    let deadline = Instant::now() + WAIT_LIMIT;
+    let mut claim = TokenClaim {
+        account_id: ctx.account_id.clone(),
+        domain_id: domain_id.to_owned(),
+        operation,
+        token: token.to_owned(),
+        request_hash: digest.to_owned(),
+        claim_id: crate::new_id(),
+        at: Timestamp::now(),
+    };
+    loop {
+        claim.at = Timestamp::now();
+        let lease = i64::try_from(CLAIM_LEASE.as_millis()).unwrap_or(i64::MAX);
+        let stale_before = Timestamp::from_unix_millis(claim.at.unix_millis() - lease);
+        match svc.store.claim_token(&claim, stale_before).await? {
+            Claim::Owned => return Ok(Claimed::Owned(claim)),
+            Claim::Done(seen) if seen.request_hash == digest => {
+                return Ok(Claimed::Replay(seen));
+            }
+            Claim::Done(_) => return Err(reused(operation, token)),
+            Claim::Held { request_hash, .. } if request_hash != digest => {
+                return Err(reused(operation, token));
+            }
+            Claim::Held { claim_id, .. } => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::conflict(format!(
+                        "A {operation} request with the clientToken '{token}' is still in progress; retry later"
+                    )));
                 }
-                Claim::Done(_) => return Err(reused(operation, token)),
-                Claim::Held { request_hash, .. } if request_hash != digest => {
-                    return Err(reused(operation, token));
-                }
-                Claim::Held { claim_id, .. } => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(Error::conflict(format!(
-                            "A {operation} request with the clientToken '{token}' is still in progress; retry later"
-                        )));
-                    }
-                    self.store
-                        .wait_token(&claim, &claim_id, left.min(RECHECK))
-                        .await?;
-                }
+                svc.store
+                    .wait_token(&claim, &claim_id, left.min(RECHECK))
+                    .await?;
             }
         }
     }
+}
 
-    /// Ends a claim whose request failed as a whole, so the token can be used again. A failure
-    /// to do so is only logged: the claim then goes stale after `CLAIM_LEASE`.
-    pub(crate) async fn release(&self, ctx: &RequestContext, claim: &TokenClaim) {
-        if let Err(e) = self.store.release_token(claim).await {
-            tracing::warn!(request_id = %ctx.request_id, error = %e, "releasing a client token failed; it frees itself when its claim goes stale");
-        }
+/// Ends a claim whose request failed as a whole, so the token can be used again. A failure
+/// to do so is only logged: the claim then goes stale after `CLAIM_LEASE`.
+pub(crate) async fn release(svc: &Service, ctx: &RequestContext, claim: &TokenClaim) {
+    if let Err(e) = svc.store.release_token(claim).await {
+        tracing::warn!(request_id = %ctx.request_id, error = %e, "releasing a client token failed; it frees itself when its claim goes stale");
     }
 }
 

@@ -120,51 +120,49 @@ fn build(
     })
 }
 
-impl Service {
-    pub(crate) async fn get_case_audit_events_impl(
-        &self,
-        ctx: &RequestContext,
-        input: GetCaseAuditEventsRequest,
-    ) -> Result<GetCaseAuditEventsResponse> {
-        let limit = input.max_results.map_or(DEFAULT_PAGE, |n| n as usize);
-        let case = self.case(ctx, &input.domain_id, &input.case_id).await?;
-        let digest = query_digest(&(
-            "GetCaseAuditEvents",
+pub(crate) async fn get_case_audit_events(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: GetCaseAuditEventsRequest,
+) -> Result<GetCaseAuditEventsResponse> {
+    let limit = input.max_results.map_or(DEFAULT_PAGE, |n| n as usize);
+    let case = svc.case(ctx, &input.domain_id, &input.case_id).await?;
+    let digest = query_digest(&(
+        "GetCaseAuditEvents",
+        &ctx.account_id,
+        &case.domain_id,
+        &case.case_id,
+    ));
+    // The position is the last event id returned; events only ever get older behind it.
+    let after: Option<String> = match input.next_token.as_deref() {
+        Some(t) if !t.is_empty() => Some(svc.tokens.read(&digest, t)?),
+        _ => None,
+    };
+    let mut page = svc
+        .store
+        .list_audit(
             &ctx.account_id,
             &case.domain_id,
             &case.case_id,
-        ));
-        // The position is the last event id returned; events only ever get older behind it.
-        let after: Option<String> = match input.next_token.as_deref() {
-            Some(t) if !t.is_empty() => Some(self.tokens.read(&digest, t)?),
-            _ => None,
-        };
-        let mut page = self
-            .store
-            .list_audit(
-                &ctx.account_id,
-                &case.domain_id,
-                &case.case_id,
-                after.as_deref(),
-                limit + 1,
-            )
-            .await?;
-        let next_token = if page.len() > limit {
-            page.truncate(limit);
-            page.last().map(|e| self.tokens.issue(&digest, &e.event_id))
-        } else {
-            None
-        };
-        let audit_events = page
-            .into_iter()
-            .map(|e| serde_json::from_value(e.body).map(Some))
-            .collect::<Result<Vec<Option<AuditEvent>>, _>>()
-            .map_err(Error::internal)?;
-        Ok(GetCaseAuditEventsResponse {
-            audit_events,
-            next_token,
-        })
-    }
+            after.as_deref(),
+            limit + 1,
+        )
+        .await?;
+    let next_token = if page.len() > limit {
+        page.truncate(limit);
+        page.last().map(|e| svc.tokens.issue(&digest, &e.event_id))
+    } else {
+        None
+    };
+    let audit_events = page
+        .into_iter()
+        .map(|e| serde_json::from_value(e.body).map(Some))
+        .collect::<Result<Vec<Option<AuditEvent>>, _>>()
+        .map_err(Error::internal)?;
+    Ok(GetCaseAuditEventsResponse {
+        audit_events,
+        next_token,
+    })
 }
 
 #[cfg(test)]

@@ -80,279 +80,274 @@ impl From<Error> for Stopped {
     }
 }
 
-impl Service {
-    pub(crate) async fn batch_update_case_impl(
-        &self,
-        ctx: &RequestContext,
-        input: BatchUpdateCaseRequest,
-    ) -> Result<BatchUpdateCaseResponse> {
-        let domain = self.domain(ctx, &input.domain_id).await?;
-        let domain_id = domain.domain_id.as_str();
-        let Some(token) = input.client_token.as_deref().filter(|t| !t.is_empty()) else {
-            return match self.batch_update(ctx, domain_id, &input, None).await {
-                Ok(response) => Ok(response),
-                Err(Stopped::Failed(e)) => Err(e),
-                Err(Stopped::ClaimLost) => Err(Error::internal(
-                    "a batch update without a client token lost a claim",
-                )),
-            };
+pub(crate) async fn batch_update_case(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: BatchUpdateCaseRequest,
+) -> Result<BatchUpdateCaseResponse> {
+    let domain = svc.domain(ctx, &input.domain_id).await?;
+    let domain_id = domain.domain_id.as_str();
+    let Some(token) = input.client_token.as_deref().filter(|t| !t.is_empty()) else {
+        return match batch_update(svc, ctx, domain_id, &input, None).await {
+            Ok(response) => Ok(response),
+            Err(Stopped::Failed(e)) => Err(e),
+            Err(Stopped::ClaimLost) => Err(Error::internal(
+                "a batch update without a client token lost a claim",
+            )),
         };
-        // Each case is its own transaction, so the token is claimed before anything is checked
-        // or written (see `idempotency`): a token seen before answers as it answered then, even
-        // if the schema has changed since.
-        let digest = idempotency::request_digest(OPERATION, &input, &["fields"])?;
-        for _ in 0..MAX_CLAIMS {
-            let claim = match self
-                .claim(ctx, domain_id, OPERATION, token, &digest)
-                .await?
-            {
-                Claimed::Replay(seen) => return idempotency::replay(OPERATION, seen, &digest),
-                Claimed::Owned(claim) => claim,
-            };
-            match self
-                .batch_update(ctx, domain_id, &input, Some(&claim))
-                .await
-            {
-                Ok(response) => {
-                    let stored = serde_json::to_value(&response).map_err(Error::internal)?;
-                    if self
-                        .store
-                        .finish_token(&idempotency::renewed(&claim), &stored)
-                        .await?
-                    {
-                        return Ok(response);
-                    }
-                    // Taken over after the last case: the retry that took it answers.
+    };
+    // Each case is its own transaction, so the token is claimed before anything is checked
+    // or written (see `idempotency`): a token seen before answers as it answered then, even
+    // if the schema has changed since.
+    let digest = idempotency::request_digest(OPERATION, &input, &["fields"])?;
+    for _ in 0..MAX_CLAIMS {
+        let claim = match crate::idempotency::claim(svc, ctx, domain_id, OPERATION, token, &digest)
+            .await?
+        {
+            Claimed::Replay(seen) => return idempotency::replay(OPERATION, seen, &digest),
+            Claimed::Owned(claim) => claim,
+        };
+        match batch_update(svc, ctx, domain_id, &input, Some(&claim)).await {
+            Ok(response) => {
+                let stored = serde_json::to_value(&response).map_err(Error::internal)?;
+                if svc
+                    .store
+                    .finish_token(&idempotency::renewed(&claim), &stored)
+                    .await?
+                {
+                    return Ok(response);
                 }
-                Err(Stopped::ClaimLost) => {}
-                Err(Stopped::Failed(e)) => {
-                    self.release(ctx, &claim).await;
-                    return Err(e);
-                }
+                // Taken over after the last case: the retry that took it answers.
+            }
+            Err(Stopped::ClaimLost) => {}
+            Err(Stopped::Failed(e)) => {
+                crate::idempotency::release(svc, ctx, &claim).await;
+                return Err(e);
             }
         }
-        Err(Error::conflict(format!(
-            "A {OPERATION} request with the clientToken '{token}' is still in progress; retry later"
-        )))
     }
+    Err(Error::conflict(format!(
+        "A {OPERATION} request with the clientToken '{token}' is still in progress; retry later"
+    )))
+}
 
-    /// The batch itself: every check, then each case through `update_one` (fenced by `claim`).
-    async fn batch_update(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        input: &BatchUpdateCaseRequest,
-        claim: Option<&TokenClaim>,
-    ) -> std::result::Result<BatchUpdateCaseResponse, Stopped> {
-        let mut updates = self.updates(ctx, domain_id).await?;
-        let values = self
-            .batch_values(ctx, domain_id, input, |id| updates.fields.get(id).is_some())
-            .await?;
-        let targets = self.batch_targets(ctx, domain_id, &input.cases).await?;
+/// The batch itself: every check, then each case through `update_one` (fenced by `claim`).
+async fn batch_update(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    input: &BatchUpdateCaseRequest,
+    claim: Option<&TokenClaim>,
+) -> std::result::Result<BatchUpdateCaseResponse, Stopped> {
+    let mut updates = crate::cases::update::updates(svc, ctx, domain_id).await?;
+    let values = batch_values(svc, ctx, domain_id, input, |id| {
+        updates.fields.get(id).is_some()
+    })
+    .await?;
+    let targets = batch_targets(svc, ctx, domain_id, &input.cases).await?;
 
-        let mut response = BatchUpdateCaseResponse {
-            successful_cases: vec![],
-            failed_cases: vec![],
-        };
-        for t in targets {
-            match self
-                .update_one(
-                    ctx,
-                    domain_id,
-                    &t.case_id,
-                    &values,
-                    input.performed_by.as_ref(),
-                    &mut updates,
-                    claim,
-                )
-                .await
-            {
-                Ok(case) => response.successful_cases.push(BatchUpdateCaseSuccessEntry {
+    let mut response = BatchUpdateCaseResponse {
+        successful_cases: vec![],
+        failed_cases: vec![],
+    };
+    for t in targets {
+        match crate::cases::update::update_one(
+            svc,
+            ctx,
+            domain_id,
+            &t.case_id,
+            &values,
+            input.performed_by.as_ref(),
+            &mut updates,
+            claim,
+        )
+        .await
+        {
+            Ok(case) => response.successful_cases.push(BatchUpdateCaseSuccessEntry {
+                case_identifier: CaseIdentifier {
+                    case_id: Some(case.case_id),
+                    reference_id: Some(case.reference_number),
+                    reference_number: None,
+                },
+            }),
+            Err(NotUpdated::ClaimLost) => return Err(Stopped::ClaimLost),
+            Err(NotUpdated::Failed(e)) => {
+                let error_message = match &e {
+                    Error::Internal(detail) => {
+                        tracing::error!(request_id = %ctx.request_id, case_id = %t.case_id, %detail, "batch update of one case failed");
+                        "An internal error occurred; quote the request id when reporting it"
+                            .to_owned()
+                    }
+                    e => e.to_string(),
+                };
+                response.failed_cases.push(BatchUpdateCaseErrorEntry {
                     case_identifier: CaseIdentifier {
-                        case_id: Some(case.case_id),
-                        reference_id: Some(case.reference_number),
+                        case_id: Some(t.case_id),
+                        reference_id: t.reference_id,
                         reference_number: None,
                     },
-                }),
-                Err(NotUpdated::ClaimLost) => return Err(Stopped::ClaimLost),
-                Err(NotUpdated::Failed(e)) => {
-                    let error_message = match &e {
-                        Error::Internal(detail) => {
-                            tracing::error!(request_id = %ctx.request_id, case_id = %t.case_id, %detail, "batch update of one case failed");
-                            "An internal error occurred; quote the request id when reporting it"
-                                .to_owned()
-                        }
-                        e => e.to_string(),
-                    };
-                    response.failed_cases.push(BatchUpdateCaseErrorEntry {
-                        case_identifier: CaseIdentifier {
-                            case_id: Some(t.case_id),
-                            reference_id: t.reference_id,
-                            reference_number: None,
-                        },
-                        error_code: error_code(&e).to_owned(),
-                        error_message,
-                    })
-                }
+                    error_code: error_code(&e).to_owned(),
+                    error_message,
+                })
             }
         }
-        Ok(response)
     }
+    Ok(response)
+}
 
-    /// The values the request writes, by field id: `fields` resolved (by id or by name) plus the
-    /// top-level title, status and customerId. `exists` says whether a field id is the domain's.
-    async fn batch_values(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        input: &BatchUpdateCaseRequest,
-        exists: impl Fn(&str) -> bool,
-    ) -> Result<Vec<FieldValue>> {
-        let by_name = if input
-            .fields
-            .iter()
-            .any(|f| matches!(f.field_identifier, FieldIdentifierUnion::Name(_)))
-        {
-            self.live_field_names(ctx, domain_id).await?
-        } else {
-            vec![]
+/// The values the request writes, by field id: `fields` resolved (by id or by name) plus the
+/// top-level title, status and customerId. `exists` says whether a field id is the domain's.
+async fn batch_values(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    input: &BatchUpdateCaseRequest,
+    exists: impl Fn(&str) -> bool,
+) -> Result<Vec<FieldValue>> {
+    let by_name = if input
+        .fields
+        .iter()
+        .any(|f| matches!(f.field_identifier, FieldIdentifierUnion::Name(_)))
+    {
+        live_field_names(svc, ctx, domain_id).await?
+    } else {
+        vec![]
+    };
+    let mut out: Vec<FieldValue> = Vec::new();
+    for (i, f) in input.fields.iter().enumerate() {
+        let member = format!("fields[{i}].fieldIdentifier");
+        let id = match &f.field_identifier {
+            FieldIdentifierUnion::Id(id) => {
+                if !exists(id) {
+                    return Err(Error::validation(format!(
+                        "{member}.id: field '{id}' does not exist in this domain"
+                    )));
+                }
+                id.clone()
+            }
+            FieldIdentifierUnion::Name(name) => {
+                if name.contains(['|', ',']) {
+                    return Err(Error::validation(format!(
+                        "{member}.name: '{name}' contains '|' or ',', which a field name used as an identifier cannot"
+                    )));
+                }
+                by_name
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, id)| id.clone())
+                    .ok_or_else(|| {
+                        Error::validation(format!(
+                            "{member}.name: no field of this domain is named '{name}'"
+                        ))
+                    })?
+            }
         };
-        let mut out: Vec<FieldValue> = Vec::new();
-        for (i, f) in input.fields.iter().enumerate() {
-            let member = format!("fields[{i}].fieldIdentifier");
-            let id = match &f.field_identifier {
-                FieldIdentifierUnion::Id(id) => {
-                    if !exists(id) {
-                        return Err(Error::validation(format!(
-                            "{member}.id: field '{id}' does not exist in this domain"
-                        )));
-                    }
-                    id.clone()
-                }
-                FieldIdentifierUnion::Name(name) => {
-                    if name.contains(['|', ',']) {
-                        return Err(Error::validation(format!(
-                            "{member}.name: '{name}' contains '|' or ',', which a field name used as an identifier cannot"
-                        )));
-                    }
-                    by_name
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, id)| id.clone())
-                        .ok_or_else(|| {
-                            Error::validation(format!(
-                                "{member}.name: no field of this domain is named '{name}'"
-                            ))
-                        })?
-                }
-            };
-            if let Some((_, top)) = TOP_LEVEL.iter().find(|(f, _)| *f == id) {
-                return Err(Error::validation(format!(
-                    "{member}: field '{id}' is set through the top-level {top} member, not through fields"
-                )));
-            }
-            if out.iter().any(|v| v.id == id) {
-                return Err(Error::validation(format!(
-                    "{member}: field '{id}' is listed more than once"
-                )));
-            }
+        if let Some((_, top)) = TOP_LEVEL.iter().find(|(f, _)| *f == id) {
+            return Err(Error::validation(format!(
+                "{member}: field '{id}' is set through the top-level {top} member, not through fields"
+            )));
+        }
+        if out.iter().any(|v| v.id == id) {
+            return Err(Error::validation(format!(
+                "{member}: field '{id}' is listed more than once"
+            )));
+        }
+        out.push(FieldValue {
+            id,
+            value: f.value.clone(),
+        });
+    }
+    let top = [
+        ("title", &input.title),
+        ("status", &input.status),
+        ("customer_id", &input.customer_id),
+    ];
+    for (id, v) in top {
+        if let Some(v) = v {
             out.push(FieldValue {
-                id,
-                value: f.value.clone(),
+                id: id.to_owned(),
+                value: FieldValueUnion::StringValue(v.clone()),
             });
         }
-        let top = [
-            ("title", &input.title),
-            ("status", &input.status),
-            ("customer_id", &input.customer_id),
-        ];
-        for (id, v) in top {
-            if let Some(v) = v {
-                out.push(FieldValue {
-                    id: id.to_owned(),
-                    value: FieldValueUnion::StringValue(v.clone()),
-                });
-            }
-        }
-        if out.is_empty() {
-            return Err(Error::validation(
-                "BatchUpdateCase needs at least one entry in fields, or a title, status or customerId",
-            ));
-        }
-        Ok(out)
     }
+    if out.is_empty() {
+        return Err(Error::validation(
+            "BatchUpdateCase needs at least one entry in fields, or a title, status or customerId",
+        ));
+    }
+    Ok(out)
+}
 
-    /// (name, id) of the fields that are not deleted: names are unique among them.
-    async fn live_field_names(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-    ) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let batch = self
-                .store
-                .list_resources(
-                    &ctx.account_id,
-                    domain_id,
-                    ResourceKind::Field,
-                    after.as_deref(),
-                    NAME_BATCH,
-                    false,
-                )
-                .await?;
-            let done = batch.len() < NAME_BATCH;
-            after = batch.last().map(|r| r.id.clone());
-            out.extend(batch.into_iter().map(|r| (r.name, r.id)));
-            if done {
-                return Ok(out);
-            }
+/// (name, id) of the fields that are not deleted: names are unique among them.
+async fn live_field_names(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let batch = svc
+            .store
+            .list_resources(
+                &ctx.account_id,
+                domain_id,
+                ResourceKind::Field,
+                after.as_deref(),
+                NAME_BATCH,
+                false,
+            )
+            .await?;
+        let done = batch.len() < NAME_BATCH;
+        after = batch.last().map(|r| r.id.clone());
+        out.extend(batch.into_iter().map(|r| (r.name, r.id)));
+        if done {
+            return Ok(out);
         }
     }
+}
 
-    /// The cases the request names, in order, each once. A reference id matching no case fails
-    /// the request; a case id that does not exist fails only its case, later.
-    async fn batch_targets(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        cases: &[BatchUpdateCaseIdentifier],
-    ) -> Result<Vec<Target>> {
-        let mut seen = HashSet::new();
-        let mut out = Vec::with_capacity(cases.len());
-        for (i, c) in cases.iter().enumerate() {
-            let target = match &c.case_identifier {
-                CaseIdentifierUnion::CaseId(id) => Target {
-                    case_id: id.clone(),
-                    reference_id: None,
-                },
-                CaseIdentifierUnion::ReferenceId(r) => {
-                    let case = self
-                        .store
-                        .get_case_by_reference(&ctx.account_id, domain_id, r)
-                        .await?
-                        .ok_or_else(|| Error::NotFound {
-                            message: format!("No case of this domain has the reference id {r}"),
-                            resource_id: r.clone(),
-                            resource_type: "Case".to_owned(),
-                        })?;
-                    Target {
-                        case_id: case.case_id,
-                        reference_id: Some(r.clone()),
-                    }
+/// The cases the request names, in order, each once. A reference id matching no case fails
+/// the request; a case id that does not exist fails only its case, later.
+async fn batch_targets(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    cases: &[BatchUpdateCaseIdentifier],
+) -> Result<Vec<Target>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(cases.len());
+    for (i, c) in cases.iter().enumerate() {
+        let target = match &c.case_identifier {
+            CaseIdentifierUnion::CaseId(id) => Target {
+                case_id: id.clone(),
+                reference_id: None,
+            },
+            CaseIdentifierUnion::ReferenceId(r) => {
+                let case = svc
+                    .store
+                    .get_case_by_reference(&ctx.account_id, domain_id, r)
+                    .await?
+                    .ok_or_else(|| Error::NotFound {
+                        message: format!("No case of this domain has the reference id {r}"),
+                        resource_id: r.clone(),
+                        resource_type: "Case".to_owned(),
+                    })?;
+                Target {
+                    case_id: case.case_id,
+                    reference_id: Some(r.clone()),
                 }
-            };
-            if !seen.insert(target.case_id.clone()) {
-                return Err(Error::validation(format!(
-                    "cases[{i}]: case {} is listed more than once",
-                    target.case_id
-                )));
             }
-            out.push(target);
+        };
+        if !seen.insert(target.case_id.clone()) {
+            return Err(Error::validation(format!(
+                "cases[{i}]: case {} is listed more than once",
+                target.case_id
+            )));
         }
-        Ok(out)
+        out.push(target);
     }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -58,126 +58,121 @@ fn case_tags(template: &TemplateDoc, requested: Option<&BTreeMap<String, String>
     Ok(tags)
 }
 
-impl Service {
-    pub(crate) async fn create_case_impl(
-        &self,
-        ctx: &RequestContext,
-        input: CreateCaseRequest,
-    ) -> Result<CreateCaseResponse> {
-        let domain = self.domain(ctx, &input.domain_id).await?;
-        let domain_id = domain.domain_id.as_str();
-        let digest = idempotency::request_digest(OPERATION, &input, &["fields"])?;
-        let token = input.client_token.as_deref().filter(|t| !t.is_empty());
-        // A token seen before answers before any validation: the original request was valid
-        // when it was made, even if the schema has changed since.
-        if let Some(t) = token
-            && let Some(seen) = self
-                .store
-                .get_idempotency(&ctx.account_id, domain_id, OPERATION, t)
-                .await?
-        {
-            return idempotency::replay(OPERATION, seen, &digest);
-        }
-
-        let template = self
-            .case_template(ctx, domain_id, &input.template_id)
-            .await?;
-        let fields = self.case_fields(ctx, domain_id).await?;
-        let changes = validate::check_values(&fields, &input.fields, None)?;
-        let demands = self
-            .demands(ctx, domain_id, Some(&template), &fields)
-            .await?;
-        let tags = case_tags(&template, input.tags.as_ref())?;
-        let user = match &input.performed_by {
-            Some(UserUnion::UserArn(u)) => Some(u.as_str()),
-            _ => None,
-        };
-
-        let case_id = crate::new_id();
-        let response = CreateCaseResponse {
-            case_arn: arn::resource(&ctx.region, &ctx.account_id, domain_id, "case", &case_id),
-            case_id: case_id.clone(),
-        };
-        let now = Timestamp::now();
-        for _ in 0..REFERENCE_ATTEMPTS {
-            let reference_number = format!("{:08}", rand::random_range(0..100_000_000u32));
-            let mut values = maintain::initial(&case_id, &reference_number, now);
-            maintain::apply(&mut values, changes.clone(), now, user);
-            demands.check_new(&changes, &values)?;
-            let event = audit::record(
-                ctx,
-                &case_id,
-                AuditEventType::CaseCreated,
-                now,
-                audit::changed_fields(&BTreeMap::new(), &values),
-                input.performed_by.as_ref(),
-            )?;
-            let case = CaseRecord {
-                account_id: ctx.account_id.clone(),
-                domain_id: domain_id.to_owned(),
-                case_id: case_id.clone(),
-                template_id: input.template_id.clone(),
-                reference_number,
-                fields: values,
-                tags: tags.clone(),
-                created: now,
-                updated: now,
-                version: 1,
-            };
-            let remembered = token.map(|t| IdempotencyRecord {
-                account_id: ctx.account_id.clone(),
-                domain_id: domain_id.to_owned(),
-                operation: OPERATION,
-                token: t.to_owned(),
-                request_hash: digest.clone(),
-                response: serde_json::json!({
-                    "caseId": response.case_id,
-                    "caseArn": response.case_arn,
-                }),
-                created: now,
-            });
-            match self
-                .store
-                .insert_case(&case, &event, remembered.as_ref())
-                .await
-            {
-                Ok(Created::New) => return Ok(response),
-                // A concurrent request with the same token committed first.
-                Ok(Created::Replayed(seen)) => {
-                    return idempotency::replay(OPERATION, seen, &digest);
-                }
-                Err(StoreError::Duplicate(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::internal(
-            "no free reference number found; the domain's reference numbers are nearly exhausted",
-        ))
-    }
-
-    /// The template a new case is made from: it must exist (ResourceNotFoundException), and be
-    /// neither deleted nor Inactive (ValidationException).
-    async fn case_template(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        template_id: &str,
-    ) -> Result<TemplateDoc> {
-        let record = self
-            .template_record(ctx, domain_id, template_id)
+pub(crate) async fn create_case(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: CreateCaseRequest,
+) -> Result<CreateCaseResponse> {
+    let domain = svc.domain(ctx, &input.domain_id).await?;
+    let domain_id = domain.domain_id.as_str();
+    let digest = idempotency::request_digest(OPERATION, &input, &["fields"])?;
+    let token = input.client_token.as_deref().filter(|t| !t.is_empty());
+    // A token seen before answers before any validation: the original request was valid
+    // when it was made, even if the schema has changed since.
+    if let Some(t) = token
+        && let Some(seen) = svc
+            .store
+            .get_idempotency(&ctx.account_id, domain_id, OPERATION, t)
             .await?
-            .ok_or_else(|| Error::not_found("Template", template_id))?;
-        if record.deleted {
-            return Err(Error::validation(format!(
-                "Template {template_id} has been deleted; cases cannot be created from it"
-            )));
-        }
-        let doc = TemplateDoc::from_record(&record)?;
-        if doc.status != TemplateStatus::Active {
-            return Err(Error::validation(format!(
-                "Template {template_id} is Inactive; cases can only be created from Active templates"
-            )));
-        }
-        Ok(doc)
+    {
+        return idempotency::replay(OPERATION, seen, &digest);
     }
+
+    let template = case_template(svc, ctx, domain_id, &input.template_id).await?;
+    let fields = svc.case_fields(ctx, domain_id).await?;
+    let changes = validate::check_values(&fields, &input.fields, None)?;
+    let demands =
+        crate::cases::demands::demands(svc, ctx, domain_id, Some(&template), &fields).await?;
+    let tags = case_tags(&template, input.tags.as_ref())?;
+    let user = match &input.performed_by {
+        Some(UserUnion::UserArn(u)) => Some(u.as_str()),
+        _ => None,
+    };
+
+    let case_id = crate::new_id();
+    let response = CreateCaseResponse {
+        case_arn: arn::resource(&ctx.region, &ctx.account_id, domain_id, "case", &case_id),
+        case_id: case_id.clone(),
+    };
+    let now = Timestamp::now();
+    for _ in 0..REFERENCE_ATTEMPTS {
+        let reference_number = format!("{:08}", rand::random_range(0..100_000_000u32));
+        let mut values = maintain::initial(&case_id, &reference_number, now);
+        maintain::apply(&mut values, changes.clone(), now, user);
+        demands.check_new(&changes, &values)?;
+        let event = audit::record(
+            ctx,
+            &case_id,
+            AuditEventType::CaseCreated,
+            now,
+            audit::changed_fields(&BTreeMap::new(), &values),
+            input.performed_by.as_ref(),
+        )?;
+        let case = CaseRecord {
+            account_id: ctx.account_id.clone(),
+            domain_id: domain_id.to_owned(),
+            case_id: case_id.clone(),
+            template_id: input.template_id.clone(),
+            reference_number,
+            fields: values,
+            tags: tags.clone(),
+            created: now,
+            updated: now,
+            version: 1,
+        };
+        let remembered = token.map(|t| IdempotencyRecord {
+            account_id: ctx.account_id.clone(),
+            domain_id: domain_id.to_owned(),
+            operation: OPERATION,
+            token: t.to_owned(),
+            request_hash: digest.clone(),
+            response: serde_json::json!({
+                "caseId": response.case_id,
+                "caseArn": response.case_arn,
+            }),
+            created: now,
+        });
+        match svc
+            .store
+            .insert_case(&case, &event, remembered.as_ref())
+            .await
+        {
+            Ok(Created::New) => return Ok(response),
+            // A concurrent request with the same token committed first.
+            Ok(Created::Replayed(seen)) => {
+                return idempotency::replay(OPERATION, seen, &digest);
+            }
+            Err(StoreError::Duplicate(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::internal(
+        "no free reference number found; the domain's reference numbers are nearly exhausted",
+    ))
+}
+
+/// The template a new case is made from: it must exist (ResourceNotFoundException), and be
+/// neither deleted nor Inactive (ValidationException).
+async fn case_template(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    template_id: &str,
+) -> Result<TemplateDoc> {
+    let record = svc
+        .template_record(ctx, domain_id, template_id)
+        .await?
+        .ok_or_else(|| Error::not_found("Template", template_id))?;
+    if record.deleted {
+        return Err(Error::validation(format!(
+            "Template {template_id} has been deleted; cases cannot be created from it"
+        )));
+    }
+    let doc = TemplateDoc::from_record(&record)?;
+    if doc.status != TemplateStatus::Active {
+        return Err(Error::validation(format!(
+            "Template {template_id} is Inactive; cases can only be created from Active templates"
+        )));
+    }
+    Ok(doc)
 }

@@ -44,23 +44,21 @@ impl Demands {
     }
 }
 
-impl Service {
-    /// What `template` demands of cases made from it. A case whose template is gone (it cannot
-    /// be: templates are only soft-deleted) would still need a title.
-    pub(crate) async fn demands(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        template: Option<&TemplateDoc>,
-        fields: &CaseFields,
-    ) -> Result<Demands> {
-        let rules = match template {
-            Some(t) => self.applied_rules(ctx, domain_id, t, fields).await?,
-            None => vec![],
-        };
-        Ok(Demands {
-            required: required_fields(template, fields),
-            rules,
-        })
-    }
+/// What `template` demands of cases made from it. A case whose template is gone (it cannot
+/// be: templates are only soft-deleted) would still need a title.
+pub(crate) async fn demands(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    template: Option<&TemplateDoc>,
+    fields: &CaseFields,
+) -> Result<Demands> {
+    let rules = match template {
+        Some(t) => crate::rules::load::applied_rules(svc, ctx, domain_id, t, fields).await?,
+        None => vec![],
+    };
+    Ok(Demands {
+        required: required_fields(template, fields),
+        rules,
+    })
 }

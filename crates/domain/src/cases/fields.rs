@@ -61,59 +61,42 @@ impl CaseFields {
     }
 }
 
-impl Service {
-    /// Every field of the domain, deleted ones included. Served from the schema cache while the
-    /// store reports no schema change since it was filled.
-    pub(crate) async fn case_fields(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-    ) -> Result<CaseFields> {
-        // Read the generation before the fields: a change racing with the load then makes the
-        // entry stale at once instead of hiding behind it.
-        let generation = self.store.schema_generation();
-        let key = (ctx.account_id.clone(), domain_id.to_owned());
-        if let Some(fields) = self.schema_cache.get(generation, &key) {
-            return Ok(fields);
+pub(crate) async fn load_case_fields(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+) -> Result<CaseFields> {
+    let mut by_id = HashMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let batch = svc
+            .store
+            .list_resources(
+                &ctx.account_id,
+                domain_id,
+                ResourceKind::Field,
+                after.as_deref(),
+                LOAD_BATCH,
+                true,
+            )
+            .await?;
+        let done = batch.len() < LOAD_BATCH;
+        after = batch.last().map(|r| r.id.clone());
+        for r in batch {
+            let doc = FieldDoc::from_record(&r)?;
+            by_id.insert(
+                r.id,
+                FieldInfo {
+                    field_type: doc.field_type,
+                    deleted: r.deleted,
+                    options: doc.options,
+                },
+            );
         }
-        let fields = self.load_case_fields(ctx, domain_id).await?;
-        self.schema_cache.put(generation, key, fields.clone());
-        Ok(fields)
-    }
-
-    async fn load_case_fields(&self, ctx: &RequestContext, domain_id: &str) -> Result<CaseFields> {
-        let mut by_id = HashMap::new();
-        let mut after: Option<String> = None;
-        loop {
-            let batch = self
-                .store
-                .list_resources(
-                    &ctx.account_id,
-                    domain_id,
-                    ResourceKind::Field,
-                    after.as_deref(),
-                    LOAD_BATCH,
-                    true,
-                )
-                .await?;
-            let done = batch.len() < LOAD_BATCH;
-            after = batch.last().map(|r| r.id.clone());
-            for r in batch {
-                let doc = FieldDoc::from_record(&r)?;
-                by_id.insert(
-                    r.id,
-                    FieldInfo {
-                        field_type: doc.field_type,
-                        deleted: r.deleted,
-                        options: doc.options,
-                    },
-                );
-            }
-            if done {
-                return Ok(CaseFields {
-                    by_id: Arc::new(by_id),
-                });
-            }
+        if done {
+            return Ok(CaseFields {
+                by_id: Arc::new(by_id),
+            });
         }
     }
 }

@@ -1,7 +1,6 @@
-//! GetCase and DeleteCase, and how stored values are read back (shared with SearchCases).
+//! GetCase, and how stored values are read back (shared with SearchCases).
 
 use crate::Service;
-use crate::store::CaseRecord;
 use crate::value::Value;
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result};
@@ -28,76 +27,34 @@ pub(crate) fn project(
         .collect()
 }
 
-impl Service {
-    /// A case of the caller's domain, or ResourceNotFoundException for the domain or the case.
-    pub(crate) async fn case(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        case_id: &str,
-    ) -> Result<CaseRecord> {
-        self.domain(ctx, domain_id).await?;
-        self.store
-            .get_case(&ctx.account_id, domain_id, case_id)
-            .await?
-            .ok_or_else(|| Error::not_found("Case", case_id))
+pub(crate) async fn get_case(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: GetCaseRequest,
+) -> Result<GetCaseResponse> {
+    if input.fields.is_empty() || input.fields.len() > MAX_GET_FIELDS {
+        return Err(Error::validation(format!(
+            "fields must list 1 to {MAX_GET_FIELDS} field ids"
+        )));
     }
-
-    pub(crate) async fn get_case_impl(
-        &self,
-        ctx: &RequestContext,
-        input: GetCaseRequest,
-    ) -> Result<GetCaseResponse> {
-        if input.fields.is_empty() || input.fields.len() > MAX_GET_FIELDS {
-            return Err(Error::validation(format!(
-                "fields must list 1 to {MAX_GET_FIELDS} field ids"
-            )));
-        }
-        self.domain(ctx, &input.domain_id).await?;
-        let ids: Vec<String> = input.fields.iter().map(|f| f.id.clone()).collect();
-        let case = self
-            .store
-            .get_case_fields(&ctx.account_id, &input.domain_id, &input.case_id, &ids)
-            .await?
-            .ok_or_else(|| Error::not_found("Case", &input.case_id))?;
-        // Every requested field fits in one page (the response holds as many as the request),
-        // so this server never issues a nextToken; one it did not issue is refused.
-        if let Some(t) = input.next_token.as_deref().filter(|t| !t.is_empty()) {
-            self.tokens.read::<()>("GetCase", t)?;
-        }
-        Ok(GetCaseResponse {
-            fields: project(&case.fields, &input.fields),
-            next_token: None,
-            tags: Some(case.tags),
-            template_id: case.template_id,
-        })
+    svc.domain(ctx, &input.domain_id).await?;
+    let ids: Vec<String> = input.fields.iter().map(|f| f.id.clone()).collect();
+    let case = svc
+        .store
+        .get_case_fields(&ctx.account_id, &input.domain_id, &input.case_id, &ids)
+        .await?
+        .ok_or_else(|| Error::not_found("Case", &input.case_id))?;
+    // Every requested field fits in one page (the response holds as many as the request),
+    // so this server never issues a nextToken; one it did not issue is refused.
+    if let Some(t) = input.next_token.as_deref().filter(|t| !t.is_empty()) {
+        svc.tokens.read::<()>("GetCase", t)?;
     }
-
-    pub(crate) async fn delete_case_impl(
-        &self,
-        ctx: &RequestContext,
-        input: DeleteCaseRequest,
-    ) -> Result<DeleteCaseResponse> {
-        self.domain(ctx, &input.domain_id).await?;
-        self.refuse_merging_case(ctx, &input.domain_id, &input.case_id)
-            .await?;
-        if !self
-            .store
-            .delete_case(
-                &ctx.account_id,
-                &input.domain_id,
-                &input.case_id,
-                &AuditEventPerformedBy {
-                    iam_principal_arn: ctx.principal_arn.clone(),
-                    user: None,
-                },
-            )
-            .await?
-        {
-            return Err(Error::not_found("Case", &input.case_id));
-        }
-        Ok(DeleteCaseResponse {})
-    }
+    Ok(GetCaseResponse {
+        fields: project(&case.fields, &input.fields),
+        next_token: None,
+        tags: Some(case.tags),
+        template_id: case.template_id,
+    })
 }
 
 #[cfg(test)]

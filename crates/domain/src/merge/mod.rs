@@ -13,9 +13,9 @@
 
 mod fields;
 mod related;
-mod run;
-mod start;
-mod status;
+pub(crate) mod run;
+pub(crate) mod start;
+pub(crate) mod status;
 
 pub use fields::{MERGEABLE_SYSTEM_FIELDS, merged_changes};
 

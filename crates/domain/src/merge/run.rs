@@ -25,149 +25,119 @@ const BATCH: usize = 100;
 /// Attempts at a merge whose cases keep changing under it, before leaving it for the next run.
 const MAX_ATTEMPTS: usize = 16;
 
-impl Service {
-    /// Registers what wakes the merge worker when a merge starts (the server's worker loop).
-    pub fn on_merge_started(&self, wake: impl Fn() + Send + Sync + 'static) {
-        let _ = self.merge_waker.set(Box::new(wake));
+pub(crate) fn wake_merge_worker(svc: &Service) {
+    if let Some(wake) = svc.merge_waker.get() {
+        wake();
     }
+}
 
-    pub(crate) fn wake_merge_worker(&self) {
-        if let Some(wake) = self.merge_waker.get() {
-            wake();
+async fn run_merge(svc: &Service, merge: MergeRecord) -> Result<()> {
+    let doc = MergeDoc::from_body(&merge.body)?;
+    let ctx = RequestContext {
+        account_id: merge.account_id.clone(),
+        region: doc.region.clone(),
+        principal_arn: doc.principal_arn.clone(),
+        request_id: merge.merge_id.clone(),
+    };
+    for _ in 0..MAX_ATTEMPTS {
+        let finish = merge_outcome(svc, &ctx, &merge, &doc).await?;
+        match svc.store.finish_merge(&finish).await {
+            Ok(()) => return Ok(()),
+            // A case or an item changed since it was read: read everything again.
+            Err(StoreError::VersionMismatch) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
+    Err(Error::conflict(format!(
+        "merge {} kept meeting concurrent changes",
+        merge.merge_id
+    )))
+}
 
-    /// Runs every recorded merge that has been IN_PROGRESS for at least `min_age`, and returns
-    /// how long until the next one is due, if one is waiting. A merge that fails is logged and
-    /// left IN_PROGRESS for the next call.
-    pub async fn run_due_merges(&self, min_age: Duration) -> Result<Option<Duration>> {
-        let min_age_ms = i64::try_from(min_age.as_millis()).unwrap_or(i64::MAX);
-        let mut next_due: Option<Duration> = None;
-        for m in self.store.running_merges(BATCH).await? {
-            let age = Timestamp::now().unix_millis() - m.started.unix_millis();
-            if age < min_age_ms {
-                let wait = Duration::from_millis((min_age_ms - age) as u64);
-                next_due = Some(next_due.map_or(wait, |d| d.min(wait)));
-                continue;
-            }
-            let id = m.merge_id.clone();
-            if let Err(e) = self.run_merge(m).await {
-                tracing::error!(merge_id = %id, error = %e, "merge failed; it will be retried");
-                next_due = Some(Duration::from_secs(1));
-            }
+/// What `merge` writes, computed from the cases and items as they are now.
+async fn merge_outcome(
+    svc: &Service,
+    ctx: &RequestContext,
+    merge: &MergeRecord,
+    doc: &MergeDoc,
+) -> Result<MergeFinish> {
+    let domain_id = merge.domain_id.as_str();
+    let mut completed = merge.clone();
+    completed.completed = true;
+    let get = |id: String| async move { svc.store.get_case(&ctx.account_id, domain_id, &id).await };
+    let (primary, secondary) = match (
+        get(merge.primary_case_id.clone()).await?,
+        get(merge.secondary_case_id.clone()).await?,
+    ) {
+        (Some(p), Some(s)) => (p, s),
+        // A case deleted in the instant between its delete passing the merge guard and the
+        // merge being recorded: nothing is left to merge.
+        _ => {
+            tracing::warn!(merge_id = %merge.merge_id, "a case of the merge no longer exists; the merge completes without changes");
+            return Ok(MergeFinish {
+                merge: completed,
+                primary: None,
+                secondary: None,
+                changed_items: vec![],
+                removed_items: vec![],
+                new_items: vec![],
+            });
         }
-        Ok(next_due)
+    };
+    let fields = svc.case_fields(ctx, domain_id).await?;
+    let selected: HashSet<String> = doc.field_ids.iter().cloned().collect();
+    let now = Timestamp::now();
+    let user = match &doc.performed_by {
+        Some(UserUnion::UserArn(u)) => Some(u.as_str()),
+        _ => None,
+    };
+    let changes = merged_changes(&primary.fields, &secondary.fields, &selected, |id| {
+        mergeable(&fields, id)
+    });
+    let next_primary = changed(&primary, changes, now, user);
+    let close = vec![(
+        maintain::STATUS.to_owned(),
+        crate::value::Value::String(maintain::CLOSED.to_owned()),
+    )];
+    let next_secondary = changed(&secondary, close, now, user);
+    let metadata = AuditMergeMetadata {
+        merge_event_id: merge.merge_id.clone(),
+        primary_case_id: primary.case_id.clone(),
+        secondary_case_id: secondary.case_id.clone(),
+    };
+    let primary_audit = merged_event(ctx, &primary, &next_primary, now, doc, &metadata)?;
+    let secondary_audit = merged_event(ctx, &secondary, &next_secondary, now, doc, &metadata)?;
+
+    let p_items = svc
+        .store
+        .list_related_items(&ctx.account_id, domain_id, &primary.case_id)
+        .await?;
+    let s_items = svc
+        .store
+        .list_related_items(&ctx.account_id, domain_id, &secondary.case_id)
+        .await?;
+    let moves = plan(
+        &primary.case_id,
+        &p_items,
+        &secondary.case_id,
+        &s_items,
+        &doc.move_types,
+    );
+    let mut new_items = Vec::new();
+    if moves.link_primary {
+        new_items.push(link(&next_primary, &secondary.case_id, now, doc)?);
     }
-
-    async fn run_merge(&self, merge: MergeRecord) -> Result<()> {
-        let doc = MergeDoc::from_body(&merge.body)?;
-        let ctx = RequestContext {
-            account_id: merge.account_id.clone(),
-            region: doc.region.clone(),
-            principal_arn: doc.principal_arn.clone(),
-            request_id: merge.merge_id.clone(),
-        };
-        for _ in 0..MAX_ATTEMPTS {
-            let finish = self.merge_outcome(&ctx, &merge, &doc).await?;
-            match self.store.finish_merge(&finish).await {
-                Ok(()) => return Ok(()),
-                // A case or an item changed since it was read: read everything again.
-                Err(StoreError::VersionMismatch) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::conflict(format!(
-            "merge {} kept meeting concurrent changes",
-            merge.merge_id
-        )))
+    if moves.link_secondary {
+        new_items.push(link(&next_secondary, &primary.case_id, now, doc)?);
     }
-
-    /// What `merge` writes, computed from the cases and items as they are now.
-    async fn merge_outcome(
-        &self,
-        ctx: &RequestContext,
-        merge: &MergeRecord,
-        doc: &MergeDoc,
-    ) -> Result<MergeFinish> {
-        let domain_id = merge.domain_id.as_str();
-        let mut completed = merge.clone();
-        completed.completed = true;
-        let get =
-            |id: String| async move { self.store.get_case(&ctx.account_id, domain_id, &id).await };
-        let (primary, secondary) = match (
-            get(merge.primary_case_id.clone()).await?,
-            get(merge.secondary_case_id.clone()).await?,
-        ) {
-            (Some(p), Some(s)) => (p, s),
-            // A case deleted in the instant between its delete passing the merge guard and the
-            // merge being recorded: nothing is left to merge.
-            _ => {
-                tracing::warn!(merge_id = %merge.merge_id, "a case of the merge no longer exists; the merge completes without changes");
-                return Ok(MergeFinish {
-                    merge: completed,
-                    primary: None,
-                    secondary: None,
-                    changed_items: vec![],
-                    removed_items: vec![],
-                    new_items: vec![],
-                });
-            }
-        };
-        let fields = self.case_fields(ctx, domain_id).await?;
-        let selected: HashSet<String> = doc.field_ids.iter().cloned().collect();
-        let now = Timestamp::now();
-        let user = match &doc.performed_by {
-            Some(UserUnion::UserArn(u)) => Some(u.as_str()),
-            _ => None,
-        };
-        let changes = merged_changes(&primary.fields, &secondary.fields, &selected, |id| {
-            mergeable(&fields, id)
-        });
-        let next_primary = changed(&primary, changes, now, user);
-        let close = vec![(
-            maintain::STATUS.to_owned(),
-            crate::value::Value::String(maintain::CLOSED.to_owned()),
-        )];
-        let next_secondary = changed(&secondary, close, now, user);
-        let metadata = AuditMergeMetadata {
-            merge_event_id: merge.merge_id.clone(),
-            primary_case_id: primary.case_id.clone(),
-            secondary_case_id: secondary.case_id.clone(),
-        };
-        let primary_audit = merged_event(ctx, &primary, &next_primary, now, doc, &metadata)?;
-        let secondary_audit = merged_event(ctx, &secondary, &next_secondary, now, doc, &metadata)?;
-
-        let p_items = self
-            .store
-            .list_related_items(&ctx.account_id, domain_id, &primary.case_id)
-            .await?;
-        let s_items = self
-            .store
-            .list_related_items(&ctx.account_id, domain_id, &secondary.case_id)
-            .await?;
-        let moves = plan(
-            &primary.case_id,
-            &p_items,
-            &secondary.case_id,
-            &s_items,
-            &doc.move_types,
-        );
-        let mut new_items = Vec::new();
-        if moves.link_primary {
-            new_items.push(link(&next_primary, &secondary.case_id, now, doc)?);
-        }
-        if moves.link_secondary {
-            new_items.push(link(&next_secondary, &primary.case_id, now, doc)?);
-        }
-        Ok(MergeFinish {
-            merge: completed,
-            primary: Some((next_primary, primary_audit)),
-            secondary: Some((next_secondary, secondary_audit)),
-            changed_items: moves.changed,
-            removed_items: moves.removed,
-            new_items,
-        })
-    }
+    Ok(MergeFinish {
+        merge: completed,
+        primary: Some((next_primary, primary_audit)),
+        secondary: Some((next_secondary, secondary_audit)),
+        changed_items: moves.changed,
+        removed_items: moves.removed,
+        new_items,
+    })
 }
 
 /// `case` with `changes` applied and the server-maintained fields kept, at the next version.
@@ -237,4 +207,26 @@ fn link(
         tags: case.tags.clone(),
         version: 1,
     })
+}
+
+/// Runs every recorded merge that has been IN_PROGRESS for at least `min_age`, and returns
+/// how long until the next one is due, if one is waiting. A merge that fails is logged and
+/// left IN_PROGRESS for the next call.
+pub(crate) async fn run_due_merges(svc: &Service, min_age: Duration) -> Result<Option<Duration>> {
+    let min_age_ms = i64::try_from(min_age.as_millis()).unwrap_or(i64::MAX);
+    let mut next_due: Option<Duration> = None;
+    for m in svc.store.running_merges(BATCH).await? {
+        let age = Timestamp::now().unix_millis() - m.started.unix_millis();
+        if age < min_age_ms {
+            let wait = Duration::from_millis((min_age_ms - age) as u64);
+            next_due = Some(next_due.map_or(wait, |d| d.min(wait)));
+            continue;
+        }
+        let id = m.merge_id.clone();
+        if let Err(e) = run_merge(svc, m).await {
+            tracing::error!(merge_id = %id, error = %e, "merge failed; it will be retried");
+            next_due = Some(Duration::from_secs(1));
+        }
+    }
+    Ok(next_due)
 }

@@ -93,140 +93,138 @@ fn selection(
     Ok(out)
 }
 
-impl Service {
-    /// ConflictException when `case` is in a running merge or was merged away before.
-    async fn refuse_merged(&self, ctx: &RequestContext, case: &CaseRecord) -> Result<()> {
-        for m in self
-            .store
-            .merges_of_case(&ctx.account_id, &case.domain_id, &case.case_id)
-            .await?
-        {
-            conflict(&m, &case.case_id)?;
-        }
-        Ok(())
+/// ConflictException when `case` is in a running merge or was merged away before.
+async fn refuse_merged(svc: &Service, ctx: &RequestContext, case: &CaseRecord) -> Result<()> {
+    for m in svc
+        .store
+        .merges_of_case(&ctx.account_id, &case.domain_id, &case.case_id)
+        .await?
+    {
+        conflict(&m, &case.case_id)?;
     }
+    Ok(())
+}
 
-    pub(crate) async fn start_merge_cases_impl(
-        &self,
-        ctx: &RequestContext,
-        input: StartMergeCasesRequest,
-    ) -> Result<StartMergeCasesResponse> {
-        let domain_id = input.domain_id.as_str();
-        let primary = self.case(ctx, domain_id, &input.case_id).await?;
-        let [secondary_id] = input.secondary_case_ids.as_slice() else {
-            return Err(Error::validation(
-                "secondaryCaseIds: give exactly one secondary case",
-            ));
-        };
-        if *secondary_id == primary.case_id {
-            return Err(Error::validation(format!(
-                "secondaryCaseIds: case {secondary_id} cannot be merged into itself"
-            )));
-        }
-        let secondary = self.case(ctx, domain_id, secondary_id).await?;
-        self.refuse_merged(ctx, &primary).await?;
-        self.refuse_merged(ctx, &secondary).await?;
-
-        let fields = self.case_fields(ctx, domain_id).await?;
-        let selected = selection(input.fields_configuration.as_deref(), &secondary, &fields)?;
-        for case in [&primary, &secondary] {
-            if status(case) == Some(crate::cases::maintain::CLOSED) {
-                return Err(Error::validation(format!(
-                    "Case {} is closed; closed cases cannot be merged",
-                    case.case_id
-                )));
-            }
-        }
-        let (mine, theirs) = (
-            primary.fields.get("customer_id"),
-            secondary.fields.get("customer_id"),
-        );
-        if is_filled(mine) && is_filled(theirs) && mine != theirs {
-            return Err(Error::validation(format!(
-                "Cases {} and {} have different customers; cases can only be merged when they have the same customer or one has none",
-                primary.case_id, secondary.case_id
-            )));
-        }
-        let chosen: HashSet<String> = selected.iter().cloned().collect();
-        let mut after = primary.fields.clone();
-        after.extend(merged_changes(
-            &primary.fields,
-            &secondary.fields,
-            &chosen,
-            |id| mergeable(&fields, id),
+pub(crate) async fn start_merge_cases(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: StartMergeCasesRequest,
+) -> Result<StartMergeCasesResponse> {
+    let domain_id = input.domain_id.as_str();
+    let primary = svc.case(ctx, domain_id, &input.case_id).await?;
+    let [secondary_id] = input.secondary_case_ids.as_slice() else {
+        return Err(Error::validation(
+            "secondaryCaseIds: give exactly one secondary case",
         ));
-        let values = after.values().filter(|v| is_filled(Some(v))).count();
-        if values > MAX_FIELD_VALUES {
+    };
+    if *secondary_id == primary.case_id {
+        return Err(Error::validation(format!(
+            "secondaryCaseIds: case {secondary_id} cannot be merged into itself"
+        )));
+    }
+    let secondary = svc.case(ctx, domain_id, secondary_id).await?;
+    refuse_merged(svc, ctx, &primary).await?;
+    refuse_merged(svc, ctx, &secondary).await?;
+
+    let fields = svc.case_fields(ctx, domain_id).await?;
+    let selected = selection(input.fields_configuration.as_deref(), &secondary, &fields)?;
+    for case in [&primary, &secondary] {
+        if status(case) == Some(crate::cases::maintain::CLOSED) {
             return Err(Error::validation(format!(
-                "After the merge, case {} would hold {values} field values; a case holds at most {MAX_FIELD_VALUES}",
-                primary.case_id
+                "Case {} is closed; closed cases cannot be merged",
+                case.case_id
             )));
         }
-
-        let types = move_types(input.related_items_configuration.as_ref());
-        let (p_items, s_items) = (
-            self.store
-                .list_related_items(&ctx.account_id, domain_id, &primary.case_id)
-                .await?,
-            self.store
-                .list_related_items(&ctx.account_id, domain_id, &secondary.case_id)
-                .await?,
-        );
-        let moves = plan(
-            &primary.case_id,
-            &p_items,
-            &secondary.case_id,
-            &s_items,
-            &types,
-        );
-        let (p_count, s_count) = moves.counts(p_items.len(), s_items.len());
-        let quota = self.quotas.related_items_per_case;
-        for (case, count) in [(&primary, p_count), (&secondary, s_count)] {
-            if count > quota {
-                return Err(Error::QuotaExceeded(format!(
-                    "After the merge, case {} would have {count} related items; a case can have at most {quota}",
-                    case.case_id
-                )));
-            }
-        }
-
-        let doc = MergeDoc {
-            v: 1,
-            field_ids: selected,
-            move_types: types,
-            performed_by: input.performed_by,
-            principal_arn: ctx.principal_arn.clone(),
-            region: ctx.region.clone(),
-        };
-        let record = MergeRecord {
-            account_id: ctx.account_id.clone(),
-            domain_id: domain_id.to_owned(),
-            merge_id: crate::new_id(),
-            primary_case_id: primary.case_id,
-            secondary_case_id: secondary.case_id,
-            completed: false,
-            started: Timestamp::now(),
-            body: serde_json::to_value(&doc).map_err(Error::internal)?,
-        };
-        match self.store.start_merge(&record).await? {
-            MergeStart::Started => {}
-            // A concurrent StartMergeCases got there first.
-            MergeStart::Busy(case_id) | MergeStart::MergedBefore(case_id) => {
-                let merges = self
-                    .store
-                    .merges_of_case(&ctx.account_id, domain_id, &case_id)
-                    .await?;
-                for m in &merges {
-                    conflict(m, &case_id)?;
-                }
-                return Err(Error::conflict(format!(
-                    "Case {case_id} is already part of a merge"
-                )));
-            }
-        }
-        self.wake_merge_worker();
-        Ok(StartMergeCasesResponse {})
     }
+    let (mine, theirs) = (
+        primary.fields.get("customer_id"),
+        secondary.fields.get("customer_id"),
+    );
+    if is_filled(mine) && is_filled(theirs) && mine != theirs {
+        return Err(Error::validation(format!(
+            "Cases {} and {} have different customers; cases can only be merged when they have the same customer or one has none",
+            primary.case_id, secondary.case_id
+        )));
+    }
+    let chosen: HashSet<String> = selected.iter().cloned().collect();
+    let mut after = primary.fields.clone();
+    after.extend(merged_changes(
+        &primary.fields,
+        &secondary.fields,
+        &chosen,
+        |id| mergeable(&fields, id),
+    ));
+    let values = after.values().filter(|v| is_filled(Some(v))).count();
+    if values > MAX_FIELD_VALUES {
+        return Err(Error::validation(format!(
+            "After the merge, case {} would hold {values} field values; a case holds at most {MAX_FIELD_VALUES}",
+            primary.case_id
+        )));
+    }
+
+    let types = move_types(input.related_items_configuration.as_ref());
+    let (p_items, s_items) = (
+        svc.store
+            .list_related_items(&ctx.account_id, domain_id, &primary.case_id)
+            .await?,
+        svc.store
+            .list_related_items(&ctx.account_id, domain_id, &secondary.case_id)
+            .await?,
+    );
+    let moves = plan(
+        &primary.case_id,
+        &p_items,
+        &secondary.case_id,
+        &s_items,
+        &types,
+    );
+    let (p_count, s_count) = moves.counts(p_items.len(), s_items.len());
+    let quota = svc.quotas.related_items_per_case;
+    for (case, count) in [(&primary, p_count), (&secondary, s_count)] {
+        if count > quota {
+            return Err(Error::QuotaExceeded(format!(
+                "After the merge, case {} would have {count} related items; a case can have at most {quota}",
+                case.case_id
+            )));
+        }
+    }
+
+    let doc = MergeDoc {
+        v: 1,
+        field_ids: selected,
+        move_types: types,
+        performed_by: input.performed_by,
+        principal_arn: ctx.principal_arn.clone(),
+        region: ctx.region.clone(),
+    };
+    let record = MergeRecord {
+        account_id: ctx.account_id.clone(),
+        domain_id: domain_id.to_owned(),
+        merge_id: crate::new_id(),
+        primary_case_id: primary.case_id,
+        secondary_case_id: secondary.case_id,
+        completed: false,
+        started: Timestamp::now(),
+        body: serde_json::to_value(&doc).map_err(Error::internal)?,
+    };
+    match svc.store.start_merge(&record).await? {
+        MergeStart::Started => {}
+        // A concurrent StartMergeCases got there first.
+        MergeStart::Busy(case_id) | MergeStart::MergedBefore(case_id) => {
+            let merges = svc
+                .store
+                .merges_of_case(&ctx.account_id, domain_id, &case_id)
+                .await?;
+            for m in &merges {
+                conflict(m, &case_id)?;
+            }
+            return Err(Error::conflict(format!(
+                "Case {case_id} is already part of a merge"
+            )));
+        }
+    }
+    crate::merge::run::wake_merge_worker(svc);
+    Ok(StartMergeCasesResponse {})
 }
 
 /// The ConflictException `m` means for a new merge of `case_id`, if any.

@@ -92,77 +92,75 @@ pub(crate) fn custom_fields(
         .collect())
 }
 
-impl Service {
-    /// The content stored for a new item of `case` from its input, checked.
-    pub(crate) async fn new_content(
-        &self,
-        ctx: &RequestContext,
-        case: &CaseRecord,
-        declared: RelatedItemType,
-        input: &RelatedItemInputContent,
-        now: Timestamp,
-    ) -> Result<RelatedItemContent> {
-        let given = input_type(input);
-        if given != declared {
-            return Err(Error::validation(format!(
-                "type is {} but content has a {} member; they must agree",
-                declared.as_str(),
-                member(given)
-            )));
-        }
-        Ok(match input {
-            RelatedItemInputContent::Contact(c) => {
-                if !is_connect_arn(&c.contact_arn, "contact") {
-                    return Err(Error::validation(format!(
-                        "content.contact.contactArn takes the ARN of an Amazon Connect contact (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/contact/CONTACT_ID), not '{}'",
-                        c.contact_arn
-                    )));
-                }
-                RelatedItemContent::Contact(ContactContent {
-                    channel: CONTACT_CHANNEL.to_owned(),
-                    connected_to_system_time: now,
-                    contact_arn: c.contact_arn.clone(),
-                })
-            }
-            RelatedItemInputContent::Comment(c) => RelatedItemContent::Comment(c.clone()),
-            RelatedItemInputContent::File(f) => {
-                if !is_connect_arn(&f.file_arn, "file") {
-                    return Err(Error::validation(format!(
-                        "content.file.fileArn takes the ARN of an Amazon Connect attached file (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/file/FILE_ID), not '{}'",
-                        f.file_arn
-                    )));
-                }
-                RelatedItemContent::File(f.clone())
-            }
-            RelatedItemInputContent::Sla(SlaInputContent::SlaInputConfiguration(s)) => {
-                let fields = self.case_fields(ctx, &case.domain_id).await?;
-                RelatedItemContent::Sla(SlaContent {
-                    sla_configuration: sla::new_sla(s, &fields, &case.fields, now)?,
-                })
-            }
-            RelatedItemInputContent::ConnectCase(c) => {
-                if c.case_id == case.case_id {
-                    return Err(Error::validation(format!(
-                        "content.connectCase.caseId is case {} itself; a case cannot be linked to itself",
-                        c.case_id
-                    )));
-                }
-                self.store
-                    .get_case(&ctx.account_id, &case.domain_id, &c.case_id)
-                    .await?
-                    .ok_or_else(|| Error::not_found("Case", &c.case_id))?;
-                RelatedItemContent::ConnectCase(ConnectCaseContent {
-                    case_id: c.case_id.clone(),
-                })
-            }
-            RelatedItemInputContent::Custom(c) => {
-                let fields = self.case_fields(ctx, &case.domain_id).await?;
-                RelatedItemContent::Custom(CustomContent {
-                    fields: custom_fields(&fields, &c.fields, self.quotas.fields_per_custom_item)?,
-                })
-            }
-        })
+/// The content stored for a new item of `case` from its input, checked.
+pub(crate) async fn new_content(
+    svc: &Service,
+    ctx: &RequestContext,
+    case: &CaseRecord,
+    declared: RelatedItemType,
+    input: &RelatedItemInputContent,
+    now: Timestamp,
+) -> Result<RelatedItemContent> {
+    let given = input_type(input);
+    if given != declared {
+        return Err(Error::validation(format!(
+            "type is {} but content has a {} member; they must agree",
+            declared.as_str(),
+            member(given)
+        )));
     }
+    Ok(match input {
+        RelatedItemInputContent::Contact(c) => {
+            if !is_connect_arn(&c.contact_arn, "contact") {
+                return Err(Error::validation(format!(
+                    "content.contact.contactArn takes the ARN of an Amazon Connect contact (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/contact/CONTACT_ID), not '{}'",
+                    c.contact_arn
+                )));
+            }
+            RelatedItemContent::Contact(ContactContent {
+                channel: CONTACT_CHANNEL.to_owned(),
+                connected_to_system_time: now,
+                contact_arn: c.contact_arn.clone(),
+            })
+        }
+        RelatedItemInputContent::Comment(c) => RelatedItemContent::Comment(c.clone()),
+        RelatedItemInputContent::File(f) => {
+            if !is_connect_arn(&f.file_arn, "file") {
+                return Err(Error::validation(format!(
+                    "content.file.fileArn takes the ARN of an Amazon Connect attached file (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/file/FILE_ID), not '{}'",
+                    f.file_arn
+                )));
+            }
+            RelatedItemContent::File(f.clone())
+        }
+        RelatedItemInputContent::Sla(SlaInputContent::SlaInputConfiguration(s)) => {
+            let fields = svc.case_fields(ctx, &case.domain_id).await?;
+            RelatedItemContent::Sla(SlaContent {
+                sla_configuration: sla::new_sla(s, &fields, &case.fields, now)?,
+            })
+        }
+        RelatedItemInputContent::ConnectCase(c) => {
+            if c.case_id == case.case_id {
+                return Err(Error::validation(format!(
+                    "content.connectCase.caseId is case {} itself; a case cannot be linked to itself",
+                    c.case_id
+                )));
+            }
+            svc.store
+                .get_case(&ctx.account_id, &case.domain_id, &c.case_id)
+                .await?
+                .ok_or_else(|| Error::not_found("Case", &c.case_id))?;
+            RelatedItemContent::ConnectCase(ConnectCaseContent {
+                case_id: c.case_id.clone(),
+            })
+        }
+        RelatedItemInputContent::Custom(c) => {
+            let fields = svc.case_fields(ctx, &case.domain_id).await?;
+            RelatedItemContent::Custom(CustomContent {
+                fields: custom_fields(&fields, &c.fields, svc.quotas.fields_per_custom_item)?,
+            })
+        }
+    })
 }
 
 fn audit_string(s: &str) -> Value {

@@ -13,57 +13,57 @@ use std::collections::BTreeMap;
 /// Attempts before giving up on an item that other requests keep changing.
 const MAX_ATTEMPTS: usize = 16;
 
-impl Service {
-    pub(crate) async fn delete_related_item_impl(
-        &self,
-        ctx: &RequestContext,
-        input: DeleteRelatedItemRequest,
-    ) -> Result<DeleteRelatedItemResponse> {
-        // A running merge's secondary case and its related items are read-only.
-        self.refuse_merging_secondary(ctx, &input.domain_id, &input.case_id)
-            .await?;
-        for _ in 0..MAX_ATTEMPTS {
-            let item = self
-                .related_item(
-                    ctx,
-                    &input.domain_id,
-                    &input.case_id,
-                    &input.related_item_id,
-                )
-                .await?;
-            if item.item_type == RelatedItemType::File {
-                return Err(Error::validation(format!(
-                    "Related item {} is a File; File related items are removed by deleting the attached file (Amazon Connect DeleteAttachedFile), not with DeleteRelatedItem",
-                    item.related_item_id
-                )));
-            }
-            let doc = ItemDoc::from_body(&item.body)?;
-            let case_update = match item.item_type {
-                RelatedItemType::Sla => Some(self.case_with_sla(ctx, &item, None).await?),
-                _ => None,
-            };
-            let event = audit::related_record(
+pub(crate) async fn delete_related_item(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: DeleteRelatedItemRequest,
+) -> Result<DeleteRelatedItemResponse> {
+    // A running merge's secondary case and its related items are read-only.
+    crate::merge::status::refuse_merging_secondary(svc, ctx, &input.domain_id, &input.case_id)
+        .await?;
+    for _ in 0..MAX_ATTEMPTS {
+        let item = svc
+            .related_item(
                 ctx,
-                &item.case_id,
-                AuditEventType::RelatedItemDeleted,
-                item.item_type,
-                Timestamp::now(),
-                audit::changed_fields(&attributes(&doc.content), &BTreeMap::new()),
-                None,
-            )?;
-            match self
-                .store
-                .delete_related_item(&item, &event, case_update.as_ref())
-                .await
-            {
-                Ok(()) => return Ok(DeleteRelatedItemResponse {}),
-                Err(StoreError::VersionMismatch) => continue,
-                Err(e) => return Err(e.into()),
-            }
+                &input.domain_id,
+                &input.case_id,
+                &input.related_item_id,
+            )
+            .await?;
+        if item.item_type == RelatedItemType::File {
+            return Err(Error::validation(format!(
+                "Related item {} is a File; File related items are removed by deleting the attached file (Amazon Connect DeleteAttachedFile), not with DeleteRelatedItem",
+                item.related_item_id
+            )));
         }
-        Err(Error::conflict(format!(
-            "Related item {} is being changed by other requests; retry",
-            input.related_item_id
-        )))
+        let doc = ItemDoc::from_body(&item.body)?;
+        let case_update = match item.item_type {
+            RelatedItemType::Sla => {
+                Some(crate::related::update::case_with_sla(svc, ctx, &item, None).await?)
+            }
+            _ => None,
+        };
+        let event = audit::related_record(
+            ctx,
+            &item.case_id,
+            AuditEventType::RelatedItemDeleted,
+            item.item_type,
+            Timestamp::now(),
+            audit::changed_fields(&attributes(&doc.content), &BTreeMap::new()),
+            None,
+        )?;
+        match svc
+            .store
+            .delete_related_item(&item, &event, case_update.as_ref())
+            .await
+        {
+            Ok(()) => return Ok(DeleteRelatedItemResponse {}),
+            Err(StoreError::VersionMismatch) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
+    Err(Error::conflict(format!(
+        "Related item {} is being changed by other requests; retry",
+        input.related_item_id
+    )))
 }

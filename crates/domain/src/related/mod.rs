@@ -11,15 +11,14 @@
 //! returns it, plus who created and last updated it. An SLA's status is re-derived on every read,
 //! since time alone moves it from Active to Overdue.
 
-mod content;
-mod create;
-mod delete;
+pub(crate) mod content;
+pub(crate) mod create;
+pub(crate) mod delete;
 pub mod query;
-mod search;
+pub(crate) mod search;
 pub(crate) mod sla;
-mod update;
+pub(crate) mod update;
 
-use crate::Service;
 use crate::arn;
 use crate::store::RelatedItemRecord;
 use caseload_model::shapes::{RelatedItemContent, UserUnion};
@@ -69,24 +68,6 @@ pub(crate) fn item_arn(ctx: &RequestContext, item: &RelatedItemRecord) -> String
     )
 }
 
-fn not_found(related_item_id: &str) -> Error {
+pub(crate) fn not_found(related_item_id: &str) -> Error {
     Error::not_found("RelatedItem", related_item_id)
-}
-
-impl Service {
-    /// A related item of a case of the caller's domain, or ResourceNotFoundException for the
-    /// domain, the case or the item.
-    pub(crate) async fn related_item(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        case_id: &str,
-        related_item_id: &str,
-    ) -> Result<RelatedItemRecord> {
-        self.case(ctx, domain_id, case_id).await?;
-        self.store
-            .get_related_item(&ctx.account_id, domain_id, case_id, related_item_id)
-            .await?
-            .ok_or_else(|| not_found(related_item_id))
-    }
 }

@@ -137,58 +137,56 @@ pub(crate) fn of(doc: &ItemDoc) -> Option<&SlaConfiguration> {
     }
 }
 
-impl Service {
-    /// The SLAs of a case, as stored items with their documents.
-    pub(crate) async fn case_slas(
-        &self,
-        case: &CaseRecord,
-    ) -> Result<Vec<(RelatedItemRecord, ItemDoc)>> {
-        let items = self
-            .store
-            .list_related_items(&case.account_id, &case.domain_id, &case.case_id)
-            .await?;
-        items
-            .into_iter()
-            .filter(|i| i.item_type == RelatedItemType::Sla)
-            .map(|i| {
-                let doc = ItemDoc::from_body(&i.body)?;
-                Ok((i, doc))
-            })
-            .collect()
-    }
+/// The SLAs of a case, as stored items with their documents.
+pub(crate) async fn case_slas(
+    svc: &Service,
+    case: &CaseRecord,
+) -> Result<Vec<(RelatedItemRecord, ItemDoc)>> {
+    let items = svc
+        .store
+        .list_related_items(&case.account_id, &case.domain_id, &case.case_id)
+        .await?;
+    items
+        .into_iter()
+        .filter(|i| i.item_type == RelatedItemType::Sla)
+        .map(|i| {
+            let doc = ItemDoc::from_body(&i.body)?;
+            Ok((i, doc))
+        })
+        .collect()
+}
 
-    /// Case updates complete SLAs: for an update of `before` into `next` at `now`, the SLAs that
-    /// `next`'s values complete, as items to write with the case, and `next` with its
-    /// `next_sla_breach_datetime` recomputed. A case without a pending SLA (no next breach) costs
-    /// nothing here.
-    pub(crate) async fn sla_progress(
-        &self,
-        before: &CaseRecord,
-        next: &mut CaseRecord,
-        now: Timestamp,
-    ) -> Result<Vec<RelatedItemRecord>> {
-        if matches!(before.fields.get(NEXT_BREACH), None | Some(Value::Empty)) {
-            return Ok(vec![]);
-        }
-        let mut slas = self.case_slas(before).await?;
-        let mut changed = vec![];
-        for (item, doc) in &mut slas {
-            let Some(RelatedItemContent::Sla(s)) = Some(&mut doc.content) else {
-                continue;
-            };
-            let c = &mut s.sla_configuration;
-            if c.completion_time.is_none() && reached(c, &next.fields) {
-                c.completion_time = Some(now);
-                c.status = status(c, now);
-                let mut updated = item.clone();
-                updated.body = doc.to_body()?;
-                updated.version += 1;
-                changed.push(updated);
-            }
-        }
-        set_next_breach(&mut next.fields, slas.iter().filter_map(|(_, d)| of(d)));
-        Ok(changed)
+/// Case updates complete SLAs: for an update of `before` into `next` at `now`, the SLAs that
+/// `next`'s values complete, as items to write with the case, and `next` with its
+/// `next_sla_breach_datetime` recomputed. A case without a pending SLA (no next breach) costs
+/// nothing here.
+pub(crate) async fn sla_progress(
+    svc: &Service,
+    before: &CaseRecord,
+    next: &mut CaseRecord,
+    now: Timestamp,
+) -> Result<Vec<RelatedItemRecord>> {
+    if matches!(before.fields.get(NEXT_BREACH), None | Some(Value::Empty)) {
+        return Ok(vec![]);
     }
+    let mut slas = case_slas(svc, before).await?;
+    let mut changed = vec![];
+    for (item, doc) in &mut slas {
+        let Some(RelatedItemContent::Sla(s)) = Some(&mut doc.content) else {
+            continue;
+        };
+        let c = &mut s.sla_configuration;
+        if c.completion_time.is_none() && reached(c, &next.fields) {
+            c.completion_time = Some(now);
+            c.status = status(c, now);
+            let mut updated = item.clone();
+            updated.body = doc.to_body()?;
+            updated.version += 1;
+            changed.push(updated);
+        }
+    }
+    set_next_breach(&mut next.fields, slas.iter().filter_map(|(_, d)| of(d)));
+    Ok(changed)
 }
 
 #[cfg(test)]

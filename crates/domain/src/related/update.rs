@@ -22,134 +22,129 @@ fn update_member(u: &RelatedItemUpdateContent) -> &'static str {
     }
 }
 
-impl Service {
-    /// The case rewritten with its next breach as it is once SLA `item_id` has `config`.
-    pub(super) async fn case_with_sla(
-        &self,
-        ctx: &RequestContext,
-        item: &RelatedItemRecord,
-        config: Option<&SlaConfiguration>,
-    ) -> Result<CaseRecord> {
-        let case = self.case(ctx, &item.domain_id, &item.case_id).await?;
-        let slas = self.case_slas(&case).await?;
-        let mut next = case.clone();
-        sla::set_next_breach(
-            &mut next.fields,
-            slas.iter()
-                .filter(|(i, _)| i.related_item_id != item.related_item_id)
-                .filter_map(|(_, d)| sla::of(d))
-                .chain(config),
-        );
-        next.version += 1;
-        Ok(next)
-    }
+/// The case rewritten with its next breach as it is once SLA `item_id` has `config`.
+pub(super) async fn case_with_sla(
+    svc: &Service,
+    ctx: &RequestContext,
+    item: &RelatedItemRecord,
+    config: Option<&SlaConfiguration>,
+) -> Result<CaseRecord> {
+    let case = svc.case(ctx, &item.domain_id, &item.case_id).await?;
+    let slas = crate::related::sla::case_slas(svc, &case).await?;
+    let mut next = case.clone();
+    sla::set_next_breach(
+        &mut next.fields,
+        slas.iter()
+            .filter(|(i, _)| i.related_item_id != item.related_item_id)
+            .filter_map(|(_, d)| sla::of(d))
+            .chain(config),
+    );
+    next.version += 1;
+    Ok(next)
+}
 
-    pub(crate) async fn update_related_item_impl(
-        &self,
-        ctx: &RequestContext,
-        input: UpdateRelatedItemRequest,
-    ) -> Result<UpdateRelatedItemResponse> {
-        // A running merge's secondary case and its related items are read-only.
-        self.refuse_merging_secondary(ctx, &input.domain_id, &input.case_id)
-            .await?;
-        for _ in 0..MAX_ATTEMPTS {
-            let item = self
-                .related_item(
-                    ctx,
-                    &input.domain_id,
-                    &input.case_id,
-                    &input.related_item_id,
-                )
-                .await?;
-            let mut doc = ItemDoc::from_body(&item.body)?;
-            let before = attributes(&doc.content);
-            let now = Timestamp::now();
-            let mut case_update = None;
-            match (&mut doc.content, &input.content) {
-                (RelatedItemContent::Comment(c), RelatedItemUpdateContent::Comment(u)) => {
-                    c.body.clone_from(&u.body);
-                    c.content_type = u.content_type;
-                }
-                (RelatedItemContent::Custom(c), RelatedItemUpdateContent::Custom(u)) => {
-                    let fields = self.case_fields(ctx, &item.domain_id).await?;
-                    c.fields =
-                        custom_fields(&fields, &u.fields, self.quotas.fields_per_custom_item)?;
-                }
-                (
-                    RelatedItemContent::Sla(s),
-                    RelatedItemUpdateContent::Sla(SlaUpdateContent::SlaUpdateConfiguration(u)),
-                ) => {
-                    let c = &mut s.sla_configuration;
-                    sla::retarget(c, item.association_time, u.target_sla_minutes, now);
-                    case_update = Some(self.case_with_sla(ctx, &item, Some(c)).await?);
-                }
-                (_, u) => {
-                    let t = item.item_type;
-                    return Err(Error::validation(
-                        if matches!(
-                            t,
-                            RelatedItemType::Comment
-                                | RelatedItemType::Custom
-                                | RelatedItemType::Sla
-                        ) {
-                            format!(
-                                "Related item {} is of type {} and takes a content.{} update, not content.{}",
-                                item.related_item_id,
-                                t.as_str(),
-                                member(t),
-                                update_member(u)
-                            )
-                        } else {
-                            format!(
-                                "Related item {} is of type {}, which cannot be updated; only Comment, Custom and Sla items can",
-                                item.related_item_id,
-                                t.as_str()
-                            )
-                        },
-                    ));
-                }
-            }
-            if input.performed_by.is_some() {
-                doc.last_updated_user.clone_from(&input.performed_by);
-            }
-            let event = audit::related_record(
+pub(crate) async fn update_related_item(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: UpdateRelatedItemRequest,
+) -> Result<UpdateRelatedItemResponse> {
+    // A running merge's secondary case and its related items are read-only.
+    crate::merge::status::refuse_merging_secondary(svc, ctx, &input.domain_id, &input.case_id)
+        .await?;
+    for _ in 0..MAX_ATTEMPTS {
+        let item = svc
+            .related_item(
                 ctx,
-                &item.case_id,
-                AuditEventType::RelatedItemUpdated,
-                item.item_type,
-                now,
-                audit::changed_fields(&before, &attributes(&doc.content)),
-                input.performed_by.as_ref(),
-            )?;
-            let mut next = item.clone();
-            next.body = doc.to_body()?;
-            next.ref_key = query::ref_key(&doc.content);
-            next.version += 1;
-            match self
-                .store
-                .update_related_item(&next, &event, case_update.as_ref())
-                .await
-            {
-                Ok(()) => {
-                    return Ok(UpdateRelatedItemResponse {
-                        association_time: next.association_time,
-                        content: doc.content_at(now),
-                        created_by: doc.created_by,
-                        last_updated_user: doc.last_updated_user,
-                        related_item_arn: item_arn(ctx, &next),
-                        related_item_id: next.related_item_id,
-                        tags: Some(next.tags),
-                        r#type: next.item_type,
-                    });
-                }
-                // The item or its case changed since it was read: start again from the store.
-                Err(StoreError::VersionMismatch) => continue,
-                Err(e) => return Err(e.into()),
+                &input.domain_id,
+                &input.case_id,
+                &input.related_item_id,
+            )
+            .await?;
+        let mut doc = ItemDoc::from_body(&item.body)?;
+        let before = attributes(&doc.content);
+        let now = Timestamp::now();
+        let mut case_update = None;
+        match (&mut doc.content, &input.content) {
+            (RelatedItemContent::Comment(c), RelatedItemUpdateContent::Comment(u)) => {
+                c.body.clone_from(&u.body);
+                c.content_type = u.content_type;
+            }
+            (RelatedItemContent::Custom(c), RelatedItemUpdateContent::Custom(u)) => {
+                let fields = svc.case_fields(ctx, &item.domain_id).await?;
+                c.fields = custom_fields(&fields, &u.fields, svc.quotas.fields_per_custom_item)?;
+            }
+            (
+                RelatedItemContent::Sla(s),
+                RelatedItemUpdateContent::Sla(SlaUpdateContent::SlaUpdateConfiguration(u)),
+            ) => {
+                let c = &mut s.sla_configuration;
+                sla::retarget(c, item.association_time, u.target_sla_minutes, now);
+                case_update = Some(case_with_sla(svc, ctx, &item, Some(c)).await?);
+            }
+            (_, u) => {
+                let t = item.item_type;
+                return Err(Error::validation(
+                    if matches!(
+                        t,
+                        RelatedItemType::Comment | RelatedItemType::Custom | RelatedItemType::Sla
+                    ) {
+                        format!(
+                            "Related item {} is of type {} and takes a content.{} update, not content.{}",
+                            item.related_item_id,
+                            t.as_str(),
+                            member(t),
+                            update_member(u)
+                        )
+                    } else {
+                        format!(
+                            "Related item {} is of type {}, which cannot be updated; only Comment, Custom and Sla items can",
+                            item.related_item_id,
+                            t.as_str()
+                        )
+                    },
+                ));
             }
         }
-        Err(Error::conflict(format!(
-            "Related item {} is being changed by other requests; retry",
-            input.related_item_id
-        )))
+        if input.performed_by.is_some() {
+            doc.last_updated_user.clone_from(&input.performed_by);
+        }
+        let event = audit::related_record(
+            ctx,
+            &item.case_id,
+            AuditEventType::RelatedItemUpdated,
+            item.item_type,
+            now,
+            audit::changed_fields(&before, &attributes(&doc.content)),
+            input.performed_by.as_ref(),
+        )?;
+        let mut next = item.clone();
+        next.body = doc.to_body()?;
+        next.ref_key = query::ref_key(&doc.content);
+        next.version += 1;
+        match svc
+            .store
+            .update_related_item(&next, &event, case_update.as_ref())
+            .await
+        {
+            Ok(()) => {
+                return Ok(UpdateRelatedItemResponse {
+                    association_time: next.association_time,
+                    content: doc.content_at(now),
+                    created_by: doc.created_by,
+                    last_updated_user: doc.last_updated_user,
+                    related_item_arn: item_arn(ctx, &next),
+                    related_item_id: next.related_item_id,
+                    tags: Some(next.tags),
+                    r#type: next.item_type,
+                });
+            }
+            // The item or its case changed since it was read: start again from the store.
+            Err(StoreError::VersionMismatch) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
+    Err(Error::conflict(format!(
+        "Related item {} is being changed by other requests; retry",
+        input.related_item_id
+    )))
 }

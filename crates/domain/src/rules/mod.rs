@@ -11,8 +11,8 @@
 pub mod definition;
 pub mod enforce;
 pub mod eval;
-mod load;
-mod operations;
+pub(crate) mod load;
+pub(crate) mod operations;
 
 #[cfg(test)]
 mod tests;

@@ -50,242 +50,246 @@ struct Use {
     field_id: Option<String>,
 }
 
-impl Service {
-    /// Checks a rule about to be saved against the domain's current fields.
-    async fn check_rule(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        rule: &CaseRuleDetails,
-    ) -> Result<()> {
-        let fields = self.case_fields(ctx, domain_id).await?;
-        let facts = |id: &str| {
-            fields.get(id).map(|f| FieldFacts {
-                field_type: f.field_type,
-                deleted: f.deleted,
-            })
-        };
-        definition::compile(rule, &facts, Purpose::Save)?;
-        Ok(())
-    }
-
-    /// The templates (not deleted) whose `rules` list `rule_id`.
-    async fn rule_uses(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        rule_id: &str,
-    ) -> Result<Vec<Use>> {
-        let mut uses = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let batch = self
-                .store
-                .list_resources(
-                    &ctx.account_id,
-                    domain_id,
-                    ResourceKind::Template,
-                    after.as_deref(),
-                    TEMPLATE_BATCH,
-                    false,
-                )
-                .await?;
-            let done = batch.len() < TEMPLATE_BATCH;
-            after = batch.last().map(|r| r.id.clone());
-            for t in batch {
-                let doc = TemplateDoc::from_record(&t)?;
-                for r in doc.rules.iter().filter(|r| r.case_rule_id == rule_id) {
-                    uses.push(Use {
-                        template_id: t.id.clone(),
-                        template_name: t.name.clone(),
-                        field_id: r.field_id.clone(),
-                    });
-                }
-            }
-            if done {
-                return Ok(uses);
-            }
-        }
-    }
-
-    pub(crate) async fn create_case_rule_impl(
-        &self,
-        ctx: &RequestContext,
-        input: CreateCaseRuleRequest,
-    ) -> Result<CreateCaseRuleResponse> {
-        self.domain(ctx, &input.domain_id).await?;
-        self.check_rule(ctx, &input.domain_id, &input.rule).await?;
-        let doc = CaseRuleDoc {
-            v: 1,
-            description: input.description,
-            rule: input.rule,
-        };
-        let now = Timestamp::now();
-        let record = ResourceRecord {
-            account_id: ctx.account_id.clone(),
-            domain_id: input.domain_id,
-            kind: KIND,
-            id: crate::new_id(),
-            name: input.name,
-            deleted: false,
-            created: now,
-            modified: now,
-            body: crate::schema::to_body(&doc)?,
-            tags: Default::default(),
-        };
-        self.insert_resource(&record, self.quotas.case_rules_per_domain)
-            .await?;
-        Ok(CreateCaseRuleResponse {
-            case_rule_arn: case_rule_arn(ctx, &record.domain_id, &record.id),
-            case_rule_id: record.id,
+/// Checks a rule about to be saved against the domain's current fields.
+async fn check_rule(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    rule: &CaseRuleDetails,
+) -> Result<()> {
+    let fields = svc.case_fields(ctx, domain_id).await?;
+    let facts = |id: &str| {
+        fields.get(id).map(|f| FieldFacts {
+            field_type: f.field_type,
+            deleted: f.deleted,
         })
-    }
+    };
+    definition::compile(rule, &facts, Purpose::Save)?;
+    Ok(())
+}
 
-    /// Deleted rules are described with `deleted: true`; unknown ids are reported in `errors`
-    /// one by one; only a missing domain fails the call.
-    pub(crate) async fn batch_get_case_rule_impl(
-        &self,
-        ctx: &RequestContext,
-        input: BatchGetCaseRuleRequest,
-    ) -> Result<BatchGetCaseRuleResponse> {
-        self.domain(ctx, &input.domain_id).await?;
-        let mut case_rules = Vec::new();
-        let mut errors = Vec::new();
-        for CaseRuleIdentifier { id } in input.case_rules {
-            match self
-                .store
-                .get_resource(&ctx.account_id, &input.domain_id, KIND, &id)
-                .await?
-            {
-                Some(r) => case_rules.push(describe(ctx, r)?),
-                None => errors.push(CaseRuleError {
-                    message: Some(format!("CaseRule {id} could not be found")),
-                    error_code: "ResourceNotFoundException".to_owned(),
-                    id,
-                }),
-            }
-        }
-        Ok(BatchGetCaseRuleResponse {
-            case_rules,
-            errors,
-            // Every id is answered in one call; nothing is ever left for a retry.
-            unprocessed_case_rules: Some(vec![]),
-        })
-    }
-
-    pub(crate) async fn list_case_rules_impl(
-        &self,
-        ctx: &RequestContext,
-        input: ListCaseRulesRequest,
-    ) -> Result<ListCaseRulesResponse> {
-        let (page, next_token) = self
-            .list_page(
-                ctx,
-                &input.domain_id,
-                KIND,
-                &(),
-                input.max_results,
-                input.next_token.as_deref(),
-                |_| true,
+/// The templates (not deleted) whose `rules` list `rule_id`.
+async fn rule_uses(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    rule_id: &str,
+) -> Result<Vec<Use>> {
+    let mut uses = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let batch = svc
+            .store
+            .list_resources(
+                &ctx.account_id,
+                domain_id,
+                ResourceKind::Template,
+                after.as_deref(),
+                TEMPLATE_BATCH,
+                false,
             )
             .await?;
-        let case_rules = page
-            .into_iter()
-            .map(|r| {
-                let doc = CaseRuleDoc::from_record(&r)?;
-                Ok(CaseRuleSummary {
-                    case_rule_arn: case_rule_arn(ctx, &r.domain_id, &r.id),
-                    case_rule_id: r.id,
-                    name: r.name,
-                    rule_type: rule_type(&doc.rule),
-                    description: doc.description,
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(ListCaseRulesResponse {
-            case_rules,
-            next_token,
-        })
+        let done = batch.len() < TEMPLATE_BATCH;
+        after = batch.last().map(|r| r.id.clone());
+        for t in batch {
+            let doc = TemplateDoc::from_record(&t)?;
+            for r in doc.rules.iter().filter(|r| r.case_rule_id == rule_id) {
+                uses.push(Use {
+                    template_id: t.id.clone(),
+                    template_name: t.name.clone(),
+                    field_id: r.field_id.clone(),
+                });
+            }
+        }
+        if done {
+            return Ok(uses);
+        }
     }
+}
 
-    /// A partial update: members left out keep their value. A new `rule` must still fit every
-    /// template that uses it (a Required rule needs the template's `fieldId`, a FieldOptions
-    /// rule's child must agree with it), so templates never hold a rule they could not attach.
-    pub(crate) async fn update_case_rule_impl(
-        &self,
-        ctx: &RequestContext,
-        input: UpdateCaseRuleRequest,
-    ) -> Result<UpdateCaseRuleResponse> {
-        if input.name.is_none() && input.description.is_none() && input.rule.is_none() {
-            return Err(Error::validation(
-                "UpdateCaseRule needs at least one of name, description, rule",
-            ));
-        }
-        let domain_id = input.domain_id.as_str();
-        let current = self
-            .resource(ctx, domain_id, KIND, &input.case_rule_id)
-            .await?;
-        check_not_deleted(&current)?;
-        if let Some(rule) = &input.rule {
-            self.check_rule(ctx, domain_id, rule).await?;
-            let fields = self.case_fields(ctx, domain_id).await?;
-            let type_of = |id: &str| fields.type_of(id);
-            for u in self.rule_uses(ctx, domain_id, &input.case_rule_id).await? {
-                if let Some(problem) =
-                    definition::template_rule_problem(rule, u.field_id.as_deref(), &type_of)
-                {
-                    return Err(Error::validation(format!(
-                        "rule: template '{}' ({}) uses this case rule, and {problem}",
-                        u.template_name, u.template_id
-                    )));
-                }
-            }
-        }
-        self.update_resource(ctx, domain_id, KIND, &input.case_rule_id, |r| {
-            check_not_deleted(r)?;
-            let mut doc = CaseRuleDoc::from_record(r)?;
-            if let Some(name) = &input.name {
-                r.name.clone_from(name);
-            }
-            if let Some(d) = &input.description {
-                doc.description = Some(d.clone());
-            }
-            if let Some(rule) = &input.rule {
-                doc.rule = rule.clone();
-            }
-            r.body = crate::schema::to_body(&doc)?;
-            r.modified = Timestamp::now();
-            Ok(())
-        })
+pub(crate) async fn create_case_rule(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: CreateCaseRuleRequest,
+) -> Result<CreateCaseRuleResponse> {
+    svc.domain(ctx, &input.domain_id).await?;
+    check_rule(svc, ctx, &input.domain_id, &input.rule).await?;
+    let doc = CaseRuleDoc {
+        v: 1,
+        description: input.description,
+        rule: input.rule,
+    };
+    let now = Timestamp::now();
+    let record = ResourceRecord {
+        account_id: ctx.account_id.clone(),
+        domain_id: input.domain_id,
+        kind: KIND,
+        id: crate::new_id(),
+        name: input.name,
+        deleted: false,
+        created: now,
+        modified: now,
+        body: crate::schema::to_body(&doc)?,
+        tags: Default::default(),
+    };
+    crate::schema::resource::insert_resource(svc, &record, svc.quotas.case_rules_per_domain)
         .await?;
-        Ok(UpdateCaseRuleResponse {})
-    }
+    Ok(CreateCaseRuleResponse {
+        case_rule_arn: case_rule_arn(ctx, &record.domain_id, &record.id),
+        case_rule_id: record.id,
+    })
+}
 
-    /// A rule still attached to a template cannot be deleted (ConflictException): the template
-    /// would silently stop enforcing it. Deleting a deleted rule again changes nothing.
-    pub(crate) async fn delete_case_rule_impl(
-        &self,
-        ctx: &RequestContext,
-        input: DeleteCaseRuleRequest,
-    ) -> Result<DeleteCaseRuleResponse> {
-        let domain_id = input.domain_id.as_str();
-        let rule = self
-            .resource(ctx, domain_id, KIND, &input.case_rule_id)
-            .await?;
-        if !rule.deleted
-            && let Some(u) = self
-                .rule_uses(ctx, domain_id, &input.case_rule_id)
-                .await?
-                .first()
+/// Deleted rules are described with `deleted: true`; unknown ids are reported in `errors`
+/// one by one; only a missing domain fails the call.
+pub(crate) async fn batch_get_case_rule(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: BatchGetCaseRuleRequest,
+) -> Result<BatchGetCaseRuleResponse> {
+    svc.domain(ctx, &input.domain_id).await?;
+    let mut case_rules = Vec::new();
+    let mut errors = Vec::new();
+    for CaseRuleIdentifier { id } in input.case_rules {
+        match svc
+            .store
+            .get_resource(&ctx.account_id, &input.domain_id, KIND, &id)
+            .await?
         {
-            return Err(Error::conflict(format!(
-                "Case rule {} is used by template '{}' ({}); remove it from the template's rules first",
-                rule.id, u.template_name, u.template_id
-            )));
+            Some(r) => case_rules.push(describe(ctx, r)?),
+            None => errors.push(CaseRuleError {
+                message: Some(format!("CaseRule {id} could not be found")),
+                error_code: "ResourceNotFoundException".to_owned(),
+                id,
+            }),
         }
-        // AWS documents no limit on deleted case rules, unlike fields, templates and layouts.
-        self.soft_delete(ctx, domain_id, KIND, &input.case_rule_id, usize::MAX)
-            .await?;
-        Ok(DeleteCaseRuleResponse {})
     }
+    Ok(BatchGetCaseRuleResponse {
+        case_rules,
+        errors,
+        // Every id is answered in one call; nothing is ever left for a retry.
+        unprocessed_case_rules: Some(vec![]),
+    })
+}
+
+pub(crate) async fn list_case_rules(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: ListCaseRulesRequest,
+) -> Result<ListCaseRulesResponse> {
+    let (page, next_token) = crate::schema::resource::list_page(
+        svc,
+        ctx,
+        &input.domain_id,
+        KIND,
+        &(),
+        input.max_results,
+        input.next_token.as_deref(),
+        |_| true,
+    )
+    .await?;
+    let case_rules = page
+        .into_iter()
+        .map(|r| {
+            let doc = CaseRuleDoc::from_record(&r)?;
+            Ok(CaseRuleSummary {
+                case_rule_arn: case_rule_arn(ctx, &r.domain_id, &r.id),
+                case_rule_id: r.id,
+                name: r.name,
+                rule_type: rule_type(&doc.rule),
+                description: doc.description,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(ListCaseRulesResponse {
+        case_rules,
+        next_token,
+    })
+}
+
+/// A partial update: members left out keep their value. A new `rule` must still fit every
+/// template that uses it (a Required rule needs the template's `fieldId`, a FieldOptions
+/// rule's child must agree with it), so templates never hold a rule they could not attach.
+pub(crate) async fn update_case_rule(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: UpdateCaseRuleRequest,
+) -> Result<UpdateCaseRuleResponse> {
+    if input.name.is_none() && input.description.is_none() && input.rule.is_none() {
+        return Err(Error::validation(
+            "UpdateCaseRule needs at least one of name, description, rule",
+        ));
+    }
+    let domain_id = input.domain_id.as_str();
+    let current = svc
+        .resource(ctx, domain_id, KIND, &input.case_rule_id)
+        .await?;
+    check_not_deleted(&current)?;
+    if let Some(rule) = &input.rule {
+        check_rule(svc, ctx, domain_id, rule).await?;
+        let fields = svc.case_fields(ctx, domain_id).await?;
+        let type_of = |id: &str| fields.type_of(id);
+        for u in rule_uses(svc, ctx, domain_id, &input.case_rule_id).await? {
+            if let Some(problem) =
+                definition::template_rule_problem(rule, u.field_id.as_deref(), &type_of)
+            {
+                return Err(Error::validation(format!(
+                    "rule: template '{}' ({}) uses this case rule, and {problem}",
+                    u.template_name, u.template_id
+                )));
+            }
+        }
+    }
+    crate::schema::resource::update_resource(svc, ctx, domain_id, KIND, &input.case_rule_id, |r| {
+        check_not_deleted(r)?;
+        let mut doc = CaseRuleDoc::from_record(r)?;
+        if let Some(name) = &input.name {
+            r.name.clone_from(name);
+        }
+        if let Some(d) = &input.description {
+            doc.description = Some(d.clone());
+        }
+        if let Some(rule) = &input.rule {
+            doc.rule = rule.clone();
+        }
+        r.body = crate::schema::to_body(&doc)?;
+        r.modified = Timestamp::now();
+        Ok(())
+    })
+    .await?;
+    Ok(UpdateCaseRuleResponse {})
+}
+
+/// A rule still attached to a template cannot be deleted (ConflictException): the template
+/// would silently stop enforcing it. Deleting a deleted rule again changes nothing.
+pub(crate) async fn delete_case_rule(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: DeleteCaseRuleRequest,
+) -> Result<DeleteCaseRuleResponse> {
+    let domain_id = input.domain_id.as_str();
+    let rule = svc
+        .resource(ctx, domain_id, KIND, &input.case_rule_id)
+        .await?;
+    if !rule.deleted
+        && let Some(u) = rule_uses(svc, ctx, domain_id, &input.case_rule_id)
+            .await?
+            .first()
+    {
+        return Err(Error::conflict(format!(
+            "Case rule {} is used by template '{}' ({}); remove it from the template's rules first",
+            rule.id, u.template_name, u.template_id
+        )));
+    }
+    // AWS documents no limit on deleted case rules, unlike fields, templates and layouts.
+    crate::schema::resource::soft_delete(
+        svc,
+        ctx,
+        domain_id,
+        KIND,
+        &input.case_rule_id,
+        usize::MAX,
+    )
+    .await?;
+    Ok(DeleteCaseRuleResponse {})
 }

@@ -153,229 +153,227 @@ fn describe(ctx: &RequestContext, r: ResourceRecord) -> Result<GetFieldResponse>
     })
 }
 
-impl Service {
-    /// Writes the system fields of a new domain (with `status`'s `open`/`closed` options).
-    pub(crate) async fn create_system_fields(
-        &self,
-        ctx: &RequestContext,
-        domain: &DomainRecord,
-    ) -> Result<()> {
-        let now = Timestamp::now();
-        for f in SYSTEM_FIELDS {
-            let options = if f.id == "status" {
-                ["open", "closed"]
-                    .iter()
-                    .map(|v| FieldOptionDoc {
-                        name: (*v).to_owned(),
-                        value: (*v).to_owned(),
-                        active: true,
-                    })
-                    .collect()
-            } else {
-                vec![]
-            };
-            let doc = FieldDoc {
-                v: 1,
-                field_type: f.field_type,
-                namespace: FieldNamespace::System,
-                description: None,
-                attributes: None,
-                options,
-            };
-            let record = ResourceRecord {
-                account_id: ctx.account_id.clone(),
-                domain_id: domain.domain_id.clone(),
-                kind: ResourceKind::Field,
-                id: f.id.to_owned(),
-                name: f.name.to_owned(),
-                deleted: false,
-                created: now,
-                modified: now,
-                body: to_body(&doc)?,
-                tags: Default::default(),
-            };
-            // System fields do not count against the custom-field quota.
-            self.store.insert_resource(&record, usize::MAX).await?;
-        }
-        Ok(())
-    }
-}
-
-impl Service {
-    pub(crate) async fn create_field_impl(
-        &self,
-        ctx: &RequestContext,
-        input: CreateFieldRequest,
-    ) -> Result<CreateFieldResponse> {
-        self.domain(ctx, &input.domain_id).await?;
-        check_attributes(input.r#type, &input.attributes)?;
+/// Writes the system fields of a new domain (with `status`'s `open`/`closed` options).
+pub(crate) async fn create_system_fields(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain: &DomainRecord,
+) -> Result<()> {
+    let now = Timestamp::now();
+    for f in SYSTEM_FIELDS {
+        let options = if f.id == "status" {
+            ["open", "closed"]
+                .iter()
+                .map(|v| FieldOptionDoc {
+                    name: (*v).to_owned(),
+                    value: (*v).to_owned(),
+                    active: true,
+                })
+                .collect()
+        } else {
+            vec![]
+        };
         let doc = FieldDoc {
             v: 1,
-            field_type: input.r#type,
-            namespace: FieldNamespace::Custom,
-            description: input.description,
-            attributes: input.attributes,
-            options: vec![],
+            field_type: f.field_type,
+            namespace: FieldNamespace::System,
+            description: None,
+            attributes: None,
+            options,
         };
-        let now = Timestamp::now();
         let record = ResourceRecord {
             account_id: ctx.account_id.clone(),
-            domain_id: input.domain_id,
+            domain_id: domain.domain_id.clone(),
             kind: ResourceKind::Field,
-            id: crate::new_id(),
-            name: input.name,
+            id: f.id.to_owned(),
+            name: f.name.to_owned(),
             deleted: false,
             created: now,
             modified: now,
             body: to_body(&doc)?,
             tags: Default::default(),
         };
-        // The store counts every live field; system fields exist in every domain, cannot be
-        // deleted and are not the customer's, so the quota is on top of them.
-        let quota = self
-            .quotas
-            .fields_per_domain
-            .saturating_add(SYSTEM_FIELDS.len());
-        self.insert_resource(&record, quota)
-            .await
-            .map_err(|e| match e {
-                Error::QuotaExceeded(_) => Error::QuotaExceeded(format!(
-                    "The domain already has the maximum of {} custom fields",
-                    self.quotas.fields_per_domain
-                )),
-                e => e,
-            })?;
-        Ok(CreateFieldResponse {
-            field_arn: field_arn(ctx, &record.domain_id, &record.id),
-            field_id: record.id,
-        })
+        // System fields do not count against the custom-field quota.
+        svc.store.insert_resource(&record, usize::MAX).await?;
     }
+    Ok(())
+}
 
-    pub(crate) async fn update_field_impl(
-        &self,
-        ctx: &RequestContext,
-        input: UpdateFieldRequest,
-    ) -> Result<UpdateFieldResponse> {
-        self.update_resource(
-            ctx,
-            &input.domain_id,
-            ResourceKind::Field,
-            &input.field_id,
-            |r| {
-                let mut doc = FieldDoc::from_record(r)?;
-                if r.deleted {
-                    return Err(Error::validation(format!(
-                        "Field {} has been deleted and cannot be updated",
-                        r.id
-                    )));
-                }
-                // The admin guide: system fields cannot be renamed or re-described.
-                if doc.namespace == FieldNamespace::System {
-                    return Err(Error::validation(format!(
-                        "Field {} is a system field and cannot be updated",
-                        r.id
-                    )));
-                }
-                check_attributes(doc.field_type, &input.attributes)?;
-                if let Some(name) = &input.name {
-                    r.name.clone_from(name);
-                }
-                if let Some(d) = &input.description {
-                    doc.description = Some(d.clone());
-                }
-                if let Some(a) = &input.attributes {
-                    doc.attributes = Some(a.clone());
-                }
-                r.body = to_body(&doc)?;
-                r.modified = Timestamp::now();
-                Ok(())
-            },
-        )
-        .await?;
-        Ok(UpdateFieldResponse {})
-    }
+pub(crate) async fn create_field(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: CreateFieldRequest,
+) -> Result<CreateFieldResponse> {
+    svc.domain(ctx, &input.domain_id).await?;
+    check_attributes(input.r#type, &input.attributes)?;
+    let doc = FieldDoc {
+        v: 1,
+        field_type: input.r#type,
+        namespace: FieldNamespace::Custom,
+        description: input.description,
+        attributes: input.attributes,
+        options: vec![],
+    };
+    let now = Timestamp::now();
+    let record = ResourceRecord {
+        account_id: ctx.account_id.clone(),
+        domain_id: input.domain_id,
+        kind: ResourceKind::Field,
+        id: crate::new_id(),
+        name: input.name,
+        deleted: false,
+        created: now,
+        modified: now,
+        body: to_body(&doc)?,
+        tags: Default::default(),
+    };
+    // The store counts every live field; system fields exist in every domain, cannot be
+    // deleted and are not the customer's, so the quota is on top of them.
+    let quota = svc
+        .quotas
+        .fields_per_domain
+        .saturating_add(SYSTEM_FIELDS.len());
+    crate::schema::resource::insert_resource(svc, &record, quota)
+        .await
+        .map_err(|e| match e {
+            Error::QuotaExceeded(_) => Error::QuotaExceeded(format!(
+                "The domain already has the maximum of {} custom fields",
+                svc.quotas.fields_per_domain
+            )),
+            e => e,
+        })?;
+    Ok(CreateFieldResponse {
+        field_arn: field_arn(ctx, &record.domain_id, &record.id),
+        field_id: record.id,
+    })
+}
 
-    pub(crate) async fn delete_field_impl(
-        &self,
-        ctx: &RequestContext,
-        input: DeleteFieldRequest,
-    ) -> Result<DeleteFieldResponse> {
-        let field = self
-            .resource(ctx, &input.domain_id, ResourceKind::Field, &input.field_id)
-            .await?;
-        if FieldDoc::from_record(&field)?.namespace == FieldNamespace::System {
-            return Err(Error::validation(format!(
-                "Field {} is a system field and cannot be deleted",
-                field.id
-            )));
-        }
-        self.soft_delete(
-            ctx,
-            &input.domain_id,
-            ResourceKind::Field,
-            &input.field_id,
-            self.quotas.deleted_fields_per_domain,
-        )
-        .await?;
-        Ok(DeleteFieldResponse {})
-    }
-
-    pub(crate) async fn list_fields_impl(
-        &self,
-        ctx: &RequestContext,
-        input: ListFieldsRequest,
-    ) -> Result<ListFieldsResponse> {
-        let (page, next_token) = self
-            .list_page(
-                ctx,
-                &input.domain_id,
-                ResourceKind::Field,
-                &(),
-                input.max_results,
-                input.next_token.as_deref(),
-                |_| true,
-            )
-            .await?;
-        let fields = page
-            .into_iter()
-            .map(|r| {
-                let doc = FieldDoc::from_record(&r)?;
-                Ok(FieldSummary {
-                    field_arn: field_arn(ctx, &r.domain_id, &r.id),
-                    field_id: r.id,
-                    name: r.name,
-                    r#type: doc.field_type,
-                    namespace: doc.namespace,
-                    attributes: doc.attributes,
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(ListFieldsResponse { fields, next_token })
-    }
-
-    /// Unknown ids are reported in `errors` one by one; only a missing domain fails the call.
-    pub(crate) async fn batch_get_field_impl(
-        &self,
-        ctx: &RequestContext,
-        input: BatchGetFieldRequest,
-    ) -> Result<BatchGetFieldResponse> {
-        self.domain(ctx, &input.domain_id).await?;
-        let mut fields = Vec::new();
-        let mut errors = Vec::new();
-        for FieldIdentifier { id } in input.fields {
-            match self
-                .store
-                .get_resource(&ctx.account_id, &input.domain_id, ResourceKind::Field, &id)
-                .await?
-            {
-                Some(r) => fields.push(describe(ctx, r)?),
-                None => errors.push(FieldError {
-                    message: Some(format!("Field {id} could not be found")),
-                    error_code: "ResourceNotFoundException".to_owned(),
-                    id,
-                }),
+pub(crate) async fn update_field(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: UpdateFieldRequest,
+) -> Result<UpdateFieldResponse> {
+    crate::schema::resource::update_resource(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Field,
+        &input.field_id,
+        |r| {
+            let mut doc = FieldDoc::from_record(r)?;
+            if r.deleted {
+                return Err(Error::validation(format!(
+                    "Field {} has been deleted and cannot be updated",
+                    r.id
+                )));
             }
-        }
-        Ok(BatchGetFieldResponse { errors, fields })
+            // The admin guide: system fields cannot be renamed or re-described.
+            if doc.namespace == FieldNamespace::System {
+                return Err(Error::validation(format!(
+                    "Field {} is a system field and cannot be updated",
+                    r.id
+                )));
+            }
+            check_attributes(doc.field_type, &input.attributes)?;
+            if let Some(name) = &input.name {
+                r.name.clone_from(name);
+            }
+            if let Some(d) = &input.description {
+                doc.description = Some(d.clone());
+            }
+            if let Some(a) = &input.attributes {
+                doc.attributes = Some(a.clone());
+            }
+            r.body = to_body(&doc)?;
+            r.modified = Timestamp::now();
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(UpdateFieldResponse {})
+}
+
+pub(crate) async fn delete_field(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: DeleteFieldRequest,
+) -> Result<DeleteFieldResponse> {
+    let field = svc
+        .resource(ctx, &input.domain_id, ResourceKind::Field, &input.field_id)
+        .await?;
+    if FieldDoc::from_record(&field)?.namespace == FieldNamespace::System {
+        return Err(Error::validation(format!(
+            "Field {} is a system field and cannot be deleted",
+            field.id
+        )));
     }
+    crate::schema::resource::soft_delete(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Field,
+        &input.field_id,
+        svc.quotas.deleted_fields_per_domain,
+    )
+    .await?;
+    Ok(DeleteFieldResponse {})
+}
+
+pub(crate) async fn list_fields(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: ListFieldsRequest,
+) -> Result<ListFieldsResponse> {
+    let (page, next_token) = crate::schema::resource::list_page(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Field,
+        &(),
+        input.max_results,
+        input.next_token.as_deref(),
+        |_| true,
+    )
+    .await?;
+    let fields = page
+        .into_iter()
+        .map(|r| {
+            let doc = FieldDoc::from_record(&r)?;
+            Ok(FieldSummary {
+                field_arn: field_arn(ctx, &r.domain_id, &r.id),
+                field_id: r.id,
+                name: r.name,
+                r#type: doc.field_type,
+                namespace: doc.namespace,
+                attributes: doc.attributes,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(ListFieldsResponse { fields, next_token })
+}
+
+/// Unknown ids are reported in `errors` one by one; only a missing domain fails the call.
+pub(crate) async fn batch_get_field(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: BatchGetFieldRequest,
+) -> Result<BatchGetFieldResponse> {
+    svc.domain(ctx, &input.domain_id).await?;
+    let mut fields = Vec::new();
+    let mut errors = Vec::new();
+    for FieldIdentifier { id } in input.fields {
+        match svc
+            .store
+            .get_resource(&ctx.account_id, &input.domain_id, ResourceKind::Field, &id)
+            .await?
+        {
+            Some(r) => fields.push(describe(ctx, r)?),
+            None => errors.push(FieldError {
+                message: Some(format!("Field {id} could not be found")),
+                error_code: "ResourceNotFoundException".to_owned(),
+                id,
+            }),
+        }
+    }
+    Ok(BatchGetFieldResponse { errors, fields })
 }

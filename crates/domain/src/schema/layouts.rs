@@ -50,202 +50,200 @@ fn groups_mut(content: &mut LayoutContent) -> Vec<(&'static str, &mut FieldGroup
     out
 }
 
-impl Service {
-    /// The fields of a layout must exist and not be deleted, appear once, not be `title` or
-    /// `status`, and number at most the per-layout quota.
-    async fn check_layout(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        content: &LayoutContent,
-    ) -> Result<()> {
-        let mut content = content.clone();
-        let mut seen = HashSet::new();
-        for (panel, group) in groups_mut(&mut content) {
-            for FieldItem { id } in &group.fields {
-                let member = format!("content.basic.{panel}");
-                if NOT_IN_LAYOUTS.contains(&id.as_str()) {
-                    return Err(Error::validation(format!(
-                        "{member}: the {id} field cannot be placed in a layout"
-                    )));
-                }
-                if !seen.insert(id.clone()) {
-                    return Err(Error::validation(format!(
-                        "{member}: field {id} appears more than once in the layout"
-                    )));
-                }
-                self.live_reference(ctx, domain_id, ResourceKind::Field, id, &member)
-                    .await?;
+/// The fields of a layout must exist and not be deleted, appear once, not be `title` or
+/// `status`, and number at most the per-layout quota.
+async fn check_layout(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    content: &LayoutContent,
+) -> Result<()> {
+    let mut content = content.clone();
+    let mut seen = HashSet::new();
+    for (panel, group) in groups_mut(&mut content) {
+        for FieldItem { id } in &group.fields {
+            let member = format!("content.basic.{panel}");
+            if NOT_IN_LAYOUTS.contains(&id.as_str()) {
+                return Err(Error::validation(format!(
+                    "{member}: the {id} field cannot be placed in a layout"
+                )));
             }
-        }
-        // A service quota (AWS lists it, not adjustable), hence 402 rather than a validation error.
-        let max = self.quotas.fields_per_layout;
-        if seen.len() > max {
-            return Err(Error::QuotaExceeded(format!(
-                "A layout can hold at most {max} fields; this one has {}",
-                seen.len()
-            )));
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn create_layout_impl(
-        &self,
-        ctx: &RequestContext,
-        input: CreateLayoutRequest,
-    ) -> Result<CreateLayoutResponse> {
-        self.domain(ctx, &input.domain_id).await?;
-        self.check_layout(ctx, &input.domain_id, &input.content)
-            .await?;
-        let now = Timestamp::now();
-        let record = ResourceRecord {
-            account_id: ctx.account_id.clone(),
-            domain_id: input.domain_id,
-            kind: ResourceKind::Layout,
-            id: crate::new_id(),
-            name: input.name,
-            deleted: false,
-            created: now,
-            modified: now,
-            body: to_body(&LayoutDoc {
-                v: 1,
-                content: input.content,
-            })?,
-            tags: Default::default(),
-        };
-        self.insert_resource(&record, self.quotas.layouts_per_domain)
-            .await?;
-        Ok(CreateLayoutResponse {
-            layout_arn: layout_arn(ctx, &record.domain_id, &record.id),
-            layout_id: record.id,
-        })
-    }
-
-    /// A deleted layout is still returned, with `deleted: true` (DeleteLayout documentation).
-    pub(crate) async fn get_layout_impl(
-        &self,
-        ctx: &RequestContext,
-        input: GetLayoutRequest,
-    ) -> Result<GetLayoutResponse> {
-        let r = self
-            .resource(
-                ctx,
-                &input.domain_id,
-                ResourceKind::Layout,
-                &input.layout_id,
-            )
-            .await?;
-        let mut content = LayoutDoc::from_record(&r)?.content;
-        // "GetLayout does not return field IDs for deleted fields" (DeleteField documentation).
-        for (_, group) in groups_mut(&mut content) {
-            let mut live = Vec::with_capacity(group.fields.len());
-            for item in group.fields.drain(..) {
-                let field = self
-                    .store
-                    .get_resource(&ctx.account_id, &r.domain_id, ResourceKind::Field, &item.id)
-                    .await?;
-                if field.is_some_and(|f| !f.deleted) {
-                    live.push(item);
-                }
+            if !seen.insert(id.clone()) {
+                return Err(Error::validation(format!(
+                    "{member}: field {id} appears more than once in the layout"
+                )));
             }
-            group.fields = live;
+            svc.live_reference(ctx, domain_id, ResourceKind::Field, id, &member)
+                .await?;
         }
-        Ok(GetLayoutResponse {
-            layout_arn: layout_arn(ctx, &r.domain_id, &r.id),
-            layout_id: r.id,
-            name: r.name,
-            content,
-            tags: Some(r.tags),
-            deleted: Some(r.deleted),
-            created_time: Some(r.created),
-            last_modified_time: Some(r.modified),
-        })
     }
+    // A service quota (AWS lists it, not adjustable), hence 402 rather than a validation error.
+    let max = svc.quotas.fields_per_layout;
+    if seen.len() > max {
+        return Err(Error::QuotaExceeded(format!(
+            "A layout can hold at most {max} fields; this one has {}",
+            seen.len()
+        )));
+    }
+    Ok(())
+}
 
-    pub(crate) async fn update_layout_impl(
-        &self,
-        ctx: &RequestContext,
-        input: UpdateLayoutRequest,
-    ) -> Result<UpdateLayoutResponse> {
-        let current = self
-            .resource(
-                ctx,
-                &input.domain_id,
-                ResourceKind::Layout,
-                &input.layout_id,
-            )
-            .await?;
-        check_not_deleted(&current)?;
-        if let Some(content) = &input.content {
-            self.check_layout(ctx, &input.domain_id, content).await?;
-        }
-        self.update_resource(
+pub(crate) async fn create_layout(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: CreateLayoutRequest,
+) -> Result<CreateLayoutResponse> {
+    svc.domain(ctx, &input.domain_id).await?;
+    check_layout(svc, ctx, &input.domain_id, &input.content).await?;
+    let now = Timestamp::now();
+    let record = ResourceRecord {
+        account_id: ctx.account_id.clone(),
+        domain_id: input.domain_id,
+        kind: ResourceKind::Layout,
+        id: crate::new_id(),
+        name: input.name,
+        deleted: false,
+        created: now,
+        modified: now,
+        body: to_body(&LayoutDoc {
+            v: 1,
+            content: input.content,
+        })?,
+        tags: Default::default(),
+    };
+    crate::schema::resource::insert_resource(svc, &record, svc.quotas.layouts_per_domain).await?;
+    Ok(CreateLayoutResponse {
+        layout_arn: layout_arn(ctx, &record.domain_id, &record.id),
+        layout_id: record.id,
+    })
+}
+
+/// A deleted layout is still returned, with `deleted: true` (DeleteLayout documentation).
+pub(crate) async fn get_layout(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: GetLayoutRequest,
+) -> Result<GetLayoutResponse> {
+    let r = svc
+        .resource(
             ctx,
             &input.domain_id,
             ResourceKind::Layout,
             &input.layout_id,
-            |r| {
-                check_not_deleted(r)?;
-                let mut doc = LayoutDoc::from_record(r)?;
-                if let Some(name) = &input.name {
-                    r.name.clone_from(name);
-                }
-                if let Some(content) = &input.content {
-                    doc.content = content.clone();
-                }
-                r.body = to_body(&doc)?;
-                r.modified = Timestamp::now();
-                Ok(())
-            },
         )
         .await?;
-        Ok(UpdateLayoutResponse {})
+    let mut content = LayoutDoc::from_record(&r)?.content;
+    // "GetLayout does not return field IDs for deleted fields" (DeleteField documentation).
+    for (_, group) in groups_mut(&mut content) {
+        let mut live = Vec::with_capacity(group.fields.len());
+        for item in group.fields.drain(..) {
+            let field = svc
+                .store
+                .get_resource(&ctx.account_id, &r.domain_id, ResourceKind::Field, &item.id)
+                .await?;
+            if field.is_some_and(|f| !f.deleted) {
+                live.push(item);
+            }
+        }
+        group.fields = live;
     }
+    Ok(GetLayoutResponse {
+        layout_arn: layout_arn(ctx, &r.domain_id, &r.id),
+        layout_id: r.id,
+        name: r.name,
+        content,
+        tags: Some(r.tags),
+        deleted: Some(r.deleted),
+        created_time: Some(r.created),
+        last_modified_time: Some(r.modified),
+    })
+}
 
-    pub(crate) async fn delete_layout_impl(
-        &self,
-        ctx: &RequestContext,
-        input: DeleteLayoutRequest,
-    ) -> Result<DeleteLayoutResponse> {
-        self.soft_delete(
+pub(crate) async fn update_layout(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: UpdateLayoutRequest,
+) -> Result<UpdateLayoutResponse> {
+    let current = svc
+        .resource(
             ctx,
             &input.domain_id,
             ResourceKind::Layout,
             &input.layout_id,
-            self.quotas.deleted_layouts_per_domain,
         )
         .await?;
-        Ok(DeleteLayoutResponse {})
+    check_not_deleted(&current)?;
+    if let Some(content) = &input.content {
+        check_layout(svc, ctx, &input.domain_id, content).await?;
     }
+    crate::schema::resource::update_resource(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Layout,
+        &input.layout_id,
+        |r| {
+            check_not_deleted(r)?;
+            let mut doc = LayoutDoc::from_record(r)?;
+            if let Some(name) = &input.name {
+                r.name.clone_from(name);
+            }
+            if let Some(content) = &input.content {
+                doc.content = content.clone();
+            }
+            r.body = to_body(&doc)?;
+            r.modified = Timestamp::now();
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(UpdateLayoutResponse {})
+}
 
-    pub(crate) async fn list_layouts_impl(
-        &self,
-        ctx: &RequestContext,
-        input: ListLayoutsRequest,
-    ) -> Result<ListLayoutsResponse> {
-        let (page, next_token) = self
-            .list_page(
-                ctx,
-                &input.domain_id,
-                ResourceKind::Layout,
-                &(),
-                input.max_results,
-                input.next_token.as_deref(),
-                |_| true,
-            )
-            .await?;
-        Ok(ListLayoutsResponse {
-            layouts: page
-                .into_iter()
-                .map(|r| LayoutSummary {
-                    layout_arn: layout_arn(ctx, &r.domain_id, &r.id),
-                    layout_id: r.id,
-                    name: r.name,
-                })
-                .collect(),
-            next_token,
-        })
-    }
+pub(crate) async fn delete_layout(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: DeleteLayoutRequest,
+) -> Result<DeleteLayoutResponse> {
+    crate::schema::resource::soft_delete(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Layout,
+        &input.layout_id,
+        svc.quotas.deleted_layouts_per_domain,
+    )
+    .await?;
+    Ok(DeleteLayoutResponse {})
+}
+
+pub(crate) async fn list_layouts(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: ListLayoutsRequest,
+) -> Result<ListLayoutsResponse> {
+    let (page, next_token) = crate::schema::resource::list_page(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Layout,
+        &(),
+        input.max_results,
+        input.next_token.as_deref(),
+        |_| true,
+    )
+    .await?;
+    Ok(ListLayoutsResponse {
+        layouts: page
+            .into_iter()
+            .map(|r| LayoutSummary {
+                layout_arn: layout_arn(ctx, &r.domain_id, &r.id),
+                layout_id: r.id,
+                name: r.name,
+            })
+            .collect(),
+        next_token,
+    })
 }
 
 fn check_not_deleted(r: &ResourceRecord) -> Result<()> {

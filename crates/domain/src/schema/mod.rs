@@ -5,8 +5,8 @@
 
 pub mod fields;
 pub mod layouts;
-mod options;
-mod resource;
+pub(crate) mod options;
+pub(crate) mod resource;
 pub mod templates;
 
 pub(crate) use resource::to_body;

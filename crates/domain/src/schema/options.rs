@@ -72,99 +72,98 @@ fn put_options(
     errors
 }
 
-impl Service {
-    pub(crate) async fn batch_put_field_options_impl(
-        &self,
-        ctx: &RequestContext,
-        input: BatchPutFieldOptionsRequest,
-    ) -> Result<BatchPutFieldOptionsResponse> {
-        let quota = self.quotas.options_per_field;
-        let mut errors = Vec::new();
-        self.update_resource(
-            ctx,
-            &input.domain_id,
-            ResourceKind::Field,
-            &input.field_id,
-            |r| {
-                let mut doc = FieldDoc::from_record(r)?;
-                if r.deleted {
-                    return Err(Error::validation(format!(
-                        "Field {} has been deleted; its options cannot be changed",
-                        r.id
-                    )));
-                }
-                if doc.field_type != FieldType::SingleSelect {
-                    return Err(Error::validation(format!(
-                        "Field {} is of type {}; only SingleSelect fields have options",
-                        r.id,
-                        doc.field_type.as_str()
-                    )));
-                }
-                errors = put_options(&r.id, &mut doc, &input.options);
-                // All or nothing for the quota: a batch that would overflow adds no option.
-                if doc.options.len() > quota {
-                    return Err(Error::QuotaExceeded(format!(
-                        "Field {} would have {} options; the maximum is {quota}",
-                        r.id,
-                        doc.options.len()
-                    )));
-                }
-                r.body = to_body(&doc)?;
-                r.modified = Timestamp::now();
-                Ok(())
-            },
-        )
-        .await?;
-        Ok(BatchPutFieldOptionsResponse {
-            errors: Some(errors),
-        })
-    }
+pub(crate) async fn batch_put_field_options(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: BatchPutFieldOptionsRequest,
+) -> Result<BatchPutFieldOptionsResponse> {
+    let quota = svc.quotas.options_per_field;
+    let mut errors = Vec::new();
+    crate::schema::resource::update_resource(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Field,
+        &input.field_id,
+        |r| {
+            let mut doc = FieldDoc::from_record(r)?;
+            if r.deleted {
+                return Err(Error::validation(format!(
+                    "Field {} has been deleted; its options cannot be changed",
+                    r.id
+                )));
+            }
+            if doc.field_type != FieldType::SingleSelect {
+                return Err(Error::validation(format!(
+                    "Field {} is of type {}; only SingleSelect fields have options",
+                    r.id,
+                    doc.field_type.as_str()
+                )));
+            }
+            errors = put_options(&r.id, &mut doc, &input.options);
+            // All or nothing for the quota: a batch that would overflow adds no option.
+            if doc.options.len() > quota {
+                return Err(Error::QuotaExceeded(format!(
+                    "Field {} would have {} options; the maximum is {quota}",
+                    r.id,
+                    doc.options.len()
+                )));
+            }
+            r.body = to_body(&doc)?;
+            r.modified = Timestamp::now();
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(BatchPutFieldOptionsResponse {
+        errors: Some(errors),
+    })
+}
 
-    pub(crate) async fn list_field_options_impl(
-        &self,
-        ctx: &RequestContext,
-        input: ListFieldOptionsRequest,
-    ) -> Result<ListFieldOptionsResponse> {
-        let field = self
-            .resource(ctx, &input.domain_id, ResourceKind::Field, &input.field_id)
-            .await?;
-        let doc = FieldDoc::from_record(&field)?;
-        let values = input.values.unwrap_or_default();
-        let digest = crate::paging::query_digest(&(
-            "ListFieldOptions",
-            &ctx.account_id,
-            &input.domain_id,
-            &input.field_id,
-            &values,
-        ));
-        let start: usize = match input.next_token.as_deref() {
-            Some(t) if !t.is_empty() => self.tokens.read(&digest, t)?,
-            _ => 0,
-        };
-        let limit = input
-            .max_results
-            .map_or(DEFAULT_PAGE, |n| n.max(1) as usize);
-        let mut matching = doc
-            .options
+pub(crate) async fn list_field_options(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: ListFieldOptionsRequest,
+) -> Result<ListFieldOptionsResponse> {
+    let field = svc
+        .resource(ctx, &input.domain_id, ResourceKind::Field, &input.field_id)
+        .await?;
+    let doc = FieldDoc::from_record(&field)?;
+    let values = input.values.unwrap_or_default();
+    let digest = crate::paging::query_digest(&(
+        "ListFieldOptions",
+        &ctx.account_id,
+        &input.domain_id,
+        &input.field_id,
+        &values,
+    ));
+    let start: usize = match input.next_token.as_deref() {
+        Some(t) if !t.is_empty() => svc.tokens.read(&digest, t)?,
+        _ => 0,
+    };
+    let limit = input
+        .max_results
+        .map_or(DEFAULT_PAGE, |n| n.max(1) as usize);
+    let mut matching = doc
+        .options
+        .into_iter()
+        .enumerate()
+        .skip(start)
+        .filter(|(_, o)| values.is_empty() || values.contains(&o.value));
+    let page: Vec<(usize, FieldOptionDoc)> = matching.by_ref().take(limit).collect();
+    let next_token = match (page.last(), matching.next()) {
+        (Some((last, _)), Some(_)) => Some(svc.tokens.issue(&digest, &(last + 1))),
+        _ => None,
+    };
+    Ok(ListFieldOptionsResponse {
+        options: page
             .into_iter()
-            .enumerate()
-            .skip(start)
-            .filter(|(_, o)| values.is_empty() || values.contains(&o.value));
-        let page: Vec<(usize, FieldOptionDoc)> = matching.by_ref().take(limit).collect();
-        let next_token = match (page.last(), matching.next()) {
-            (Some((last, _)), Some(_)) => Some(self.tokens.issue(&digest, &(last + 1))),
-            _ => None,
-        };
-        Ok(ListFieldOptionsResponse {
-            options: page
-                .into_iter()
-                .map(|(_, o)| FieldOption {
-                    name: o.name,
-                    value: o.value,
-                    active: o.active,
-                })
-                .collect(),
-            next_token,
-        })
-    }
+            .map(|(_, o)| FieldOption {
+                name: o.name,
+                value: o.value,
+                active: o.active,
+            })
+            .collect(),
+        next_token,
+    })
 }

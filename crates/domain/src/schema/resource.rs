@@ -46,193 +46,147 @@ fn name_taken(kind: ResourceKind, name: &str) -> Error {
     ))
 }
 
-impl Service {
-    /// A schema resource of the caller's domain, deleted or not. A missing domain or resource is
-    /// a ResourceNotFoundException naming whichever is missing.
-    pub(crate) async fn resource(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        kind: ResourceKind,
-        id: &str,
-    ) -> Result<ResourceRecord> {
-        self.domain(ctx, domain_id).await?;
-        self.store
-            .get_resource(&ctx.account_id, domain_id, kind, id)
-            .await?
-            .ok_or_else(|| Error::not_found(type_name(kind), id))
+/// Inserts a new resource, answering a taken name with ConflictException and a full domain
+/// with ServiceQuotaExceededException.
+pub(crate) async fn insert_resource(svc: &Service, r: &ResourceRecord, quota: usize) -> Result<()> {
+    match svc.store.insert_resource(r, quota).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Duplicate(_)) => Err(name_taken(r.kind, &r.name)),
+        Err(StoreError::QuotaExceeded) => Err(Error::QuotaExceeded(format!(
+            "The domain already has the maximum of {quota} {}s",
+            noun(r.kind)
+        ))),
+        Err(e) => Err(e.into()),
     }
+}
 
-    /// A resource that may be referenced by another one (a template's required field, a layout's
-    /// field): it must exist and not be deleted, otherwise a ValidationException naming `member`.
-    pub(crate) async fn live_reference(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        kind: ResourceKind,
-        id: &str,
-        member: &str,
-    ) -> Result<ResourceRecord> {
-        match self
-            .store
-            .get_resource(&ctx.account_id, domain_id, kind, id)
-            .await?
-        {
-            Some(r) if !r.deleted => Ok(r),
-            Some(_) => Err(Error::validation(format!(
-                "{member}: {} {id} has been deleted",
-                type_name(kind)
-            ))),
-            None => Err(Error::validation(format!(
-                "{member}: {} {id} does not exist in this domain",
-                type_name(kind)
-            ))),
+/// Applies `change` to the current record and saves it. When another request changed the
+/// record in between, it is re-read and `change` applied again, so concurrent updates (two
+/// BatchPutFieldOptions calls, an UpdateField racing a TagResource) are never lost. `change`
+/// sets `modified` itself when the change should show in `lastModifiedTime`.
+pub(crate) async fn update_resource<F>(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    kind: ResourceKind,
+    id: &str,
+    mut change: F,
+) -> Result<ResourceRecord>
+where
+    F: FnMut(&mut ResourceRecord) -> Result<()> + Send,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        let prior = svc.resource(ctx, domain_id, kind, id).await?;
+        let mut next = prior.clone();
+        change(&mut next)?;
+        if next == prior {
+            return Ok(next);
         }
-    }
-
-    /// Inserts a new resource, answering a taken name with ConflictException and a full domain
-    /// with ServiceQuotaExceededException.
-    pub(crate) async fn insert_resource(&self, r: &ResourceRecord, quota: usize) -> Result<()> {
-        match self.store.insert_resource(r, quota).await {
-            Ok(()) => Ok(()),
-            Err(StoreError::Duplicate(_)) => Err(name_taken(r.kind, &r.name)),
-            Err(StoreError::QuotaExceeded) => Err(Error::QuotaExceeded(format!(
-                "The domain already has the maximum of {quota} {}s",
-                noun(r.kind)
-            ))),
-            Err(e) => Err(e.into()),
+        match svc.store.replace_resource_if(&next, &prior).await {
+            Ok(true) => return Ok(next),
+            Ok(false) => continue,
+            Err(StoreError::Duplicate(_)) => return Err(name_taken(kind, &next.name)),
+            Err(e) => return Err(e.into()),
         }
     }
+    Err(Error::conflict(format!(
+        "{} {id} is being changed by other requests; retry",
+        type_name(kind)
+    )))
+}
 
-    /// Applies `change` to the current record and saves it. When another request changed the
-    /// record in between, it is re-read and `change` applied again, so concurrent updates (two
-    /// BatchPutFieldOptions calls, an UpdateField racing a TagResource) are never lost. `change`
-    /// sets `modified` itself when the change should show in `lastModifiedTime`.
-    pub(crate) async fn update_resource<F>(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        kind: ResourceKind,
-        id: &str,
-        mut change: F,
-    ) -> Result<ResourceRecord>
-    where
-        F: FnMut(&mut ResourceRecord) -> Result<()> + Send,
-    {
-        for _ in 0..MAX_ATTEMPTS {
-            let prior = self.resource(ctx, domain_id, kind, id).await?;
-            let mut next = prior.clone();
-            change(&mut next)?;
-            if next == prior {
-                return Ok(next);
-            }
-            match self.store.replace_resource_if(&next, &prior).await {
-                Ok(true) => return Ok(next),
-                Ok(false) => continue,
-                Err(StoreError::Duplicate(_)) => return Err(name_taken(kind, &next.name)),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::conflict(format!(
-            "{} {id} is being changed by other requests; retry",
-            type_name(kind)
-        )))
+/// Soft-deletes a resource: it stays readable where AWS keeps it readable, frees its name
+/// and its place in the quota, and disappears from the List operation. AWS documents that
+/// at most `max_deleted` resources of a kind can be deleted per domain; deleting more is a
+/// ServiceQuotaExceededException. Deleting a deleted resource again changes nothing.
+pub(crate) async fn soft_delete(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    kind: ResourceKind,
+    id: &str,
+    max_deleted: usize,
+) -> Result<()> {
+    if svc.resource(ctx, domain_id, kind, id).await?.deleted {
+        return Ok(());
     }
-
-    /// Soft-deletes a resource: it stays readable where AWS keeps it readable, frees its name
-    /// and its place in the quota, and disappears from the List operation. AWS documents that
-    /// at most `max_deleted` resources of a kind can be deleted per domain; deleting more is a
-    /// ServiceQuotaExceededException. Deleting a deleted resource again changes nothing.
-    pub(crate) async fn soft_delete(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        kind: ResourceKind,
-        id: &str,
-        max_deleted: usize,
-    ) -> Result<()> {
-        if self.resource(ctx, domain_id, kind, id).await?.deleted {
-            return Ok(());
-        }
-        // Not atomic with the write below: two concurrent deletes at the limit can both pass.
-        // The limit protects storage, not correctness, so one extra deleted record is harmless.
-        let deleted = self
-            .store
-            .count_resources(&ctx.account_id, domain_id, kind, true)
-            .await?;
-        if deleted >= max_deleted {
-            return Err(Error::QuotaExceeded(format!(
-                "The domain already has the maximum of {max_deleted} deleted {}s",
-                noun(kind)
-            )));
-        }
-        self.update_resource(ctx, domain_id, kind, id, |r| {
-            r.deleted = true;
-            r.modified = Timestamp::now();
-            Ok(())
-        })
+    // Not atomic with the write below: two concurrent deletes at the limit can both pass.
+    // The limit protects storage, not correctness, so one extra deleted record is harmless.
+    let deleted = svc
+        .store
+        .count_resources(&ctx.account_id, domain_id, kind, true)
         .await?;
-        Ok(())
+    if deleted >= max_deleted {
+        return Err(Error::QuotaExceeded(format!(
+            "The domain already has the maximum of {max_deleted} deleted {}s",
+            noun(kind)
+        )));
     }
+    update_resource(svc, ctx, domain_id, kind, id, |r| {
+        r.deleted = true;
+        r.modified = Timestamp::now();
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
 
-    /// One page of the resources of a kind that are not deleted and pass `keep`, ordered by id.
-    /// `query` holds what the request filters on, so a token is only accepted back with the same
-    /// operation, domain and filter.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn list_page(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        kind: ResourceKind,
-        query: &impl Serialize,
-        max_results: Option<i32>,
-        next_token: Option<&str>,
-        keep: impl Fn(&ResourceRecord) -> bool,
-    ) -> Result<(Vec<ResourceRecord>, Option<String>)> {
-        self.domain(ctx, domain_id).await?;
-        // The wire layer has already held maxResults to the model's range (1–100).
-        let limit = max_results.map_or(DEFAULT_PAGE, |n| n.max(1) as usize);
-        let digest =
-            crate::paging::query_digest(&(kind.as_str(), &ctx.account_id, domain_id, query));
-        let mut after: Option<String> = match next_token {
-            Some(t) if !t.is_empty() => Some(self.tokens.read(&digest, t)?),
-            _ => None,
-        };
-        // Fetch one more than the page to know whether another page follows; with a filter,
-        // keep fetching until that many pass it or the kind is exhausted.
-        let mut page = Vec::new();
-        loop {
-            let batch = self
-                .store
-                .list_resources(
-                    &ctx.account_id,
-                    domain_id,
-                    kind,
-                    after.as_deref(),
-                    limit + 1,
-                    false,
-                )
-                .await?;
-            let exhausted = batch.len() <= limit;
-            for r in batch {
-                after = Some(r.id.clone());
-                if keep(&r) {
-                    page.push(r);
-                    if page.len() > limit {
-                        break;
-                    }
+/// One page of the resources of a kind that are not deleted and pass `keep`, ordered by id.
+/// `query` holds what the request filters on, so a token is only accepted back with the same
+/// operation, domain and filter.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn list_page(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    kind: ResourceKind,
+    query: &impl Serialize,
+    max_results: Option<i32>,
+    next_token: Option<&str>,
+    keep: impl Fn(&ResourceRecord) -> bool,
+) -> Result<(Vec<ResourceRecord>, Option<String>)> {
+    svc.domain(ctx, domain_id).await?;
+    // The wire layer has already held maxResults to the model's range (1–100).
+    let limit = max_results.map_or(DEFAULT_PAGE, |n| n.max(1) as usize);
+    let digest = crate::paging::query_digest(&(kind.as_str(), &ctx.account_id, domain_id, query));
+    let mut after: Option<String> = match next_token {
+        Some(t) if !t.is_empty() => Some(svc.tokens.read(&digest, t)?),
+        _ => None,
+    };
+    // Fetch one more than the page to know whether another page follows; with a filter,
+    // keep fetching until that many pass it or the kind is exhausted.
+    let mut page = Vec::new();
+    loop {
+        let batch = svc
+            .store
+            .list_resources(
+                &ctx.account_id,
+                domain_id,
+                kind,
+                after.as_deref(),
+                limit + 1,
+                false,
+            )
+            .await?;
+        let exhausted = batch.len() <= limit;
+        for r in batch {
+            after = Some(r.id.clone());
+            if keep(&r) {
+                page.push(r);
+                if page.len() > limit {
+                    break;
                 }
             }
-            if exhausted || page.len() > limit {
-                break;
-            }
         }
-        let next = if page.len() > limit {
-            page.truncate(limit);
-            page.last().map(|r| self.tokens.issue(&digest, &r.id))
-        } else {
-            None
-        };
-        Ok((page, next))
+        if exhausted || page.len() > limit {
+            break;
+        }
     }
+    let next = if page.len() > limit {
+        page.truncate(limit);
+        page.last().map(|r| svc.tokens.issue(&digest, &r.id))
+    } else {
+        None
+    };
+    Ok((page, next))
 }

@@ -53,341 +53,333 @@ struct Settings<'a> {
     tag_propagation_configurations: Option<&'a [TagPropagationConfiguration]>,
 }
 
-impl Service {
-    /// Checks that everything a template refers to exists in the domain and is not deleted:
-    /// required fields (each once), the default layout, case rules and the fields they apply
-    /// to; and that propagated tag keys are keys a user may set.
-    async fn check_template(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        s: &Settings<'_>,
-    ) -> Result<()> {
-        let mut seen = HashSet::new();
-        for f in s.required_fields.unwrap_or_default() {
-            if !seen.insert(f.field_id.as_str()) {
-                return Err(Error::validation(format!(
-                    "requiredFields: field {} is listed more than once",
-                    f.field_id
-                )));
-            }
-            self.live_reference(
+/// Checks that everything a template refers to exists in the domain and is not deleted:
+/// required fields (each once), the default layout, case rules and the fields they apply
+/// to; and that propagated tag keys are keys a user may set.
+async fn check_template(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    s: &Settings<'_>,
+) -> Result<()> {
+    let mut seen = HashSet::new();
+    for f in s.required_fields.unwrap_or_default() {
+        if !seen.insert(f.field_id.as_str()) {
+            return Err(Error::validation(format!(
+                "requiredFields: field {} is listed more than once",
+                f.field_id
+            )));
+        }
+        svc.live_reference(
+            ctx,
+            domain_id,
+            ResourceKind::Field,
+            &f.field_id,
+            "requiredFields",
+        )
+        .await?;
+    }
+    if let Some(layout) = s
+        .layout_configuration
+        .and_then(|l| l.default_layout.as_ref())
+    {
+        svc.live_reference(
+            ctx,
+            domain_id,
+            ResourceKind::Layout,
+            layout,
+            "layoutConfiguration.defaultLayout",
+        )
+        .await?;
+    }
+    let rules = s.rules.unwrap_or_default();
+    let fields = if rules.is_empty() {
+        Default::default()
+    } else {
+        svc.case_fields(ctx, domain_id).await?
+    };
+    let mut attached = HashSet::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let member = format!("rules[{i}]");
+        if !attached.insert((rule.case_rule_id.as_str(), rule.field_id.as_deref())) {
+            return Err(Error::validation(format!(
+                "{member}: case rule {} is attached to the same field more than once",
+                rule.case_rule_id
+            )));
+        }
+        let record = svc
+            .live_reference(
+                ctx,
+                domain_id,
+                ResourceKind::CaseRule,
+                &rule.case_rule_id,
+                &format!("{member}.caseRuleId"),
+            )
+            .await?;
+        if let Some(field) = &rule.field_id {
+            svc.live_reference(
                 ctx,
                 domain_id,
                 ResourceKind::Field,
-                &f.field_id,
-                "requiredFields",
+                field,
+                &format!("{member}.fieldId"),
             )
             .await?;
         }
-        if let Some(layout) = s
-            .layout_configuration
-            .and_then(|l| l.default_layout.as_ref())
+        let doc = CaseRuleDoc::from_record(&record)?;
+        let type_of = |id: &str| fields.type_of(id);
+        if let Some(problem) = template_rule_problem(&doc.rule, rule.field_id.as_deref(), &type_of)
         {
-            self.live_reference(
-                ctx,
-                domain_id,
-                ResourceKind::Layout,
-                layout,
-                "layoutConfiguration.defaultLayout",
-            )
-            .await?;
+            return Err(Error::validation(format!(
+                "{member}: case rule {} cannot be attached here: {problem}",
+                rule.case_rule_id
+            )));
         }
-        let rules = s.rules.unwrap_or_default();
-        let fields = if rules.is_empty() {
-            Default::default()
-        } else {
-            self.case_fields(ctx, domain_id).await?
-        };
-        let mut attached = HashSet::new();
-        for (i, rule) in rules.iter().enumerate() {
-            let member = format!("rules[{i}]");
-            if !attached.insert((rule.case_rule_id.as_str(), rule.field_id.as_deref())) {
-                return Err(Error::validation(format!(
-                    "{member}: case rule {} is attached to the same field more than once",
-                    rule.case_rule_id
-                )));
-            }
-            let record = self
-                .live_reference(
-                    ctx,
-                    domain_id,
-                    ResourceKind::CaseRule,
-                    &rule.case_rule_id,
-                    &format!("{member}.caseRuleId"),
-                )
-                .await?;
-            if let Some(field) = &rule.field_id {
-                self.live_reference(
-                    ctx,
-                    domain_id,
-                    ResourceKind::Field,
-                    field,
-                    &format!("{member}.fieldId"),
-                )
-                .await?;
-            }
-            let doc = CaseRuleDoc::from_record(&record)?;
-            let type_of = |id: &str| fields.type_of(id);
-            if let Some(problem) =
-                template_rule_problem(&doc.rule, rule.field_id.as_deref(), &type_of)
-            {
-                return Err(Error::validation(format!(
-                    "{member}: case rule {} cannot be attached here: {problem}",
-                    rule.case_rule_id
-                )));
-            }
+    }
+    for t in s.tag_propagation_configurations.unwrap_or_default() {
+        crate::tags::check_tag_keys(t.tag_map.keys())?;
+    }
+    Ok(())
+}
+
+/// The ids of the domain's deleted fields among `ids`: GetTemplate leaves them out.
+async fn deleted_fields(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    ids: &[String],
+) -> Result<HashSet<String>> {
+    let mut deleted = HashSet::new();
+    for id in ids {
+        let r = svc
+            .store
+            .get_resource(&ctx.account_id, domain_id, ResourceKind::Field, id)
+            .await?;
+        if r.is_some_and(|r| r.deleted) {
+            deleted.insert(id.clone());
         }
-        for t in s.tag_propagation_configurations.unwrap_or_default() {
-            crate::tags::check_tag_keys(t.tag_map.keys())?;
-        }
-        Ok(())
     }
+    Ok(deleted)
+}
 
-    /// The ids of the domain's deleted fields among `ids`: GetTemplate leaves them out.
-    async fn deleted_fields(
-        &self,
-        ctx: &RequestContext,
-        domain_id: &str,
-        ids: &[String],
-    ) -> Result<HashSet<String>> {
-        let mut deleted = HashSet::new();
-        for id in ids {
-            let r = self
-                .store
-                .get_resource(&ctx.account_id, domain_id, ResourceKind::Field, id)
-                .await?;
-            if r.is_some_and(|r| r.deleted) {
-                deleted.insert(id.clone());
-            }
-        }
-        Ok(deleted)
-    }
-
-    pub(crate) async fn create_template_impl(
-        &self,
-        ctx: &RequestContext,
-        input: CreateTemplateRequest,
-    ) -> Result<CreateTemplateResponse> {
-        self.domain(ctx, &input.domain_id).await?;
-        let settings = Settings {
-            layout_configuration: input.layout_configuration.as_ref(),
-            required_fields: input.required_fields.as_deref(),
-            rules: input.rules.as_deref(),
-            tag_propagation_configurations: input.tag_propagation_configurations.as_deref(),
-        };
-        self.check_template(ctx, &input.domain_id, &settings)
-            .await?;
-        let doc = TemplateDoc {
-            v: 1,
-            description: input.description,
-            layout_configuration: input.layout_configuration,
-            required_fields: input
-                .required_fields
-                .unwrap_or_default()
-                .into_iter()
-                .map(|f| f.field_id)
-                .collect(),
-            // AWS does not document the default; a template is usable unless made Inactive.
-            status: input.status.unwrap_or(TemplateStatus::Active),
-            rules: input.rules.unwrap_or_default(),
-            tag_propagation_configurations: input
-                .tag_propagation_configurations
-                .unwrap_or_default(),
-        };
-        let now = Timestamp::now();
-        let record = ResourceRecord {
-            account_id: ctx.account_id.clone(),
-            domain_id: input.domain_id,
-            kind: ResourceKind::Template,
-            id: crate::new_id(),
-            name: input.name,
-            deleted: false,
-            created: now,
-            modified: now,
-            body: to_body(&doc)?,
-            tags: Default::default(),
-        };
-        self.insert_resource(&record, self.quotas.templates_per_domain)
-            .await?;
-        Ok(CreateTemplateResponse {
-            template_arn: template_arn(ctx, &record.domain_id, &record.id),
-            template_id: record.id,
-        })
-    }
-
-    /// A deleted template is still returned, with `deleted: true` (DeleteTemplate documentation).
-    pub(crate) async fn get_template_impl(
-        &self,
-        ctx: &RequestContext,
-        input: GetTemplateRequest,
-    ) -> Result<GetTemplateResponse> {
-        let r = self
-            .resource(
-                ctx,
-                &input.domain_id,
-                ResourceKind::Template,
-                &input.template_id,
-            )
-            .await?;
-        let doc = TemplateDoc::from_record(&r)?;
-        // "GetTemplate does not return field IDs for deleted fields" (DeleteField documentation).
-        let gone = self
-            .deleted_fields(ctx, &r.domain_id, &doc.required_fields)
-            .await?;
-        Ok(GetTemplateResponse {
-            template_arn: template_arn(ctx, &r.domain_id, &r.id),
-            template_id: r.id,
-            name: r.name,
-            description: doc.description,
-            layout_configuration: doc.layout_configuration,
-            required_fields: Some(
-                doc.required_fields
-                    .into_iter()
-                    .filter(|f| !gone.contains(f))
-                    .map(|field_id| RequiredField { field_id })
-                    .collect(),
-            ),
-            rules: Some(doc.rules),
-            status: doc.status,
-            tag_propagation_configurations: Some(doc.tag_propagation_configurations),
-            tags: Some(r.tags),
-            deleted: Some(r.deleted),
-            created_time: Some(r.created),
-            last_modified_time: Some(r.modified),
-        })
-    }
-
-    /// A partial update: members left out keep their value (UpdateTemplate documentation).
-    pub(crate) async fn update_template_impl(
-        &self,
-        ctx: &RequestContext,
-        input: UpdateTemplateRequest,
-    ) -> Result<UpdateTemplateResponse> {
-        if input.name.is_none()
-            && input.description.is_none()
-            && input.layout_configuration.is_none()
-            && input.required_fields.is_none()
-            && input.rules.is_none()
-            && input.status.is_none()
-            && input.tag_propagation_configurations.is_none()
-        {
-            return Err(Error::validation(
-                "UpdateTemplate needs at least one of name, description, layoutConfiguration, \
-                 requiredFields, status, rules, tagPropagationConfigurations",
-            ));
-        }
-        // Refuse a deleted or missing template before checking what the update refers to.
-        let current = self
-            .resource(
-                ctx,
-                &input.domain_id,
-                ResourceKind::Template,
-                &input.template_id,
-            )
-            .await?;
-        check_not_deleted(&current)?;
-        let settings = Settings {
-            layout_configuration: input.layout_configuration.as_ref(),
-            required_fields: input.required_fields.as_deref(),
-            rules: input.rules.as_deref(),
-            tag_propagation_configurations: input.tag_propagation_configurations.as_deref(),
-        };
-        self.check_template(ctx, &input.domain_id, &settings)
-            .await?;
-        self.update_resource(
-            ctx,
-            &input.domain_id,
-            ResourceKind::Template,
-            &input.template_id,
-            |r| {
-                check_not_deleted(r)?;
-                let mut doc = TemplateDoc::from_record(r)?;
-                if let Some(name) = &input.name {
-                    r.name.clone_from(name);
-                }
-                if let Some(d) = &input.description {
-                    doc.description = Some(d.clone());
-                }
-                if let Some(l) = &input.layout_configuration {
-                    doc.layout_configuration = Some(l.clone());
-                }
-                if let Some(f) = &input.required_fields {
-                    doc.required_fields = f.iter().map(|f| f.field_id.clone()).collect();
-                }
-                if let Some(rules) = &input.rules {
-                    doc.rules.clone_from(rules);
-                }
-                if let Some(s) = input.status {
-                    doc.status = s;
-                }
-                if let Some(t) = &input.tag_propagation_configurations {
-                    doc.tag_propagation_configurations.clone_from(t);
-                }
-                r.body = to_body(&doc)?;
-                r.modified = Timestamp::now();
-                Ok(())
-            },
-        )
-        .await?;
-        Ok(UpdateTemplateResponse {})
-    }
-
-    pub(crate) async fn delete_template_impl(
-        &self,
-        ctx: &RequestContext,
-        input: DeleteTemplateRequest,
-    ) -> Result<DeleteTemplateResponse> {
-        self.soft_delete(
-            ctx,
-            &input.domain_id,
-            ResourceKind::Template,
-            &input.template_id,
-            self.quotas.deleted_templates_per_domain,
-        )
-        .await?;
-        Ok(DeleteTemplateResponse {})
-    }
-
-    pub(crate) async fn list_templates_impl(
-        &self,
-        ctx: &RequestContext,
-        input: ListTemplatesRequest,
-    ) -> Result<ListTemplatesResponse> {
-        // No status filter means every status.
-        let statuses = input.status.unwrap_or_default();
-        let (page, next_token) = self
-            .list_page(
-                ctx,
-                &input.domain_id,
-                ResourceKind::Template,
-                &statuses,
-                input.max_results,
-                input.next_token.as_deref(),
-                |r| {
-                    statuses.is_empty()
-                        || TemplateDoc::from_record(r).is_ok_and(|d| statuses.contains(&d.status))
-                },
-            )
-            .await?;
-        let templates = page
+pub(crate) async fn create_template(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: CreateTemplateRequest,
+) -> Result<CreateTemplateResponse> {
+    svc.domain(ctx, &input.domain_id).await?;
+    let settings = Settings {
+        layout_configuration: input.layout_configuration.as_ref(),
+        required_fields: input.required_fields.as_deref(),
+        rules: input.rules.as_deref(),
+        tag_propagation_configurations: input.tag_propagation_configurations.as_deref(),
+    };
+    check_template(svc, ctx, &input.domain_id, &settings).await?;
+    let doc = TemplateDoc {
+        v: 1,
+        description: input.description,
+        layout_configuration: input.layout_configuration,
+        required_fields: input
+            .required_fields
+            .unwrap_or_default()
             .into_iter()
-            .map(|r| {
-                let doc = TemplateDoc::from_record(&r)?;
-                Ok(TemplateSummary {
-                    template_arn: template_arn(ctx, &r.domain_id, &r.id),
-                    template_id: r.id,
-                    name: r.name,
-                    status: doc.status,
-                    tag_propagation_configurations: Some(doc.tag_propagation_configurations),
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(ListTemplatesResponse {
-            templates,
-            next_token,
-        })
+            .map(|f| f.field_id)
+            .collect(),
+        // AWS does not document the default; a template is usable unless made Inactive.
+        status: input.status.unwrap_or(TemplateStatus::Active),
+        rules: input.rules.unwrap_or_default(),
+        tag_propagation_configurations: input.tag_propagation_configurations.unwrap_or_default(),
+    };
+    let now = Timestamp::now();
+    let record = ResourceRecord {
+        account_id: ctx.account_id.clone(),
+        domain_id: input.domain_id,
+        kind: ResourceKind::Template,
+        id: crate::new_id(),
+        name: input.name,
+        deleted: false,
+        created: now,
+        modified: now,
+        body: to_body(&doc)?,
+        tags: Default::default(),
+    };
+    crate::schema::resource::insert_resource(svc, &record, svc.quotas.templates_per_domain).await?;
+    Ok(CreateTemplateResponse {
+        template_arn: template_arn(ctx, &record.domain_id, &record.id),
+        template_id: record.id,
+    })
+}
+
+/// A deleted template is still returned, with `deleted: true` (DeleteTemplate documentation).
+pub(crate) async fn get_template(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: GetTemplateRequest,
+) -> Result<GetTemplateResponse> {
+    let r = svc
+        .resource(
+            ctx,
+            &input.domain_id,
+            ResourceKind::Template,
+            &input.template_id,
+        )
+        .await?;
+    let doc = TemplateDoc::from_record(&r)?;
+    // "GetTemplate does not return field IDs for deleted fields" (DeleteField documentation).
+    let gone = deleted_fields(svc, ctx, &r.domain_id, &doc.required_fields).await?;
+    Ok(GetTemplateResponse {
+        template_arn: template_arn(ctx, &r.domain_id, &r.id),
+        template_id: r.id,
+        name: r.name,
+        description: doc.description,
+        layout_configuration: doc.layout_configuration,
+        required_fields: Some(
+            doc.required_fields
+                .into_iter()
+                .filter(|f| !gone.contains(f))
+                .map(|field_id| RequiredField { field_id })
+                .collect(),
+        ),
+        rules: Some(doc.rules),
+        status: doc.status,
+        tag_propagation_configurations: Some(doc.tag_propagation_configurations),
+        tags: Some(r.tags),
+        deleted: Some(r.deleted),
+        created_time: Some(r.created),
+        last_modified_time: Some(r.modified),
+    })
+}
+
+/// A partial update: members left out keep their value (UpdateTemplate documentation).
+pub(crate) async fn update_template(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: UpdateTemplateRequest,
+) -> Result<UpdateTemplateResponse> {
+    if input.name.is_none()
+        && input.description.is_none()
+        && input.layout_configuration.is_none()
+        && input.required_fields.is_none()
+        && input.rules.is_none()
+        && input.status.is_none()
+        && input.tag_propagation_configurations.is_none()
+    {
+        return Err(Error::validation(
+            "UpdateTemplate needs at least one of name, description, layoutConfiguration, \
+             requiredFields, status, rules, tagPropagationConfigurations",
+        ));
     }
+    // Refuse a deleted or missing template before checking what the update refers to.
+    let current = svc
+        .resource(
+            ctx,
+            &input.domain_id,
+            ResourceKind::Template,
+            &input.template_id,
+        )
+        .await?;
+    check_not_deleted(&current)?;
+    let settings = Settings {
+        layout_configuration: input.layout_configuration.as_ref(),
+        required_fields: input.required_fields.as_deref(),
+        rules: input.rules.as_deref(),
+        tag_propagation_configurations: input.tag_propagation_configurations.as_deref(),
+    };
+    check_template(svc, ctx, &input.domain_id, &settings).await?;
+    crate::schema::resource::update_resource(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Template,
+        &input.template_id,
+        |r| {
+            check_not_deleted(r)?;
+            let mut doc = TemplateDoc::from_record(r)?;
+            if let Some(name) = &input.name {
+                r.name.clone_from(name);
+            }
+            if let Some(d) = &input.description {
+                doc.description = Some(d.clone());
+            }
+            if let Some(l) = &input.layout_configuration {
+                doc.layout_configuration = Some(l.clone());
+            }
+            if let Some(f) = &input.required_fields {
+                doc.required_fields = f.iter().map(|f| f.field_id.clone()).collect();
+            }
+            if let Some(rules) = &input.rules {
+                doc.rules.clone_from(rules);
+            }
+            if let Some(s) = input.status {
+                doc.status = s;
+            }
+            if let Some(t) = &input.tag_propagation_configurations {
+                doc.tag_propagation_configurations.clone_from(t);
+            }
+            r.body = to_body(&doc)?;
+            r.modified = Timestamp::now();
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(UpdateTemplateResponse {})
+}
+
+pub(crate) async fn delete_template(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: DeleteTemplateRequest,
+) -> Result<DeleteTemplateResponse> {
+    crate::schema::resource::soft_delete(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Template,
+        &input.template_id,
+        svc.quotas.deleted_templates_per_domain,
+    )
+    .await?;
+    Ok(DeleteTemplateResponse {})
+}
+
+pub(crate) async fn list_templates(
+    svc: &Service,
+    ctx: &RequestContext,
+    input: ListTemplatesRequest,
+) -> Result<ListTemplatesResponse> {
+    // No status filter means every status.
+    let statuses = input.status.unwrap_or_default();
+    let (page, next_token) = crate::schema::resource::list_page(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Template,
+        &statuses,
+        input.max_results,
+        input.next_token.as_deref(),
+        |r| {
+            statuses.is_empty()
+                || TemplateDoc::from_record(r).is_ok_and(|d| statuses.contains(&d.status))
+        },
+    )
+    .await?;
+    let templates = page
+        .into_iter()
+        .map(|r| {
+            let doc = TemplateDoc::from_record(&r)?;
+            Ok(TemplateSummary {
+                template_arn: template_arn(ctx, &r.domain_id, &r.id),
+                template_id: r.id,
+                name: r.name,
+                status: doc.status,
+                tag_propagation_configurations: Some(doc.tag_propagation_configurations),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(ListTemplatesResponse {
+        templates,
+        next_token,
+    })
 }
 
 fn check_not_deleted(r: &ResourceRecord) -> Result<()> {
