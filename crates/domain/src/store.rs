@@ -340,12 +340,9 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a new resource, enforcing name uniqueness and `quota` (counting the kind's
     /// resources in the domain that are not deleted).
     async fn insert_resource(&self, r: &ResourceRecord, quota: usize) -> StoreResult<()>;
-    /// Replaces an existing resource (same account, domain, kind and id), enforcing name
-    /// uniqueness. Returns false when it does not exist.
-    async fn replace_resource(&self, r: &ResourceRecord) -> StoreResult<bool>;
     /// Replaces the resource with `r` only if it is still exactly `prior` (optimistic concurrency
     /// for read-modify-write); false when it changed or vanished since `prior` was read. Enforces
-    /// name uniqueness like `replace_resource`.
+    /// name uniqueness.
     async fn replace_resource_if(
         &self,
         r: &ResourceRecord,
@@ -573,16 +570,6 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditRecord,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()>;
-    /// Moves the related items of `from_case` whose type is in `types` to `to_case` (merges),
-    /// keeping their ids, association times, creators and tags. Returns how many moved.
-    async fn move_related_items(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        from_case: &str,
-        to_case: &str,
-        types: &[RelatedItemType],
-    ) -> StoreResult<usize>;
     /// One page of a related-item search, over one case or the whole domain. Reflects every
     /// write that completed before the call.
     async fn search_related_items(&self, q: &RelatedQuery) -> StoreResult<RelatedPage>;

@@ -408,13 +408,6 @@ impl caseload_domain::store::Store for SqliteStore {
         self.schema_write(move |c| resources::insert(c, &r, quota))
             .await
     }
-    async fn replace_resource(
-        &self,
-        r: &caseload_domain::store::ResourceRecord,
-    ) -> StoreResult<bool> {
-        let r = r.clone();
-        self.schema_write(move |c| resources::replace(c, &r)).await
-    }
     async fn replace_resource_if(
         &self,
         r: &caseload_domain::store::ResourceRecord,
@@ -810,24 +803,6 @@ impl caseload_domain::store::Store for SqliteStore {
     ) -> StoreResult<()> {
         let (item, audit, case) = (item.clone(), audit.clone(), case_update.cloned());
         self.with(move |c| related::delete(c, &item, &audit, case.as_ref()))
-            .await
-    }
-    async fn move_related_items(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        from_case: &str,
-        to_case: &str,
-        types: &[caseload_model::shapes::RelatedItemType],
-    ) -> StoreResult<usize> {
-        let (a, d, from, to, types) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            from_case.to_owned(),
-            to_case.to_owned(),
-            types.to_vec(),
-        );
-        self.with(move |c| related::move_items(c, &a, &d, &from, &to, &types))
             .await
     }
     async fn search_related_items(

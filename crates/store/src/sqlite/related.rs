@@ -330,28 +330,6 @@ pub fn delete(
     tx.commit().map_err(backend)
 }
 
-pub fn move_items(
-    c: &mut Connection,
-    account: &str,
-    domain: &str,
-    from: &str,
-    to: &str,
-    types: &[RelatedItemType],
-) -> StoreResult<usize> {
-    let tx = c.transaction().map_err(backend)?;
-    let mut moved = 0;
-    for t in types {
-        moved += tx
-            .execute(
-                "UPDATE related_items SET case_id = ?4 WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3 AND type = ?5",
-                params![account, domain, from, to, t.as_str()],
-            )
-            .map_err(backend)?;
-    }
-    tx.commit().map_err(backend)?;
-    Ok(moved)
-}
-
 pub fn cases_for_contact(
     c: &Connection,
     account: &str,

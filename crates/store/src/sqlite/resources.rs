@@ -84,10 +84,6 @@ pub fn insert(c: &mut Connection, r: &ResourceRecord, quota: usize) -> StoreResu
     tx.commit().map_err(backend)
 }
 
-pub fn replace(c: &mut Connection, r: &ResourceRecord) -> StoreResult<bool> {
-    write(c, r)
-}
-
 /// Compares and writes in one transaction, so no other write can slip in between.
 pub fn replace_if(
     c: &mut Connection,
