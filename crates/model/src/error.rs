@@ -1,5 +1,6 @@
 //! The error vocabulary of the API. Every failure that reaches a client is one of these variants;
-//! `caseload-wire` turns them into restJson1 responses in exactly one function (`wire::error`).
+//! `caseload-wire` turns them into restJson1 responses in exactly one function
+//! (`response::error_response`).
 
 /// An error the API answers with. Messages are written for the caller: they name the member and
 /// the rule that was broken, never internal details.

@@ -1,8 +1,9 @@
 //! Storage backends implementing `caseload_domain::store::Store`.
 //!
-//! - `sqlite`: the embedded default. One SQLite database (WAL, group commit) is the system of
-//!   record; migrations are in `migrations/sqlite/`, applied in order at open and recorded in
-//!   `PRAGMA user_version`.
+//! - `sqlite`: the embedded default. One SQLite database is the system of record (WAL with
+//!   `synchronous=NORMAL`; the writer thread syncs the WAL once per group of writes before
+//!   answering them, see `sqlite/db.rs`); migrations are in `migrations/sqlite/`, applied in
+//!   order at open and recorded in `PRAGMA user_version`.
 //! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
 //!   through its change log and rebuildable from it at any time.
 //!

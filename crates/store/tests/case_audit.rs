@@ -1,5 +1,5 @@
-//! Audit events recorded by CreateCase and UpdateCase, read straight from the store (the API that
-//! exposes them, GetCaseAuditEvents, comes later): one event per write, with the old and new
+//! Audit events recorded by CreateCase and UpdateCase, read straight from the store (beneath
+//! GetCaseAuditEvents, which the API suites test): one event per write, with the old and new
 //! value of each changed field and who performed it; DeleteCase removes them.
 
 use caseload_domain::Service;
