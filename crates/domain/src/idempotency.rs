@@ -98,7 +98,7 @@ pub(crate) fn renewed(claim: &TokenClaim) -> TokenClaim {
     }
 }
 
-/// What `Service::claim` found.
+/// What `claim` found.
 pub(crate) enum Claimed {
     /// This request holds the token: do the work, then `finish_token` or `release_token`.
     Owned(TokenClaim),
