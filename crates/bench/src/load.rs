@@ -80,6 +80,7 @@ impl Stats {
 
 /// CPU seconds (user and system, all threads) process `pid` has used so far, from
 /// `/proc/PID/stat`; `None` where there is no such file.
+#[allow(unsafe_code)] // sysconf: std has no safe wrapper.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces: count from after it.

@@ -448,6 +448,7 @@ pub fn connection_cap(requested: Option<usize>) -> usize {
 }
 
 /// The soft `RLIMIT_NOFILE` after raising it as far as the hard limit allows.
+#[allow(unsafe_code)] // getrlimit/setrlimit: std has no safe wrapper.
 fn raise_descriptor_limit() -> usize {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
