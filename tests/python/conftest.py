@@ -4,12 +4,16 @@ helpers every test file uses (`from conftest import code, message, s, EMPTY, ...
 The binary is `$CASELOAD_BIN`, or `$CARGO_TARGET_DIR/debug/caseload`, or `target/debug/caseload`.
 """
 
+import http.client
 import json
 import os
 import pathlib
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
+import urllib.parse
 import urllib.request
 
 import boto3
@@ -50,6 +54,27 @@ def u(v):
     return {"userArnValue": v}
 
 
+def comment(body):
+    """A comment related item's content."""
+    return {"comment": {"body": body, "contentType": "Text/Plain"}}
+
+
+def sigv4_headers(method, url, body=b"", headers=None, key="test", secret="test", region="us-east-1"):
+    """`headers` with the SigV4 headers botocore's own signer adds for this request."""
+    req = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+    SigV4Auth(Credentials(key, secret), "cases", region).add_auth(req)
+    return dict(req.headers.items())
+
+
+def wait_until(predicate, timeout=15.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def binary() -> str:
     if os.environ.get("CASELOAD_BIN"):
         return os.environ["CASELOAD_BIN"]
@@ -88,9 +113,7 @@ class Server:
         url = self.endpoint + path
         headers = dict(headers or {})
         if sign:
-            req = AWSRequest(method=method, url=url, data=body, headers=headers)
-            SigV4Auth(Credentials(key, secret), "cases", "us-east-1").add_auth(req)
-            headers = dict(req.headers.items())
+            headers = sigv4_headers(method, url, body, headers, key, secret)
         request = urllib.request.Request(url, data=body or None, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request) as r:
@@ -119,6 +142,55 @@ class Server:
     def kill(self):
         self.proc.kill()
         self.proc.wait(timeout=10)
+
+
+class Feed:
+    """A signed SSE connection to the event feed, read on a thread."""
+
+    def __init__(self, server, after=None, key="test", secret="test"):
+        path = "/_caseload/events"
+        headers = {}
+        if after is not None:
+            headers["Last-Event-ID"] = str(after)
+        url = urllib.parse.urlparse(server.endpoint)
+        self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        self.conn.request("GET", path, headers=sigv4_headers("GET", server.endpoint + path, b"", headers, key, secret))
+        self.response = self.conn.getresponse()
+        self.status = self.response.status
+        self.messages = []  # (id, event)
+        self.closed = False
+        if self.status == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        event_id, data = None, []
+        try:
+            while True:
+                line = self.response.fp.readline()
+                if not line:
+                    break
+                line = line.decode().rstrip("\n")
+                if line.startswith("id:"):
+                    event_id = int(line[3:].strip())
+                elif line.startswith("data:"):
+                    data.append(line[5:].lstrip())
+                elif line == "":
+                    if data:
+                        self.messages.append((event_id, json.loads("\n".join(data))))
+                    event_id, data = None, []
+        except (OSError, ValueError):
+            pass
+        self.closed = True
+
+    def ids(self):
+        return [e["id"] for _, e in self.messages]
+
+    def close(self):
+        try:
+            self.conn.sock.shutdown(2)
+        except OSError:
+            pass
+        self.conn.close()
 
 
 @pytest.fixture

@@ -10,12 +10,9 @@ import socket
 import time
 
 import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 
-from conftest import Server
+from conftest import Server, sigv4_headers
 
 # How long a test waits for the server to act, far beyond the timeouts the tests set.
 PATIENCE = 8
@@ -60,12 +57,10 @@ def read_response(s):
 
 
 def signed_list_domains(server):
-    url = server.endpoint + "/domains-list"
-    req = AWSRequest(method="POST", url=url, data=b"{}", headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials("test", "test"), "cases", "us-east-1").add_auth(req)
+    headers = sigv4_headers("POST", server.endpoint + "/domains-list", b"{}", {"Content-Type": "application/json"})
     host = server.endpoint.removeprefix("http://")
     lines = ["POST /domains-list HTTP/1.1", f"Host: {host}", "Content-Length: 2"]
-    lines += [f"{k}: {v}" for k, v in req.headers.items() if k.lower() != "host"]
+    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() != "host"]
     return ("\r\n".join(lines) + "\r\n\r\n{}").encode()
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import EMPTY, Server, message, s
+from conftest import EMPTY, Server, comment, message, s
 
 PROFILE_A = "arn:aws:profile:us-east-1:000000000000:domains/d/profiles/a"
 PROFILE_B = "arn:aws:profile:us-east-1:000000000000:domains/d/profiles/b"
@@ -64,7 +64,7 @@ class Fixture:
 
     def comment(self, case_id, body):
         return self.c.create_related_item(domainId=self.d, caseId=case_id, type="Comment",
-                                          content={"comment": {"body": body, "contentType": "Text/Plain"}})
+                                          content=comment(body))
 
     def items(self, case_id):
         out = self.c.search_related_items(domainId=self.d, caseId=case_id)["relatedItems"]
@@ -202,12 +202,12 @@ def test_a_running_merge_holds_its_cases():
             f.comment(q, "not now")
         with pytest.raises(c.exceptions.ConflictException):
             c.update_related_item(domainId=f.d, caseId=q, relatedItemId=q_comment,
-                                  content={"comment": {"body": "edited", "contentType": "Text/Plain"}})
+                                  content=comment("edited"))
         with pytest.raises(c.exceptions.ConflictException):
             c.delete_related_item(domainId=f.d, caseId=q, relatedItemId=q_comment)
         out = c.batch_create_related_item(domainId=f.d, cases=[{"caseIdentifier": {"caseId": q}},
                                                                {"caseIdentifier": {"caseId": other}}],
-                                          content={"comment": {"body": "b", "contentType": "Text/Plain"}})
+                                          content=comment("b"))
         assert [x["caseIdentifier"]["caseId"] for x in out["successfulItems"]] == [other]
         assert [(x["caseIdentifier"]["caseId"], x["errorCode"]) for x in out["failedItems"]] == [(q, "CONFLICT")]
         for case in (p, q):

@@ -5,22 +5,6 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import code
-
-
-def test_domain_lifecycle_through_boto3(client):
-    d = client.create_domain(name="support")
-    assert d["domainArn"] == f"arn:aws:cases:us-east-1:000000000000:domain/{d['domainId']}"
-    got = client.get_domain(domainId=d["domainId"])
-    assert got["name"] == "support" and got["domainStatus"] == "Active"
-    assert got["createdTime"].year >= 2026
-    assert [x["domainId"] for x in client.list_domains()["domains"]] == [d["domainId"]]
-    client.delete_domain(domainId=d["domainId"])
-    with pytest.raises(ClientError) as e:
-        client.get_domain(domainId=d["domainId"])
-    assert code(e) == "ResourceNotFoundException"
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-
 
 def test_errors_boto3_maps_to_modelled_exceptions(server, client):
     client.create_domain(name="dup")
@@ -34,34 +18,6 @@ def test_errors_boto3_maps_to_modelled_exceptions(server, client):
     status, headers, body = server.raw("POST", "/domains-list?maxResults=0")
     assert status == 400 and headers["x-amzn-errortype"] == "ValidationException"
     assert "'maxResults'" in body["message"]
-
-
-def test_paging_list_domains():
-    from conftest import Server
-
-    s = Server("--max-domains", "5")
-    try:
-        c = s.client()
-        for i in range(5):
-            c.create_domain(name=f"d{i}")
-        sizes, seen, kwargs = [], set(), {"maxResults": 2}
-        while True:
-            page = c.list_domains(**kwargs)
-            sizes.append(len(page["domains"]))
-            seen |= {d["domainId"] for d in page["domains"]}
-            if "nextToken" not in page:
-                break
-            kwargs["nextToken"] = page["nextToken"]
-        assert sizes == [2, 2, 1] and len(seen) == 5
-    finally:
-        s.stop()
-
-
-def test_tags_with_boto3(client):
-    arn = client.create_domain(name="t")["domainArn"]
-    client.tag_resource(arn=arn, tags={"team": "blue", "env": "test"})
-    client.untag_resource(arn=arn, tagKeys=["env"])
-    assert client.list_tags_for_resource(arn=arn)["tags"] == {"team": "blue"}
 
 
 def test_aws_cli(server):
@@ -175,16 +131,3 @@ def test_unsigned_and_badly_signed_requests(server):
     assert status == 403 and headers["x-amzn-errortype"] == "UnrecognizedClientException"
     status, headers, _ = server.raw("POST", "/domains-list", headers={"Authorization": "garbage"}, sign=False)
     assert status == 400 and headers["x-amzn-errortype"] == "IncompleteSignatureException"
-
-
-def test_restart_keeps_data(data_dir):
-    from conftest import Server
-
-    s = Server("--data-dir", data_dir)
-    d = s.client().create_domain(name="durable")["domainId"]
-    s.kill()
-    s = Server("--data-dir", data_dir)
-    try:
-        assert s.client().get_domain(domainId=d)["name"] == "durable"
-    finally:
-        assert s.stop() == 0

@@ -4,22 +4,18 @@ repeated auth headers, and escapes of bytes that are not UTF-8 in the query."""
 import http.client
 import json
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from conftest import sigv4_headers
 
 
 def send(server, method, target, region="us-east-1", extra=()):
     """Signs `target` with botocore for `region` and sends it, with `extra` headers added after
     signing (repeats included). Returns (status, error type, body)."""
-    url = server.endpoint + target
-    req = AWSRequest(method=method, url=url, data=b"", headers={})
-    SigV4Auth(Credentials("test", "test"), "cases", region).add_auth(req)
+    signed = sigv4_headers(method, server.endpoint + target, region=region)
     host = server.endpoint.removeprefix("http://")
     conn = http.client.HTTPConnection(host, timeout=10)
     conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
     conn.putheader("Host", host)
-    for k, v in list(req.headers.items()) + list(extra):
+    for k, v in list(signed.items()) + list(extra):
         conn.putheader(k, v)
     conn.endheaders()
     r = conn.getresponse()
@@ -39,11 +35,9 @@ def test_the_scope_region_must_be_a_region_name(server):
 
 
 def test_repeated_authorization_or_date_headers_are_refused(server):
-    url = server.endpoint + "/domains-list"
-    req = AWSRequest(method="POST", url=url, data=b"", headers={})
-    SigV4Auth(Credentials("test", "test"), "cases", "us-east-1").add_auth(req)
+    signed = sigv4_headers("POST", server.endpoint + "/domains-list")
     for name in ["Authorization", "X-Amz-Date"]:
-        status, kind, body = send(server, "POST", "/domains-list", extra=[(name, req.headers[name])])
+        status, kind, body = send(server, "POST", "/domains-list", extra=[(name, signed[name])])
         assert (status, kind) == (400, "IncompleteSignatureException"), (name, body)
 
 

@@ -27,6 +27,7 @@ async fn create_get_list_delete() {
     c.delete_domain().domain_id(&id).send().await.unwrap();
     let e = c.get_domain().domain_id(&id).send().await.unwrap_err();
     assert_eq!(error_code(&e), "ResourceNotFoundException");
+    assert_eq!(e.raw_response().unwrap().status().as_u16(), 404);
     let e = c.delete_domain().domain_id(&id).send().await.unwrap_err();
     assert_eq!(error_code(&e), "ResourceNotFoundException");
     assert!(c.list_domains().send().await.unwrap().domains().is_empty());
