@@ -43,7 +43,7 @@ echo "== Rust tests (unit, generated-code check, aws-sdk-connectcases suite)"
 cargo test --workspace --locked
 
 echo "== fault injection (the store built with its fault points)"
-cargo test -p caseload-store --features failpoints --locked --test faults
+cargo test -p caseload-store --features failpoints --locked --lib --test faults
 
 echo "== benchmark smoke test (a few hundred cases: it must work, the numbers mean nothing)"
 bench_tmp="$(mktemp -d)"

@@ -6,7 +6,9 @@
 //!
 //! The names, for `fail::cfg(NAME, "return")` and friends:
 //! - `sqlite.commit`: a write transaction's COMMIT turns into a ROLLBACK (SQLite's commit hook);
-//! - `sqlite.wal_sync`: syncing the WAL after a group of writes fails;
+//! - `sqlite.wal_sync`: SQLite's sync of the WAL fails (at a group's commit, see `vfs`);
+//! - `sqlite.wal_write`: SQLite's writes to the WAL fail (at a commit, or when a large write
+//!   spills its pages before it; SQLite then rolls the whole transaction back);
 //! - `index.write`: every write of the search index's files fails (segments, `meta.json`,
 //!   directory syncs), as on a full disk (see `index::faulty`);
 //! - `changes.prune`: deleting indexed entries of the change log fails;
@@ -22,6 +24,9 @@ macro_rules! point {
 }
 
 pub(crate) use point;
+
+#[cfg(feature = "failpoints")]
+pub(crate) mod vfs;
 
 /// Whether the fault point NAME is active (for points that are not an early return).
 #[cfg(feature = "failpoints")]

@@ -1,6 +1,6 @@
 //! I/O failures injected on every write path (`fail` fault points, see `caseload_store`'s
-//! `fault` module): the database's write transactions and their commit, the WAL's sync, the
-//! search index's files, the change log's pruning, the event outbox. Whatever fails, an
+//! `fault` module): the database's write transactions and their commit, the WAL's writes and
+//! sync, the search index's files, the change log's pruning, the event outbox. Whatever fails, an
 //! acknowledged write is durable and searchable once the fault clears (and after reopening),
 //! and a refused write changes nothing: no case, no search hit, no event.
 //!
@@ -327,9 +327,6 @@ enum Effect {
     Refused,
     /// They are acknowledged (the fault is on a background path).
     Acknowledged,
-    /// They are answered with an error after their transaction committed, so they may or may
-    /// not be there: all or nothing of each, and the index agrees with the database.
-    Unknown,
 }
 
 /// Each write-path fault point, active during a create and an update, then cleared: refused
@@ -341,7 +338,8 @@ async fn every_write_path_fault_leaves_acknowledged_durable_and_refused_unchange
         ("sqlite.commit", Effect::Refused),
         ("outbox.append", Effect::Refused),
         ("changes.prune", Effect::Acknowledged),
-        ("sqlite.wal_sync", Effect::Unknown),
+        ("sqlite.wal_sync", Effect::Refused),
+        ("sqlite.wal_write", Effect::Refused),
     ];
     for (point, effect) in points {
         let scenario = fail::FailScenario::setup();
@@ -367,9 +365,6 @@ async fn every_write_path_fault_leaves_acknowledged_durable_and_refused_unchange
                 updated.unwrap();
                 acknowledged[0].1 = "a2".into();
             }
-            Effect::Unknown => {
-                assert!(created.is_err() && updated.is_err(), "{point}");
-            }
         }
         fail::remove(point);
 
@@ -384,14 +379,6 @@ async fn every_write_path_fault_leaves_acknowledged_durable_and_refused_unchange
             assert!(env.search_title(&d, "b").await.is_empty(), "{point}");
             assert_eq!(env.events().await, events, "{point}");
         }
-        if effect == Effect::Unknown {
-            // Whatever survived is whole: a search counts exactly the cases GetCase finds.
-            let title = env.title(&d, &a).await.unwrap();
-            acknowledged[0].1 = title;
-            if let Some(b) = env.search_title(&d, "b").await.first() {
-                acknowledged.push((b.clone(), "b".into()));
-            }
-        }
         let c = env.create(&dt, "c").await.unwrap();
         acknowledged.push((c, "c".into()));
         all_there(&env, &d, &acknowledged).await;
@@ -400,4 +387,146 @@ async fn every_write_path_fault_leaves_acknowledged_durable_and_refused_unchange
         drop(env);
         scenario.teardown();
     }
+}
+
+/// The database files as a process killed now would leave them (the kernel's page cache holds
+/// what SQLite wrote, synced or not), copied to `to` and opened there: SQLite's recovery reads
+/// the WAL's frames as committed as far as their checksums chain.
+fn as_after_a_crash(dir: &Path, to: &Path) -> rusqlite::Connection {
+    for name in ["caseload.sqlite3", "caseload.sqlite3-wal"] {
+        std::fs::copy(dir.join(name), to.join(name)).unwrap();
+    }
+    rusqlite::Connection::open(to.join("caseload.sqlite3")).unwrap()
+}
+
+/// Concurrent writes while SQLite cannot sync the WAL: each group's commit fails, so every one
+/// of them is refused, and none is anywhere: not in GetCase, not in SearchCases (the indexer
+/// reads the change log, which never had them), not in the event outbox, and not in the
+/// database files either, which SQLite's recovery would read after a crash. Before, each write
+/// committed on its own and the sync came after: refused writes were stored, visible and
+/// indexed. The writes acknowledged before are all there, and writing works again once the
+/// sync does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_whose_wal_sync_failed_are_nowhere_not_even_after_a_crash() {
+    let scenario = fail::FailScenario::setup();
+    let dir = TempDir::new("wal-sync");
+    let crashed = TempDir::new("wal-sync-crashed");
+    let env = Env::open(dir.path(), Duration::from_secs(30)).await;
+    let dt = env.domain().await;
+    let d = dt.0.clone();
+    let mut acknowledged = Vec::new();
+    for i in 0..3 {
+        let title = format!("before {i}");
+        acknowledged.push((env.create(&dt, &title).await.unwrap(), title));
+    }
+    let first = acknowledged[0].0.clone();
+    env.store.wait_indexed().await.unwrap();
+    let events = env.events().await;
+
+    fail::cfg("sqlite.wal_sync", "return").unwrap();
+    let refused = tokio::join!(
+        env.create(&dt, "refused 0"),
+        env.create(&dt, "refused 1"),
+        env.create(&dt, "refused 2"),
+        env.create(&dt, "refused 3"),
+        env.update(&d, &first, "refused update"),
+    );
+    let refused = [
+        refused.0.map(|_| ()),
+        refused.1.map(|_| ()),
+        refused.2.map(|_| ()),
+        refused.3.map(|_| ()),
+        refused.4,
+    ];
+    for r in &refused {
+        assert!(matches!(r, Err(Error::Internal(_))), "{r:?}");
+    }
+    let files = as_after_a_crash(dir.path(), crashed.path());
+    fail::remove("sqlite.wal_sync");
+
+    let count = |sql: &str| -> i64 { files.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM cases"), 3);
+    assert_eq!(
+        count("SELECT count(*) FROM cases WHERE fields LIKE '%refused%'"),
+        0
+    );
+    assert_eq!(
+        count(&format!("SELECT count(*) FROM events WHERE seq > {events}")),
+        0
+    );
+
+    assert_eq!(env.title(&d, &first).await.as_deref(), Some("before 0"));
+    for i in 0..4 {
+        assert!(
+            env.search_title(&d, &format!("refused {i}"))
+                .await
+                .is_empty()
+        );
+    }
+    assert!(env.search_title(&d, "refused update").await.is_empty());
+    assert_eq!(env.events().await, events);
+    let after = env.create(&dt, "after").await.unwrap();
+    acknowledged.push((after, "after".into()));
+    all_there(&env, &d, &acknowledged).await;
+    let env = env.reopen(dir.path()).await;
+    all_there(&env, &d, &acknowledged).await;
+    drop(env);
+    scenario.teardown();
+}
+
+/// Sixteen writers while 3% of SQLite's WAL writes fail (a commit writes a frame per page): the writes queue into groups,
+/// a failure refuses its whole group, and afterwards exactly the acknowledged cases exist, each
+/// found by GetCase and by SearchCases, and none of the refused ones, also after reopening.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_failing_commits_a_case_is_stored_if_and_only_if_it_was_acknowledged() {
+    let scenario = fail::FailScenario::setup();
+    let dir = TempDir::new("iff");
+    let env = Arc::new(Env::open(dir.path(), Duration::from_secs(30)).await);
+    let dt = env.domain().await;
+    let before = env.create(&dt, "before").await.unwrap();
+
+    fail::cfg("sqlite.wal_write", "3%return").unwrap();
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let (env, dt) = (env.clone(), dt.clone());
+            tokio::spawn(async move {
+                let mut out = Vec::new();
+                for i in 0..8 {
+                    let title = format!("w{w} n{i}");
+                    out.push((env.create(&dt, &title).await, title));
+                }
+                out
+            })
+        })
+        .collect();
+    let mut acknowledged = vec![(before, "before".to_owned())];
+    let mut refused = Vec::new();
+    for w in writers {
+        for (r, title) in w.await.unwrap() {
+            match r {
+                Ok(id) => acknowledged.push((id, title)),
+                Err(Error::Internal(_)) => refused.push(title),
+                Err(e) => panic!("{title}: {e}"),
+            }
+        }
+    }
+    fail::remove("sqlite.wal_write");
+    assert!(
+        !refused.is_empty(),
+        "no write was refused: the test tested nothing"
+    );
+    assert!(acknowledged.len() > 1, "no write was acknowledged");
+
+    let env = Arc::into_inner(env).unwrap();
+    for title in &refused {
+        assert!(env.search_title(&dt.0, title).await.is_empty(), "{title}");
+    }
+    all_there(&env, &dt.0, &acknowledged).await;
+    let env = env.reopen(dir.path()).await;
+    for title in &refused {
+        assert!(env.search_title(&dt.0, title).await.is_empty(), "{title}");
+    }
+    all_there(&env, &dt.0, &acknowledged).await;
+    drop(env);
+    scenario.teardown();
 }

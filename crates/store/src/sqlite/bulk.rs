@@ -33,7 +33,7 @@ pub fn list(
 /// does not perform API writes. A case id or reference number already used in its domain rolls
 /// the whole batch back with `Duplicate`.
 pub fn insert(c: &mut Connection, cases: &[CaseRecord]) -> StoreResult<()> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     {
         let mut case_stmt = tx
             .prepare_cached(&format!(

@@ -6,7 +6,7 @@ use caseload_domain::store::{
 };
 use caseload_model::Timestamp;
 use caseload_model::shapes::AuditEventPerformedBy;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(crate) const COLUMNS: &str = "account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version";
 // The statements below are prepared once per connection (`prepare_cached`), so they are spelled
@@ -62,7 +62,7 @@ impl CaseText {
 }
 
 pub(crate) fn record_change(
-    tx: &Transaction,
+    tx: &Connection,
     account: &str,
     domain: &str,
     case_id: &str,
@@ -77,7 +77,7 @@ pub(crate) fn record_change(
 }
 
 fn insert_audit(
-    tx: &Transaction,
+    tx: &Connection,
     c: &CaseRecord,
     a: &AuditRecord,
     body: Option<&str>,
@@ -90,7 +90,7 @@ fn insert_audit(
 
 /// Appends an audit event to a case's history.
 pub(crate) fn insert_audit_for(
-    tx: &Transaction,
+    tx: &Connection,
     account: &str,
     domain: &str,
     case_id: &str,
@@ -101,7 +101,7 @@ pub(crate) fn insert_audit_for(
 
 /// `insert_audit_for` with the event's body already serialized.
 fn insert_audit_text(
-    tx: &Transaction,
+    tx: &Connection,
     account: &str,
     domain: &str,
     case_id: &str,
@@ -159,7 +159,7 @@ pub fn insert(
 ) -> StoreResult<Created> {
     // The token is looked up inside the write transaction: SQLite runs one writer at a time, so
     // of two concurrent requests with the same token exactly one inserts and the other replays.
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     if let Some(t) = token {
         if let Some(seen) =
             get_idempotency(&tx, &t.account_id, &t.domain_id, t.operation, &t.token)?
@@ -334,7 +334,7 @@ pub fn update(
     items: &[RelatedItemRecord],
     claim: Option<&TokenClaim>,
 ) -> StoreResult<()> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     if let Some(claim) = claim {
         super::tokens::fence(&tx, claim)?;
     }
@@ -348,7 +348,7 @@ pub fn update(
 /// Replaces a case whose stored version is `case.version - 1` inside `tx`, with its audit event,
 /// its change-log entry and (for an audited write) its event.
 pub(crate) fn update_in(
-    tx: &Transaction,
+    tx: &Connection,
     case: &CaseRecord,
     audit: Option<&AuditRecord>,
 ) -> StoreResult<()> {
@@ -357,7 +357,7 @@ pub(crate) fn update_in(
 
 /// `update_in` with the JSON columns already serialized.
 fn update_text_in(
-    tx: &Transaction,
+    tx: &Connection,
     case: &CaseRecord,
     text: &CaseText,
     audit: Option<&AuditRecord>,
@@ -392,7 +392,7 @@ pub fn delete(
     case_id: &str,
     performed_by: &AuditEventPerformedBy,
 ) -> StoreResult<bool> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     let Some(case) = get(&tx, account, domain, case_id)? else {
         return Ok(false);
     };

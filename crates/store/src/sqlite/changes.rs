@@ -94,7 +94,7 @@ impl ChangeLog for SqliteLog {
 /// The number of cases per domain and the log's last sequence number, in one read transaction
 /// (so the counts are exactly those of that position).
 pub fn case_counts(conn: &mut Connection) -> StoreResult<(i64, BTreeMap<DomainKey, u64>)> {
-    let tx = conn.transaction().map_err(backend)?;
+    let tx = conn.savepoint().map_err(backend)?;
     let seq = last_seq(&tx)?;
     let mut counts = BTreeMap::new();
     {

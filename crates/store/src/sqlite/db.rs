@@ -1,26 +1,35 @@
 //! Connections to the SQLite database, and group commit.
 //!
-//! Writes go to one writer thread that owns the only write connection. Each write is its own
-//! transaction (so one failing request never affects another), committed with
-//! `synchronous=NORMAL`, which in WAL mode appends to the WAL without syncing it. After running
-//! every write that queued up meanwhile, the thread syncs the WAL file once and only then answers
-//! all of them: each acknowledged write is on stable storage, and 64 concurrent writers cost one
-//! fsync instead of 64. (SQLite itself syncs the WAL before checkpointing it into the database.)
+//! Writes go to one writer thread that owns the only write connection. The writes that queue up
+//! while it works form a group, run as ONE transaction, each in a savepoint of its own: a write
+//! that fails (or panics) rolls back to its savepoint and is answered at once, the others go on.
+//! The group then commits once with `synchronous=FULL`, under which SQLite syncs the WAL before
+//! it publishes the commit to readers, and every write of the group is answered by the outcome
+//! of that commit. So an acknowledged write is on stable storage, a refused one was never
+//! visible to anyone (readers, the search indexer, event delivery) and is not in the database,
+//! and 64 concurrent writers cost one fsync instead of 64.
+//!
+//! SQLite may roll the whole transaction back by itself on some errors (an I/O error, a full
+//! disk, no memory): the writer checks after every write, refuses the writes of the group that
+//! ran so far with it, and runs the rest in a new transaction.
 //!
 //! Reads run on a small pool of read-only connections, concurrently with the writer (WAL
 //! readers see the last commit and never block it). A private in-memory database has a single
-//! connection, so there everything runs on the writer thread.
+//! connection, so there everything runs on the writer thread, one job per transaction (nothing
+//! to sync, and a read must not see a write that could still be refused).
 
 use super::backend;
 use caseload_domain::store::{StoreError, StoreResult};
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
-/// A write (or, in memory, any statement) for the writer thread. It runs the caller's closure and
-/// returns how to answer once the batch it belongs to is durable.
-type Job = Box<dyn FnOnce(&mut Connection) -> Reply + Send>;
+/// A write (or, in memory, any statement) for the writer thread. It runs the caller's closure on
+/// the connection (or, when no transaction could be begun, is told why not) and returns whether
+/// the closure succeeded and how to answer once the group's commit is decided.
+type Job = Box<dyn FnOnce(Result<&mut Connection, String>) -> (bool, Reply) + Send>;
+/// Answers a job with the outcome of its group's commit.
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// Most writes in one group (bounds the latency the first of them sees).
@@ -45,13 +54,26 @@ struct Readers {
 
 /// Opens a connection to the database file with the settings every connection shares.
 pub fn open_file(path: &Path) -> StoreResult<Connection> {
+    #[cfg(not(feature = "failpoints"))]
     let conn = Connection::open(path).map_err(backend)?;
+    // With fault points, through the VFS whose WAL writes and syncs can be made to fail.
+    #[cfg(feature = "failpoints")]
+    let conn = {
+        crate::fault::vfs::register();
+        Connection::open_with_flags_and_vfs(
+            path,
+            rusqlite::OpenFlags::default(),
+            crate::fault::vfs::NAME,
+        )
+        .map_err(backend)?
+    };
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(backend)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(backend)?;
-    // The writer thread syncs the WAL itself after each group (see the module comment).
-    conn.pragma_update(None, "synchronous", "NORMAL")
+    // FULL: the WAL is synced at each commit, before the commit is visible (the writer commits
+    // once per group, see the module comment). Readers never commit anything.
+    conn.pragma_update(None, "synchronous", "FULL")
         .map_err(backend)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
@@ -67,7 +89,7 @@ pub fn open_reader(path: &Path) -> StoreResult<Connection> {
 
 impl Db {
     /// Starts the writer thread on `writer`. `file` is the database path in file mode (readers
-    /// are opened on it and its WAL is synced), `None` for a private in-memory database.
+    /// are opened on it), `None` for a private in-memory database.
     pub fn start(writer: Connection, file: Option<&Path>) -> StoreResult<Db> {
         let readers = match file {
             None => None,
@@ -82,11 +104,11 @@ impl Db {
                 }))
             }
         };
-        let wal = file.map(|p| PathBuf::from(format!("{}-wal", p.display())));
+        let max_group = if file.is_some() { MAX_GROUP } else { 1 };
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("caseload-writer".into())
-            .spawn(move || writer_thread(writer, rx, wal))
+            .spawn(move || writer_thread(writer, rx, max_group))
             .map_err(backend)?;
         Ok(Db { jobs: tx, readers })
     }
@@ -98,10 +120,14 @@ impl Db {
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let result = f(conn);
-            Box::new(move |durable: Result<(), String>| {
-                let _ = tx.send(durable.map_err(StoreError::Backend).and(result));
-            })
+            let result = conn.map_err(StoreError::Backend).and_then(f);
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |committed: Result<(), String>| {
+                // A failed write's own error wins: it changed nothing whatever the commit did.
+                let _ = tx
+                    .send(result.and_then(|v| committed.map(|()| v).map_err(StoreError::Backend)));
+            });
+            (ok, reply)
         });
         self.jobs
             .send(job)
@@ -109,7 +135,9 @@ impl Db {
         Ok(rx)
     }
 
-    /// Runs a write; returns once it is committed and durable.
+    /// Runs a write; returns once it is committed and durable. The closure runs inside the
+    /// group's transaction, in a savepoint of its own: it must not begin, commit or roll back a
+    /// transaction itself (a nested `savepoint()` is fine).
     pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -209,59 +237,363 @@ impl Readers {
     }
 }
 
-fn writer_thread(mut conn: Connection, jobs: mpsc::Receiver<Job>, wal: Option<PathBuf>) {
+fn writer_thread(mut conn: Connection, jobs: mpsc::Receiver<Job>, max_group: usize) {
     // The `sqlite.commit` fault point: SQLite turns a COMMIT into a ROLLBACK when the commit
     // hook says so, exactly as a commit that fails to write.
     #[cfg(feature = "failpoints")]
     if let Err(e) = conn.commit_hook(Some(|| crate::fault::active("sqlite.commit"))) {
         tracing::error!(error = %e, "the sqlite.commit fault point is not installed");
     }
-    let mut wal_file: Option<(std::fs::File, u64)> = None;
     while let Ok(first) = jobs.recv() {
-        let mut replies = vec![run(first, &mut conn)];
-        while replies.len() < MAX_GROUP {
+        let mut group = Group::default();
+        group.run(first, &mut conn);
+        while group.size < max_group {
             match jobs.try_recv() {
-                Ok(job) => replies.push(run(job, &mut conn)),
+                Ok(job) => group.run(job, &mut conn),
                 Err(_) => break,
             }
         }
-        let durable = match &wal {
-            Some(path) => sync_wal(path, &mut wal_file),
-            None => Ok(()),
+        group.commit(&mut conn);
+    }
+}
+
+/// The writes of one group: one transaction, a savepoint per write (see the module comment).
+#[derive(Default)]
+struct Group {
+    /// Jobs run so far.
+    size: usize,
+    /// The answers of the writes that succeeded and are in the open transaction.
+    pending: Vec<Reply>,
+}
+
+/// The statements that frame a group and its jobs (prepared once: they run for every write).
+const BEGIN: &str = "BEGIN IMMEDIATE";
+const SAVEPOINT: &str = "SAVEPOINT caseload_job";
+const RELEASE: &str = "RELEASE caseload_job";
+const ROLLBACK_TO: &str = "ROLLBACK TO caseload_job";
+const COMMIT: &str = "COMMIT";
+
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+impl Group {
+    fn run(&mut self, job: Job, conn: &mut Connection) {
+        self.size += 1;
+        if conn.is_autocommit()
+            && let Err(e) = exec(conn, BEGIN)
+        {
+            let (_, reply) = job(Err(format!("cannot begin a write transaction: {e}")));
+            reply(Ok(()));
+            return;
+        }
+        if let Err(e) = exec(conn, SAVEPOINT) {
+            let msg = format!("cannot begin a savepoint: {e}");
+            self.abort(conn, &msg);
+            let (_, reply) = job(Err(msg));
+            reply(Ok(()));
+            return;
+        }
+        // A job that panics loses only itself: it is rolled back to its savepoint below and its
+        // caller sees the reply channel close.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(&mut *conn))));
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back by itself: this write and every earlier
+            // one of the group are undone.
+            let msg = "the database rolled the write transaction back (an I/O error, a full disk or no memory)";
+            self.refuse(msg);
+            if let Ok((_, reply)) = ran {
+                reply(Err(msg.to_owned()));
+            }
+            return;
+        }
+        let ok = matches!(ran, Ok((true, _)));
+        let end = if ok {
+            exec(conn, RELEASE)
+        } else {
+            exec(conn, ROLLBACK_TO).and_then(|()| exec(conn, RELEASE))
         };
-        for reply in replies.into_iter().flatten() {
-            reply(durable.clone());
+        if let Err(e) = end {
+            // What this write left behind is unknown: nothing of the group is kept.
+            let msg = format!("cannot end a write's savepoint: {e}");
+            self.abort(conn, &msg);
+            if let Ok((_, reply)) = ran {
+                reply(Err(msg));
+            }
+            return;
+        }
+        match ran {
+            Ok((true, reply)) => self.pending.push(reply),
+            // A failed write changed nothing: its answer (its own error) need not wait.
+            Ok((false, reply)) => reply(Ok(())),
+            Err(_) => {}
+        }
+    }
+
+    /// Rolls the open transaction back and refuses the writes in it.
+    fn abort(&mut self, conn: &mut Connection, msg: &str) {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        self.refuse(msg);
+    }
+
+    fn refuse(&mut self, msg: &str) {
+        for reply in self.pending.drain(..) {
+            reply(Err(msg.to_owned()));
+        }
+    }
+
+    /// Commits the group's transaction (SQLite syncs the WAL first) and answers its writes.
+    fn commit(mut self, conn: &mut Connection) {
+        if conn.is_autocommit() {
+            return;
+        }
+        match exec(conn, COMMIT) {
+            Ok(()) => {
+                for reply in self.pending.drain(..) {
+                    reply(Ok(()));
+                }
+            }
+            Err(e) => {
+                self.abort(
+                    conn,
+                    &format!("the write transaction failed to commit: {e}"),
+                );
+                seal_wal(conn);
+            }
         }
     }
 }
 
-/// Runs one job; a job that panics has rolled back its transaction (the transaction guard's drop)
-/// and its caller sees the reply channel close.
-fn run(job: Job, conn: &mut Connection) -> Option<Reply> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))).ok()
+/// After a failed commit: commits a transaction that changes nothing, so that its frame
+/// overwrites the first WAL frame of the refused group. A commit whose sync failed may still have
+/// written all its frames with valid checksums; were the process to die now, SQLite's recovery
+/// at the next start would read them as committed and bring the refused writes back. The seal's
+/// own sync may fail too: its frame is written all the same and breaks the checksum chain of
+/// the frames after it (recovery stops there), and a commit that changes nothing is harmless
+/// wherever recovery stops.
+fn seal_wal(conn: &mut Connection) {
+    let sealed = (|| -> rusqlite::Result<()> {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        conn.pragma_update(None, "user_version", version)?;
+        conn.execute_batch("COMMIT")
+    })();
+    if let Err(e) = sealed {
+        tracing::warn!(error = %e, "sealing the WAL after a failed commit failed");
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
-/// fsyncs the WAL file, reopening it if SQLite replaced it since last time.
-fn sync_wal(path: &Path, cached: &mut Option<(std::fs::File, u64)>) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
-    crate::fault::point!(
-        "sqlite.wal_sync",
-        "injected fault: cannot sync the WAL".to_owned()
-    );
-    let ino = match std::fs::metadata(path) {
-        Ok(m) => m.ino(),
-        // No WAL yet: nothing has been written, so there is nothing to sync.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("cannot stat the WAL: {e}")),
-    };
-    if cached.as_ref().is_none_or(|(_, i)| *i != ino) {
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .open(path)
-            .map_err(|e| format!("cannot open the WAL: {e}"))?;
-        *cached = Some((f, ino));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database file with one table in a fresh directory (removed on drop), its `Db`, and a
+    /// connection of its own to look with.
+    struct Fixture {
+        db: Db,
+        dir: std::path::PathBuf,
     }
-    let (f, _) = cached.as_ref().expect("just opened");
-    f.sync_data()
-        .map_err(|e| format!("cannot sync the WAL: {e}"))
+
+    impl Fixture {
+        fn new(name: &str) -> Fixture {
+            use std::sync::atomic::AtomicU64;
+            static N: AtomicU64 = AtomicU64::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "caseload-db-{name}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("db.sqlite3");
+            let conn = open_file(&path).unwrap();
+            conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+                .unwrap();
+            let db = Db::start(conn, Some(&path)).unwrap();
+            Fixture { db, dir }
+        }
+
+        /// The ids in the table, as a reader sees them.
+        fn ids(&self) -> Vec<i64> {
+            self.db
+                .read_blocking(|c| {
+                    let mut s = c.prepare("SELECT id FROM t ORDER BY id").map_err(backend)?;
+                    let ids = s.query_map([], |r| r.get(0)).map_err(backend)?;
+                    ids.collect::<Result<_, _>>().map_err(backend)
+                })
+                .unwrap()
+        }
+
+        /// Holds the writer until the returned sender is dropped or sent to, so the writes
+        /// submitted meanwhile form one group behind it.
+        fn hold(&self) -> mpsc::Sender<()> {
+            let (go, wait) = mpsc::channel::<()>();
+            let _held = self.db.submit(move |_| {
+                let _ = wait.recv();
+                Ok(())
+            });
+            go
+        }
+
+        fn insert(
+            &self,
+            id: i64,
+            body: String,
+            then: fn() -> StoreResult<()>,
+        ) -> tokio::sync::oneshot::Receiver<StoreResult<()>> {
+            self.db
+                .submit(move |c| {
+                    c.execute(
+                        "INSERT INTO t (id, body) VALUES (?1, ?2)",
+                        rusqlite::params![id, body],
+                    )
+                    .map_err(backend)?;
+                    then()
+                })
+                .unwrap()
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn fine() -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Within one group, a write that fails after writing, and one that panics after writing,
+    /// lose only themselves: the writes before and after them are committed and acknowledged.
+    #[test]
+    fn a_failing_or_panicking_write_loses_only_itself() {
+        let f = Fixture::new("isolation");
+        let go = f.hold();
+        let first = f.insert(1, "a".into(), fine);
+        let failed = f.insert(2, "b".into(), || Err(backend("refused after writing")));
+        let panicked = f.insert(3, "c".into(), || panic!("a job that panics after writing"));
+        let last = f.insert(4, "d".into(), fine);
+        go.send(()).unwrap();
+        first.blocking_recv().unwrap().unwrap();
+        assert!(
+            matches!(failed.blocking_recv().unwrap(), Err(StoreError::Backend(m)) if m == "refused after writing")
+        );
+        assert!(
+            panicked.blocking_recv().is_err(),
+            "a panicked job's caller sees its reply dropped"
+        );
+        last.blocking_recv().unwrap().unwrap();
+        assert_eq!(f.ids(), vec![1, 4]);
+    }
+
+    /// The writer answers a group only after its commit: a reader never sees a write of a group
+    /// that is still running.
+    #[test]
+    fn a_group_is_invisible_until_it_commits() {
+        let f = Fixture::new("visibility");
+        let go = f.hold();
+        let (seen_tx, seen_rx) = mpsc::channel::<()>();
+        let (look_tx, look_rx) = mpsc::channel::<()>();
+        let first = f.insert(1, "a".into(), fine);
+        // The second write holds the group open after the first has run.
+        let second = f.db.submit(move |c| {
+            c.execute("INSERT INTO t (id, body) VALUES (2, 'b')", [])
+                .map_err(backend)?;
+            seen_tx.send(()).unwrap();
+            let _ = look_rx.recv();
+            Ok(())
+        });
+        go.send(()).unwrap();
+        seen_rx.recv().unwrap();
+        assert_eq!(
+            f.ids(),
+            Vec::<i64>::new(),
+            "writes seen before their group committed"
+        );
+        look_tx.send(()).unwrap();
+        first.blocking_recv().unwrap().unwrap();
+        second.unwrap().blocking_recv().unwrap().unwrap();
+        assert_eq!(f.ids(), vec![1, 2]);
+    }
+
+    /// SQLite rolls the whole transaction back when writing the WAL fails in the middle of a
+    /// write (here a write larger than the page cache, whose pages spill into the WAL before the
+    /// commit): that write and the group's earlier ones are refused and absent, and the writes
+    /// after it run in a new transaction and are committed.
+    #[cfg(feature = "failpoints")]
+    #[test]
+    fn a_transaction_rolled_back_by_sqlite_refuses_the_group_so_far_and_the_rest_goes_on() {
+        let scenario = fail::FailScenario::setup();
+        let f = Fixture::new("rollback");
+        f.insert(1, "before".into(), fine)
+            .blocking_recv()
+            .unwrap()
+            .unwrap();
+        let go = f.hold();
+        let earlier = f.insert(2, "earlier".into(), fine);
+        // ~6 MB of rows against the default 2 MB page cache.
+        let big = f.db.submit(|c| {
+            let body = "x".repeat(2000);
+            for id in 1000..4000 {
+                c.execute(
+                    "INSERT INTO t (id, body) VALUES (?1, ?2)",
+                    rusqlite::params![id, body],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        });
+        let later = f.insert(3, "later".into(), fine);
+        // Only the first WAL write fails: the spill of the big write.
+        fail::cfg("sqlite.wal_write", "1*return").unwrap();
+        go.send(()).unwrap();
+        let rolled_back = |r: StoreResult<()>| matches!(r, Err(StoreError::Backend(m)) if m.contains("rolled the write transaction back"));
+        let big = big.unwrap().blocking_recv().unwrap();
+        assert!(
+            matches!(&big, Err(StoreError::Backend(m)) if m.contains("I/O")),
+            "{big:?}"
+        );
+        assert!(rolled_back(earlier.blocking_recv().unwrap()));
+        later.blocking_recv().unwrap().unwrap();
+        fail::remove("sqlite.wal_write");
+        assert_eq!(f.ids(), vec![1, 3]);
+        scenario.teardown();
+    }
+
+    /// A group whose commit cannot sync the WAL is refused as a whole and was never visible;
+    /// the writer goes on with the next group once syncing works again.
+    #[cfg(feature = "failpoints")]
+    #[test]
+    fn a_failed_wal_sync_refuses_the_whole_group() {
+        let scenario = fail::FailScenario::setup();
+        let f = Fixture::new("sync");
+        f.insert(1, "before".into(), fine)
+            .blocking_recv()
+            .unwrap()
+            .unwrap();
+        fail::cfg("sqlite.wal_sync", "return").unwrap();
+        let go = f.hold();
+        let group: Vec<_> = (2..6).map(|id| f.insert(id, "in".into(), fine)).collect();
+        go.send(()).unwrap();
+        for r in group {
+            let r = r.blocking_recv().unwrap();
+            assert!(
+                matches!(&r, Err(StoreError::Backend(m)) if m.contains("failed to commit")),
+                "{r:?}"
+            );
+        }
+        assert_eq!(f.ids(), vec![1]);
+        fail::remove("sqlite.wal_sync");
+        f.insert(9, "after".into(), fine)
+            .blocking_recv()
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.ids(), vec![1, 9]);
+        scenario.teardown();
+    }
 }

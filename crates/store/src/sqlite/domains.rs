@@ -25,7 +25,7 @@ fn finish((mut d, tags): (DomainRecord, String)) -> StoreResult<DomainRecord> {
 }
 
 pub fn insert(c: &mut Connection, d: &DomainRecord, max: usize) -> StoreResult<()> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     let count: i64 = tx
         .query_row(
             "SELECT count(*) FROM domains WHERE account_id = ?1 AND region = ?2",
@@ -101,7 +101,7 @@ pub fn update_tags(
 }
 
 pub fn delete(c: &mut Connection, account: &str, domain: &str) -> StoreResult<bool> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     let n = tx
         .execute(
             "DELETE FROM domains WHERE account_id = ?1 AND domain_id = ?2",

@@ -6,7 +6,7 @@ use caseload_domain::store::{
     MergeFinish, MergeRecord, MergeStart, RelatedItemRecord, StoreError, StoreResult,
 };
 use caseload_model::Timestamp;
-use rusqlite::{Connection, Row, Transaction, params};
+use rusqlite::{Connection, Row, params};
 
 const COLUMNS: &str = "account_id, domain_id, merge_id, primary_case_id, secondary_case_id, completed, started_ms, body";
 
@@ -64,7 +64,7 @@ pub fn running(c: &Connection, limit: usize) -> StoreResult<Vec<MergeRecord>> {
 
 /// Checks and inserts in one transaction; SQLite's single writer makes the check hold.
 pub fn start(c: &mut Connection, m: &MergeRecord) -> StoreResult<MergeStart> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     for case_id in [&m.primary_case_id, &m.secondary_case_id] {
         for other in of_case(&tx, &m.account_id, &m.domain_id, case_id)? {
             if !other.completed {
@@ -94,7 +94,7 @@ pub fn start(c: &mut Connection, m: &MergeRecord) -> StoreResult<MergeStart> {
 }
 
 /// Replaces an item whose stored version is `item.version - 1`, moving it to `item.case_id`.
-fn move_item(tx: &Transaction, item: &RelatedItemRecord) -> StoreResult<()> {
+fn move_item(tx: &Connection, item: &RelatedItemRecord) -> StoreResult<()> {
     let n = tx
         .execute(
             "UPDATE related_items SET case_id = ?4, body = ?5, ref_key = ?6, tags = ?7, version = ?8 WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND version = ?8 - 1",
@@ -107,7 +107,7 @@ fn move_item(tx: &Transaction, item: &RelatedItemRecord) -> StoreResult<()> {
     Ok(())
 }
 
-fn remove_item(tx: &Transaction, item: &RelatedItemRecord) -> StoreResult<()> {
+fn remove_item(tx: &Connection, item: &RelatedItemRecord) -> StoreResult<()> {
     let n = tx
         .execute(
             "DELETE FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND version = ?4",
@@ -120,7 +120,7 @@ fn remove_item(tx: &Transaction, item: &RelatedItemRecord) -> StoreResult<()> {
     Ok(())
 }
 
-fn insert_item(tx: &Transaction, item: &RelatedItemRecord) -> StoreResult<()> {
+fn insert_item(tx: &Connection, item: &RelatedItemRecord) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO related_items (account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
@@ -141,7 +141,7 @@ fn insert_item(tx: &Transaction, item: &RelatedItemRecord) -> StoreResult<()> {
 }
 
 pub fn finish(c: &mut Connection, f: &MergeFinish) -> StoreResult<()> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     for (case, audit) in [&f.primary, &f.secondary].into_iter().flatten() {
         cases::update_in(&tx, case, Some(audit))?;
     }

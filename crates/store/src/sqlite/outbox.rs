@@ -10,12 +10,12 @@ use super::backend;
 use caseload_domain::events::{Change, event_for};
 use caseload_domain::store::{EventRecord, StoreResult};
 use caseload_model::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// Appends the event `change` produces in its domain, if the domain's configuration enables
 /// events. Runs inside the change's transaction.
 pub(crate) fn append(
-    tx: &Transaction,
+    tx: &Connection,
     account: &str,
     domain: &str,
     change: Change<'_>,

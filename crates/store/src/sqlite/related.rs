@@ -25,7 +25,7 @@ use caseload_domain::store::{
 use caseload_model::Timestamp;
 use caseload_model::shapes::{CaseSummary, RelatedItemType};
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 const COLUMNS: &str = "seq, account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version";
 /// Rows read per query of an index walk.
@@ -70,7 +70,7 @@ fn query(c: &Connection, sql: &str, args: &[Sql]) -> StoreResult<Vec<RelatedItem
     rows.map(|r| r.map_err(backend).and_then(finish)).collect()
 }
 
-fn count(tx: &Transaction, item: &RelatedItemRecord, of_type: bool) -> StoreResult<usize> {
+fn count(tx: &Connection, item: &RelatedItemRecord, of_type: bool) -> StoreResult<usize> {
     let n: i64 = if of_type {
         tx.query_row(
             "SELECT COUNT(*) FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3 AND type = ?4",
@@ -90,7 +90,7 @@ fn count(tx: &Transaction, item: &RelatedItemRecord, of_type: bool) -> StoreResu
 
 /// Writes the case update an item write carries, or checks that the item's case still exists.
 fn touch_case(
-    tx: &Transaction,
+    tx: &Connection,
     item: &RelatedItemRecord,
     case_update: Option<&CaseRecord>,
 ) -> StoreResult<()> {
@@ -108,7 +108,7 @@ pub fn insert_many(
     items: &[NewRelatedItem],
     token: Option<&IdempotencyRecord>,
 ) -> StoreResult<Created> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     if let Some(t) = token
         && let Some(seen) =
             cases::get_idempotency(&tx, &t.account_id, &t.domain_id, t.operation, &t.token)?
@@ -176,7 +176,7 @@ pub fn insert_many(
 
 /// Inserts restored items alone (see `Store::import_related_items`), in one transaction.
 pub fn import(c: &mut Connection, items: &[RelatedItemRecord]) -> StoreResult<()> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     {
         let mut stmt = tx
             .prepare_cached(
@@ -271,7 +271,7 @@ pub fn list_case(
 }
 
 /// Replaces an item whose stored version is `item.version - 1`, inside `tx`.
-pub(crate) fn replace_in(tx: &Transaction, item: &RelatedItemRecord) -> StoreResult<()> {
+pub(crate) fn replace_in(tx: &Connection, item: &RelatedItemRecord) -> StoreResult<()> {
     let n = tx
         .execute(
             "UPDATE related_items SET body = ?5, ref_key = ?6, tags = ?7, version = ?8 WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND case_id = ?4 AND version = ?8 - 1",
@@ -290,7 +290,7 @@ pub fn update(
     audit: &AuditRecord,
     case_update: Option<&CaseRecord>,
 ) -> StoreResult<()> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     touch_case(&tx, item, case_update)?;
     replace_in(&tx, item)?;
     cases::insert_audit_for(&tx, &item.account_id, &item.domain_id, &item.case_id, audit)?;
@@ -309,7 +309,7 @@ pub fn delete(
     audit: &AuditRecord,
     case_update: Option<&CaseRecord>,
 ) -> StoreResult<()> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     touch_case(&tx, item, case_update)?;
     let n = tx
         .execute(
@@ -366,7 +366,7 @@ pub fn cases_for_contact(
 /// Runs a related-item search (see the module comment).
 pub fn search(c: &mut Connection, q: &RelatedQuery) -> StoreResult<RelatedPage> {
     // One read transaction: every walk sees the same snapshot.
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     if let Some(case_id) = &q.case_id {
         let items = list_case(&tx, &q.account_id, &q.domain_id, case_id)?;
         return Ok(run(q, items));

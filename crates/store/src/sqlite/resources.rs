@@ -50,7 +50,7 @@ fn write_error(e: rusqlite::Error) -> StoreError {
 }
 
 pub fn insert(c: &mut Connection, r: &ResourceRecord, quota: usize) -> StoreResult<()> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     if quota != usize::MAX {
         let count: i64 = tx
             .query_row(
@@ -90,7 +90,7 @@ pub fn replace_if(
     r: &ResourceRecord,
     prior: &ResourceRecord,
 ) -> StoreResult<bool> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     let current = get(
         &tx,
         &prior.account_id,

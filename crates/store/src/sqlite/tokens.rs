@@ -6,7 +6,7 @@
 use super::backend;
 use caseload_domain::store::{Claim, IdempotencyRecord, StoreError, StoreResult, TokenClaim};
 use caseload_model::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// Claims `claim`'s token unless another claim holds it or a response is stored for it (see
 /// `Store::claim_token`). Runs on the writer, so the look-up and the insert are one step.
@@ -15,7 +15,7 @@ pub fn claim(
     claim: &TokenClaim,
     stale_before: Timestamp,
 ) -> StoreResult<Claim> {
-    let tx = c.transaction().map_err(backend)?;
+    let tx = c.savepoint().map_err(backend)?;
     let row = tx
         .prepare_cached(
             "SELECT request_hash, response, claim, created_ms FROM idempotency WHERE account_id = ?1 AND domain_id = ?2 AND operation = ?3 AND token = ?4",
@@ -95,7 +95,7 @@ pub fn claim(
 
 /// Inside a write's transaction: fails it with `TokenLost` unless `claim` still holds its
 /// token, and renews the claim to `claim.at`.
-pub fn fence(tx: &Transaction, claim: &TokenClaim) -> StoreResult<()> {
+pub fn fence(tx: &Connection, claim: &TokenClaim) -> StoreResult<()> {
     let n = tx
         .prepare_cached(
             "UPDATE idempotency SET created_ms = ?6 WHERE account_id = ?1 AND domain_id = ?2 AND operation = ?3 AND token = ?4 AND claim = ?5",
