@@ -3,6 +3,11 @@
 //! active, as on a failing disk. A WAL file opened through it is the default VFS's file with a
 //! method table of our own: a copy of the default one in which `xWrite` and `xSync` ask the
 //! fault point before passing the call on, so every other method sees the file it made.
+//!
+//! The workspace denies `unsafe_code`; a VFS is SQLite's C interface, so this module (compiled
+//! only with the `failpoints` feature, into tests) allows it.
+
+#![allow(unsafe_code)]
 
 use rusqlite::ffi;
 use std::ffi::{c_int, c_void};
