@@ -356,11 +356,13 @@ impl Group {
                 }
             }
             Err(e) => {
-                self.abort(
-                    conn,
-                    &format!("the write transaction failed to commit: {e}"),
-                );
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                // Sealed before the refusals are sent: a process that dies once a client has
+                // been told "refused" must not bring the write back on recovery.
                 seal_wal(conn);
+                self.refuse(&format!("the write transaction failed to commit: {e}"));
             }
         }
     }
