@@ -6,12 +6,15 @@
 //!   order at open and recorded in `PRAGMA user_version`.
 //! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
 //!   through its change log and rebuildable from it at any time.
+//! - `postgres`: the scale-out backend's foundations (connection pool, migrations, the change log
+//!   read in commit order); not yet a `Store`.
 //!
 //! Backends know nothing of HTTP or of the API's rules; they store records atomically and enforce
 //! only the uniqueness and quota checks the domain layer asks them to.
 
 mod fault;
 pub mod index;
+pub mod postgres;
 pub mod sqlite;
 
 pub use sqlite::{DomainReport, SqliteStore};
