@@ -7,9 +7,16 @@
 //! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
 //!   through its change log and rebuildable from it at any time.
 //!
-//! Backends know nothing of HTTP or of the API's rules; they store records atomically and enforce
-//! only the uniqueness and quota checks the domain layer asks them to.
+//! - `conformance` (feature `conformance`): the tests every backend must pass, run for SQLite
+//!   (in memory and on disk) by this crate's unit tests; `conformance_tests!(make)` runs them
+//!   for another backend.
+//!
+//! Backends know nothing of HTTP or of the API's rules; they store the records the domain layer
+//! hands them (audit events and events included) atomically, and enforce only the uniqueness,
+//! quota and version checks the contract names.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod fault;
 pub mod index;
 pub mod sqlite;
