@@ -14,9 +14,7 @@ use caseload_domain::schema::fields::FieldDoc;
 use caseload_domain::search::{self, CaseQuery, Cursor, compile_filter, compile_sorts, words};
 use caseload_domain::store::{AuditRecord, CaseRecord, ResourceKind, ResourceRecord, Store};
 use caseload_domain::value::Value;
-use caseload_model::shapes::{
-    AuditEventPerformedBy, FieldNamespace, FieldType, SearchCasesRequest,
-};
+use caseload_model::shapes::{FieldNamespace, FieldType, SearchCasesRequest};
 use caseload_model::{Error, Timestamp};
 use caseload_store::SqliteStore;
 use libfuzzer_sys::fuzz_target;
@@ -189,22 +187,16 @@ fn fixture() -> &'static Fixture {
             other.domain_id = "other".into();
             other.case_id = "case-other".into();
             store
-                .insert_case(&other, &audit(&other), None)
+                .insert_case(&other, &audit(&other), None, None)
                 .await
                 .unwrap();
             let mut all = cases();
             for c in &all {
-                store.insert_case(c, &audit(c), None).await.unwrap();
+                store.insert_case(c, &audit(c), None, None).await.unwrap();
             }
             // A deleted case stays in its segment until a merge: searches must leave it out.
-            let by = AuditEventPerformedBy {
-                iam_principal_arn: "arn:aws:iam::000000000000:root".into(),
-                user: None,
-            };
-            store
-                .delete_case(ACCOUNT, DOMAIN, "case-05", &by)
-                .await
-                .unwrap();
+            let gone = all.iter().find(|c| c.case_id == "case-05").unwrap();
+            store.delete_case(gone, None).await.unwrap();
             all.retain(|c| c.case_id != "case-05");
             (store, all)
         });

@@ -2,6 +2,7 @@
 
 use crate::Service;
 use crate::arn;
+use crate::store::DomainKey;
 use crate::store::{DomainRecord, StoreError};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -103,7 +104,11 @@ pub(crate) async fn delete_domain(
     input: DeleteDomainRequest,
 ) -> Result<DeleteDomainResponse> {
     let d = svc.domain(ctx, &input.domain_id).await?;
-    if !svc.store.delete_domain(&d.account_id, &d.domain_id).await? {
+    if !svc
+        .store
+        .delete_domain(DomainKey::new(&d.account_id, &d.domain_id))
+        .await?
+    {
         return Err(Error::not_found("Domain", &input.domain_id));
     }
     Ok(DeleteDomainResponse {})

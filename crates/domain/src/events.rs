@@ -2,17 +2,19 @@
 //! PutCaseEventConfiguration) and the event each change produces, in the envelope EventBridge
 //! delivers Connect Cases events in.
 //!
-//! Events are decided at write time: the backend calls `event_for` inside the transaction of the
-//! change, with the configuration stored at that moment, and appends what it returns to its
-//! outbox. So an event exists exactly for the changes committed while the domain's configuration
-//! had `eventBridge.enabled`, and carries the `includedData` named then (and the case values as
-//! they were right after that change). Delivery (a server-sent-events feed, webhooks) reads the
-//! outbox and lives in the server.
+//! Events are decided by the write that causes them: before it calls the store, an operation
+//! asks `event` for the event of its change under the domain's configuration (cached between
+//! schema changes, see `Store::schema_generation`) and hands it to the store, which appends it to
+//! its outbox in the change's transaction. So a committed change has its event and a rolled-back
+//! one has none; an event exists for the changes made while the domain's configuration had
+//! `eventBridge.enabled` (as the write read it), and carries the `includedData` named then (and
+//! the case values as they were right after that change). Delivery (a server-sent-events feed,
+//! webhooks) reads the outbox and lives in the server.
 
 use crate::Service;
 use crate::related::ItemDoc;
 use crate::schema::fields::system_field;
-use crate::store::{AuditRecord, CaseRecord, EventRecord, RelatedItemRecord};
+use crate::store::{AuditRecord, CaseRecord, DomainKey, EventRecord, RelatedItemRecord};
 use crate::value::Value;
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -43,7 +45,7 @@ pub(crate) async fn get_case_event_configuration(
     let domain = svc.domain(ctx, &input.domain_id).await?;
     let mut event_bridge = match svc
         .store
-        .get_event_config(&ctx.account_id, &domain.domain_id)
+        .get_event_config(DomainKey::new(&ctx.account_id, &domain.domain_id))
         .await?
     {
         Some(body) => {
@@ -103,12 +105,50 @@ pub(crate) async fn put_case_event_configuration(
     }
     let body = serde_json::to_value(ConfigDoc { v: 1, event_bridge }).map_err(Error::internal)?;
     svc.store
-        .put_event_config(&ctx.account_id, &domain.domain_id, &domain.region, &body)
+        .put_event_config(
+            DomainKey::new(&ctx.account_id, &domain.domain_id),
+            &domain.region,
+            &body,
+        )
         .await?;
     Ok(PutCaseEventConfigurationResponse {})
 }
 
-/// A committed change, as a backend has it inside the change's transaction.
+/// Each domain's case event configuration (`None`: events are not enabled), tagged with the
+/// store's schema generation it was read at (PutCaseEventConfiguration bumps it).
+pub(crate) type EventConfigCache =
+    crate::cache::GenerationCache<Option<std::sync::Arc<EventBridgeConfiguration>>, DomainKey>;
+
+/// The event `change` (a change in a domain of the caller's account) produces under the domain's
+/// configuration, or `None` when its events are not enabled. The caller hands it to the store
+/// with the change's write.
+pub(crate) async fn event(
+    svc: &Service,
+    ctx: &RequestContext,
+    change: Change<'_>,
+) -> Result<Option<EventRecord>> {
+    let key = DomainKey::new(&ctx.account_id, change.domain_id());
+    let generation = svc.store.schema_generation();
+    let config = match svc.event_configs.get(generation, &key) {
+        Some(c) => c,
+        None => {
+            let config = match svc.store.get_event_config(key.clone()).await? {
+                Some(body) => {
+                    let c = serde_json::from_value::<ConfigDoc>(body)
+                        .map_err(Error::internal)?
+                        .event_bridge;
+                    c.enabled.then(|| std::sync::Arc::new(c))
+                }
+                None => None,
+            };
+            svc.event_configs.put(generation, key, config.clone());
+            config
+        }
+    };
+    Ok(config.and_then(|c| event_for(&c, &ctx.region, change)))
+}
+
+/// A change a write is about to commit, as `event` describes it.
 pub enum Change<'a> {
     /// A case was created or updated (or merged); `audit` is the write's audit event.
     Case {
@@ -127,20 +167,37 @@ pub enum Change<'a> {
     },
 }
 
-/// The event `change` produces under the domain configuration `config` (the stored document),
-/// or `None` when the domain's events are not enabled.
-pub fn event_for(
-    config: &serde_json::Value,
+impl<'a> Change<'a> {
+    /// A case written with the audit event `audit`.
+    pub fn case(case: &'a CaseRecord, audit: &'a AuditRecord) -> Change<'a> {
+        Change::Case { case, audit }
+    }
+
+    /// A related item written (or deleted) with the audit event `audit`.
+    pub fn item(item: &'a RelatedItemRecord, audit: &'a AuditRecord) -> Change<'a> {
+        Change::RelatedItem { item, audit }
+    }
+
+    fn domain_id(&self) -> &str {
+        match self {
+            Change::Case { case, .. } | Change::CaseDeleted { case, .. } => &case.domain_id,
+            Change::RelatedItem { item, .. } => &item.domain_id,
+        }
+    }
+}
+
+/// The event `change` produces under the domain configuration `config`, or `None` when the
+/// domain's events are not enabled.
+fn event_for(
+    config: &EventBridgeConfiguration,
     region: &str,
     change: Change<'_>,
 ) -> Option<EventRecord> {
-    let config = serde_json::from_value::<ConfigDoc>(config.clone())
-        .ok()?
-        .event_bridge;
     if !config.enabled {
         return None;
     }
-    let included = config.included_data.unwrap_or_default();
+    let default = EventIncludedData::default();
+    let included = config.included_data.as_ref().unwrap_or(&default);
     let (account_id, domain_id, case_id, time, resource, detail) = match change {
         Change::Case { case, audit } => {
             let a: AuditEvent = serde_json::from_value(audit.body.clone()).ok()?;

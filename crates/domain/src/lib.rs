@@ -7,12 +7,13 @@
 //! - `domains`, `tags`: domains and tagging by ARN.
 //! - `schema`: fields (system and custom) and options, templates, layouts.
 //! - `rules`: case rules (required, hidden, field options): definitions, evaluation, enforcement.
-//! - `cases`: case CRUD and search, `value` (typed field values), `search` (the compiled query
-//!   and the reference evaluator that defines correct answers).
+//! - `cases`: case CRUD and search, `value` (typed field values), `search` (the compiler of the
+//!   query and the reference evaluator that defines correct answers).
 //! - `related`: related items (comments, contacts, files, SLAs, linked cases, custom records)
 //!   and their searches; `events`: the case event configuration and the events changes produce.
 //! - `merge`: merging cases (StartMergeCases, GetMergeCasesStatus, the merge the worker runs).
-//! - `store`: the storage contract (`Store` trait and records) that backends implement.
+//! - `store`: the storage contract that backends implement (the `Store` trait, records, keys and
+//!   queries); the leaf of this crate, which imports nothing of the rest.
 //! - `paging`: signed, query-bound pagination tokens. `arn`: ARN building and parsing.
 //! - `config`: quotas.
 //! - `transfer`: the export file format, exporting a domain, checking an import.

@@ -11,6 +11,22 @@ use sha2::{Digest, Sha256};
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Where a request's page starts and how long it may be: its `maxResults` and `nextToken`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PageRequest<'a> {
+    pub max_results: Option<i32>,
+    pub next_token: Option<&'a str>,
+}
+
+impl<'a> PageRequest<'a> {
+    pub fn new(max_results: Option<i32>, next_token: Option<&'a String>) -> PageRequest<'a> {
+        PageRequest {
+            max_results,
+            next_token: next_token.map(String::as_str),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct TokenSigner {
     key: Vec<u8>,

@@ -6,6 +6,7 @@
 
 use crate::cases::fields::CaseFields;
 use crate::schema::resource::type_name;
+use crate::store::{CaseKey, DomainKey};
 use crate::store::{
     CaseRecord, DomainRecord, RelatedItemRecord, ResourceKind, ResourceRecord, Store, StoreError,
 };
@@ -27,6 +28,9 @@ pub struct Service {
     /// the same way: CreateCase and UpdateCase read one on every call.
     pub(crate) template_cache:
         cache::GenerationCache<store::ResourceRecord, (String, String, String)>,
+    /// Each domain's case event configuration, tagged the same way: every audited write reads
+    /// it to decide its event (`events::event`).
+    pub(crate) event_configs: crate::events::EventConfigCache,
     /// Wakes the server's merge worker when a merge starts (`merge::run`).
     pub(crate) merge_waker: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -41,6 +45,7 @@ impl Service {
             schema_cache: Default::default(),
             domain_cache: Default::default(),
             template_cache: Default::default(),
+            event_configs: Default::default(),
             merge_waker: Default::default(),
         })
     }
@@ -55,7 +60,10 @@ impl Service {
         let found = match self.domain_cache.get(generation, &key) {
             Some(d) => Some(d),
             None => {
-                let loaded = self.store.get_domain(&ctx.account_id, domain_id).await?;
+                let loaded = self
+                    .store
+                    .get_domain(DomainKey::new(&ctx.account_id, domain_id))
+                    .await?;
                 if let Some(d) = &loaded {
                     self.domain_cache.put(generation, key, d.clone());
                 }
@@ -79,7 +87,7 @@ impl Service {
     ) -> Result<ResourceRecord> {
         self.domain(ctx, domain_id).await?;
         self.store
-            .get_resource(&ctx.account_id, domain_id, kind, id)
+            .get_resource(DomainKey::new(&ctx.account_id, domain_id).resource(kind, id))
             .await?
             .ok_or_else(|| Error::not_found(type_name(kind), id))
     }
@@ -96,7 +104,7 @@ impl Service {
     ) -> Result<ResourceRecord> {
         match self
             .store
-            .get_resource(&ctx.account_id, domain_id, kind, id)
+            .get_resource(DomainKey::new(&ctx.account_id, domain_id).resource(kind, id))
             .await?
         {
             Some(r) if !r.deleted => Ok(r),
@@ -131,10 +139,8 @@ impl Service {
         let loaded = self
             .store
             .get_resource(
-                &ctx.account_id,
-                domain_id,
-                ResourceKind::Template,
-                template_id,
+                DomainKey::new(&ctx.account_id, domain_id)
+                    .resource(ResourceKind::Template, template_id),
             )
             .await?;
         if let Some(r) = &loaded {
@@ -171,7 +177,7 @@ impl Service {
     ) -> Result<CaseRecord> {
         self.domain(ctx, domain_id).await?;
         self.store
-            .get_case(&ctx.account_id, domain_id, case_id)
+            .get_case(CaseKey::new(&ctx.account_id, domain_id, case_id))
             .await?
             .ok_or_else(|| Error::not_found("Case", case_id))
     }
@@ -187,7 +193,9 @@ impl Service {
     ) -> Result<RelatedItemRecord> {
         self.case(ctx, domain_id, case_id).await?;
         self.store
-            .get_related_item(&ctx.account_id, domain_id, case_id, related_item_id)
+            .get_related_item(
+                CaseKey::new(&ctx.account_id, domain_id, case_id).item(related_item_id),
+            )
             .await?
             .ok_or_else(|| crate::related::not_found(related_item_id))
     }

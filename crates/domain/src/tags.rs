@@ -4,6 +4,7 @@
 
 use crate::Service;
 use crate::arn::Arn;
+use crate::store::{CaseKey, DomainKey};
 use crate::store::{ResourceKind, Tags};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result};
@@ -40,7 +41,7 @@ async fn resolve(svc: &Service, ctx: &RequestContext, arn: &str) -> Result<(Owne
         "case" => {
             let case = svc
                 .store
-                .get_case(&ctx.account_id, &domain.domain_id, &id)
+                .get_case(CaseKey::new(&ctx.account_id, &domain.domain_id, &id))
                 .await?
                 .ok_or_else(not_found)?;
             return Ok((Owner::Case(domain.domain_id, id), case.tags));
@@ -49,7 +50,9 @@ async fn resolve(svc: &Service, ctx: &RequestContext, arn: &str) -> Result<(Owne
     };
     match svc
         .store
-        .get_resource(&ctx.account_id, &domain.domain_id, resource_kind, &id)
+        .get_resource(
+            DomainKey::new(&ctx.account_id, &domain.domain_id).resource(resource_kind, &id),
+        )
         .await?
     {
         Some(r) if !r.deleted => Ok((Owner::Resource(domain.domain_id, resource_kind, id), r.tags)),
@@ -69,7 +72,7 @@ async fn save_tags(
         Owner::Domain(d) => {
             if !svc
                 .store
-                .update_domain_tags(&ctx.account_id, &d, &tags)
+                .update_domain_tags(DomainKey::new(&ctx.account_id, &d), &tags)
                 .await?
             {
                 return Err(not_found());

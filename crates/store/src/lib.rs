@@ -9,9 +9,16 @@
 //! - `postgres`: the scale-out backend's foundations (connection pool, migrations, the change log
 //!   read in commit order); not yet a `Store`.
 //!
-//! Backends know nothing of HTTP or of the API's rules; they store records atomically and enforce
-//! only the uniqueness and quota checks the domain layer asks them to.
+//! - `conformance` (feature `conformance`): the tests every backend must pass, run for SQLite
+//!   (in memory and on disk) by this crate's unit tests; `conformance_tests!(make)` runs them
+//!   for another backend.
+//!
+//! Backends know nothing of HTTP or of the API's rules; they store the records the domain layer
+//! hands them (audit events and events included) atomically, and enforce only the uniqueness,
+//! quota and version checks the contract names.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod fault;
 pub mod index;
 pub mod postgres;

@@ -2,24 +2,15 @@
 //! GetCaseAuditEvents, which the API suites test): one event per write, with the old and new
 //! value of each changed field and who performed it; DeleteCase removes them.
 
-use caseload_domain::Service;
-use caseload_domain::store::Store;
+mod common;
+
+use caseload_domain::store::{CaseKey, Store};
+use caseload_model::CasesApi;
 use caseload_model::shapes::*;
-use caseload_model::{CasesApi, RequestContext};
-use caseload_store::SqliteStore;
+use common::ctx;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 const AGENT: &str = "arn:aws:connect:us-east-1:000000000000:instance/i/agent/a";
-
-fn ctx() -> RequestContext {
-    RequestContext {
-        account_id: "000000000000".into(),
-        region: "us-east-1".into(),
-        principal_arn: "arn:aws:iam::000000000000:user/test".into(),
-        request_id: "r".into(),
-    }
-}
 
 fn value(id: &str, v: FieldValueUnion) -> FieldValue {
     FieldValue {
@@ -45,29 +36,9 @@ fn changes(body: &serde_json::Value) -> BTreeMap<String, (serde_json::Value, ser
 
 #[tokio::test]
 async fn every_write_is_audited_with_old_and_new_values() {
-    let store = Arc::new(SqliteStore::in_memory().unwrap());
-    let svc = Service::new(store.clone(), Default::default())
-        .await
-        .unwrap();
+    let (store, svc) = common::in_memory().await;
     let ctx = ctx();
-    let d = svc
-        .create_domain(
-            &ctx,
-            CreateDomainRequest {
-                name: "audit".into(),
-            },
-        )
-        .await
-        .unwrap()
-        .domain_id;
-    let t = svc
-        .create_template(
-            &ctx,
-            serde_json::from_value(serde_json::json!({"domainId": d, "name": "T"})).unwrap(),
-        )
-        .await
-        .unwrap()
-        .template_id;
+    let (d, t) = common::domain_with_template(&svc, "audit").await;
     let created = svc
         .create_case(
             &ctx,
@@ -99,7 +70,11 @@ async fn every_write_is_audited_with_old_and_new_values() {
     .unwrap();
 
     let events = store
-        .list_audit(&ctx.account_id, &d, &created.case_id, None, 10)
+        .list_audit(
+            CaseKey::new(&ctx.account_id, &d, &created.case_id),
+            None,
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(events.len(), 2);
@@ -189,7 +164,11 @@ async fn every_write_is_audited_with_old_and_new_values() {
     .unwrap();
     assert!(
         store
-            .list_audit(&ctx.account_id, &d, &created.case_id, None, 10)
+            .list_audit(
+                CaseKey::new(&ctx.account_id, &d, &created.case_id),
+                None,
+                10
+            )
             .await
             .unwrap()
             .is_empty()

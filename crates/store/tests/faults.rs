@@ -7,50 +7,18 @@
 //! Run with `cargo test -p caseload-store --features failpoints --test faults`. Fault points are
 //! process-wide, so each test holds a `fail::FailScenario`, which runs them one at a time.
 
+mod common;
+
 use caseload_domain::Service;
 use caseload_domain::store::Store;
 use caseload_model::shapes::*;
-use caseload_model::{CasesApi, Error, RequestContext};
+use caseload_model::{CasesApi, Error};
 use caseload_store::SqliteStore;
+use common::{TempDir, ctx};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn ctx() -> RequestContext {
-    RequestContext {
-        account_id: "000000000000".into(),
-        region: "us-east-1".into(),
-        principal_arn: "arn:aws:iam::000000000000:user/test".into(),
-        request_id: "r".into(),
-    }
-}
-
-/// A fresh directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "caseload-faults-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A store on a data directory and the service over it.
 struct Env {
@@ -65,43 +33,21 @@ impl Env {
                 .unwrap()
                 .with_search_wait(search_wait),
         );
-        let svc = Service::new(store.clone(), Default::default())
-            .await
-            .unwrap();
+        let svc = common::service(store.clone()).await;
         Env { store, svc }
     }
 
     /// Closes the store and waits until its threads let go of the data directory.
     async fn reopen(self, dir: &Path) -> Env {
         drop(self);
-        // The indexer thread ends on its next poll; the directory's locks go with it.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match SqliteStore::open(dir) {
-                Ok(store) => {
-                    let store = Arc::new(store);
-                    let svc = Service::new(store.clone(), Default::default())
-                        .await
-                        .unwrap();
-                    return Env { store, svc };
-                }
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("cannot reopen {}: {e}", dir.display()),
-            }
-        }
+        let store = Arc::new(common::reopen(dir, SqliteStore::open));
+        let svc = common::service(store.clone()).await;
+        Env { store, svc }
     }
 
     /// A domain with event delivery on (so case writes append to the outbox) and a template.
     async fn domain(&self) -> (String, String) {
-        let d = self
-            .svc
-            .create_domain(&ctx(), CreateDomainRequest { name: "f".into() })
-            .await
-            .unwrap()
-            .domain_id;
+        let (d, t) = common::domain_with_template(&self.svc, "f").await;
         self.svc
             .put_case_event_configuration(
                 &ctx(),
@@ -113,15 +59,6 @@ impl Env {
             )
             .await
             .unwrap();
-        let t = self
-            .svc
-            .create_template(
-                &ctx(),
-                serde_json::from_value(json!({"domainId": d, "name": "T"})).unwrap(),
-            )
-            .await
-            .unwrap()
-            .template_id;
         (d, t)
     }
 

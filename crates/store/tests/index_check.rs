@@ -2,97 +2,23 @@
 //! the server's start-up comparison: the database is changed behind the index's back with raw
 //! SQL while the store is closed, and every difference is named, then repaired.
 
-use caseload_domain::Service;
-use caseload_model::shapes::*;
-use caseload_model::{CasesApi, RequestContext};
+mod common;
+
 use caseload_store::SqliteStore;
 use caseload_store::index::check::CaseDifference;
-use serde_json::json;
-use std::path::{Path, PathBuf};
+use common::{TempDir, create_case, domain_with_template, reopen};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn ctx() -> RequestContext {
-    RequestContext {
-        account_id: "000000000000".into(),
-        region: "us-east-1".into(),
-        principal_arn: "arn:aws:iam::000000000000:user/test".into(),
-        request_id: "r".into(),
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("caseload-check-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Opens the store with `open`, retrying while the previous store's threads still hold the
-/// directory (they end on their next poll).
-fn reopen(
-    dir: &Path,
-    open: fn(&Path) -> caseload_domain::store::StoreResult<SqliteStore>,
-) -> SqliteStore {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match open(dir) {
-            Ok(s) => return s,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
 
 /// A domain with `n` cases; returns the domain id and the case ids, sorted.
 async fn populate(dir: &Path, n: usize) -> (String, Vec<String>) {
     let store = Arc::new(SqliteStore::open(dir).unwrap());
-    let svc = Service::new(store.clone(), Default::default())
-        .await
-        .unwrap();
-    let d = svc
-        .create_domain(&ctx(), CreateDomainRequest { name: "c".into() })
-        .await
-        .unwrap()
-        .domain_id;
-    let t = svc
-        .create_template(
-            &ctx(),
-            serde_json::from_value(json!({"domainId": d, "name": "T"})).unwrap(),
-        )
-        .await
-        .unwrap()
-        .template_id;
+    let svc = common::service(store.clone()).await;
+    let (d, t) = domain_with_template(&svc, "c").await;
     let mut ids = Vec::new();
     for i in 0..n {
-        let r = svc
-            .create_case(
-                &ctx(),
-                serde_json::from_value(json!({
-                    "domainId": d, "templateId": t,
-                    "fields": [{"id": "title", "value": {"stringValue": format!("case {i}")}}]
-                }))
-                .unwrap(),
-            )
-            .await
-            .unwrap();
-        ids.push(r.case_id);
+        ids.push(create_case(&svc, &d, &t, &format!("case {i}")).await);
     }
     // Everything indexed and committed before the store closes.
     store.wait_indexed().await.unwrap();

@@ -314,25 +314,17 @@ proptest! {
             // A second domain whose cases must never appear.
             let mut other = record(999, BTreeMap::from([("title".to_owned(), Value::String("printer".into()))]), BTreeMap::new());
             other.domain_id = "other".into();
-            store.insert_case(&other, &audit(&other), None).await.unwrap();
+            store.insert_case(&other, &audit(&other), None, None).await.unwrap();
             let mut all = Vec::new();
             for (i, (fields, tags)) in cases.into_iter().enumerate() {
                 let c = record(i, fields, tags);
-                store.insert_case(&c, &audit(&c), None).await.unwrap();
+                store.insert_case(&c, &audit(&c), None, None).await.unwrap();
                 all.push(c);
             }
             for i in &deleted {
                 if *i < all.len() {
                     store
-                        .delete_case(
-                            "000000000000",
-                            "d",
-                            &all[*i].case_id,
-                            &caseload_model::shapes::AuditEventPerformedBy {
-                                iam_principal_arn: "arn:aws:iam::000000000000:root".into(),
-                                user: None,
-                            },
-                        )
+                        .delete_case(&all[*i], None)
                         .await
                         .unwrap();
                 }
@@ -399,7 +391,7 @@ fn contains_matches_the_evaluator_for_every_needle_length() {
                     BTreeMap::from([("title".to_owned(), Value::String((*title).into()))]),
                     BTreeMap::new(),
                 );
-                store.insert_case(&c, &audit(&c), None).await.unwrap();
+                store.insert_case(&c, &audit(&c), None, None).await.unwrap();
                 all.push(c);
             }
             // (needle, whether some title has it)
@@ -496,18 +488,7 @@ fn large_result_sets_page_like_the_evaluator() {
         store.import_cases(all.clone()).await.unwrap();
         // Deleted documents stay in the segment: searches must leave them out.
         for i in (0..300).step_by(7) {
-            store
-                .delete_case(
-                    "000000000000",
-                    "d",
-                    &all[i].case_id,
-                    &caseload_model::shapes::AuditEventPerformedBy {
-                        iam_principal_arn: "arn:aws:iam::000000000000:root".into(),
-                        user: None,
-                    },
-                )
-                .await
-                .unwrap();
+            store.delete_case(&all[i], None).await.unwrap();
         }
         let deleted: BTreeSet<String> = (0..300)
             .step_by(7)

@@ -8,6 +8,7 @@ use caseload_domain::related::query::{
     ItemFilter, ItemSort, RelatedQuery, SortProperty, ref_key, run,
 };
 use caseload_domain::search::{FieldPredicate, Filter, Op};
+use caseload_domain::store::CaseKey;
 use caseload_domain::store::{AuditRecord, CaseRecord, NewRelatedItem, RelatedItemRecord, Store};
 use caseload_domain::value::Value;
 use caseload_model::Timestamp;
@@ -180,12 +181,18 @@ async fn index_walks_visit_what_the_evaluator_returns() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     const CASES: usize = 6;
     for i in 0..CASES {
-        store.insert_case(&case(i), &audit(), None).await.unwrap();
+        store
+            .insert_case(&case(i), &audit(), None, None)
+            .await
+            .unwrap();
     }
     // An item of another domain must never show up.
     let mut other = case(0);
     other.domain_id = "other".into();
-    store.insert_case(&other, &audit(), None).await.unwrap();
+    store
+        .insert_case(&other, &audit(), None, None)
+        .await
+        .unwrap();
     for n in 0..150 {
         let c = content(&mut rng);
         let domain = if n % 50 == 0 { "other" } else { DOMAIN };
@@ -221,6 +228,7 @@ async fn index_walks_visit_what_the_evaluator_returns() {
                 &[NewRelatedItem {
                     item,
                     audit: audit(),
+                    event: None,
                     max_in_case: usize::MAX,
                     max_of_type: usize::MAX,
                     case_update: None,
@@ -234,7 +242,7 @@ async fn index_walks_visit_what_the_evaluator_returns() {
     for i in 0..CASES {
         all.extend(
             store
-                .list_related_items(ACCOUNT, DOMAIN, &format!("case-{i}"))
+                .list_related_items(CaseKey::new(ACCOUNT, DOMAIN, &format!("case-{i}")))
                 .await
                 .unwrap(),
         );

@@ -5,6 +5,7 @@
 use crate::Service;
 use crate::paging::query_digest;
 use crate::store::AuditRecord;
+use crate::store::CaseKey;
 use crate::value::Value;
 use caseload_model::shapes::{
     AuditEvent, AuditEventField, AuditEventFieldValueUnion, AuditEventPerformedBy, AuditEventType,
@@ -141,9 +142,7 @@ pub(crate) async fn get_case_audit_events(
     let mut page = svc
         .store
         .list_audit(
-            &ctx.account_id,
-            &case.domain_id,
-            &case.case_id,
+            CaseKey::new(&ctx.account_id, &case.domain_id, &case.case_id),
             after.as_deref(),
             limit + 1,
         )

@@ -16,14 +16,13 @@
 use super::update::NotUpdated;
 use crate::Service;
 use crate::idempotency::{self, Claimed};
+use crate::store::DomainKey;
 use crate::store::{ResourceKind, TokenClaim};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result};
 use std::collections::HashSet;
 
 const OPERATION: &str = "BatchUpdateCase";
-/// Field names read per store call when a field is identified by name.
-const NAME_BATCH: usize = 1000;
 /// The system fields BatchUpdateCase sets only through its top-level members.
 const TOP_LEVEL: [(&str, &str); 3] = [
     ("title", "title"),
@@ -156,8 +155,10 @@ async fn batch_update(
             ctx,
             domain_id,
             &t.case_id,
-            &values,
-            input.performed_by.as_ref(),
+            crate::cases::update::Write {
+                values: &values,
+                performed_by: input.performed_by.as_ref(),
+            },
             &mut updates,
             claim,
         )
@@ -284,27 +285,10 @@ async fn live_field_names(
     ctx: &RequestContext,
     domain_id: &str,
 ) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let batch = svc
-            .store
-            .list_resources(
-                &ctx.account_id,
-                domain_id,
-                ResourceKind::Field,
-                after.as_deref(),
-                NAME_BATCH,
-                false,
-            )
+    let fields =
+        crate::schema::resource::all_of_kind(svc, ctx, domain_id, ResourceKind::Field, false)
             .await?;
-        let done = batch.len() < NAME_BATCH;
-        after = batch.last().map(|r| r.id.clone());
-        out.extend(batch.into_iter().map(|r| (r.name, r.id)));
-        if done {
-            return Ok(out);
-        }
-    }
+    Ok(fields.into_iter().map(|r| (r.name, r.id)).collect())
 }
 
 /// The cases the request names, in order, each once. A reference id matching no case fails
@@ -326,7 +310,7 @@ async fn batch_targets(
             CaseIdentifierUnion::ReferenceId(r) => {
                 let case = svc
                     .store
-                    .get_case_by_reference(&ctx.account_id, domain_id, r)
+                    .get_case_by_reference(DomainKey::new(&ctx.account_id, domain_id), r)
                     .await?
                     .ok_or_else(|| Error::NotFound {
                         message: format!("No case of this domain has the reference id {r}"),

@@ -4,9 +4,11 @@
 use super::{audit, maintain, validate};
 use crate::Service;
 use crate::arn;
+use crate::events::{self, Change};
 use crate::idempotency;
 use crate::schema::templates::TemplateDoc;
 use crate::store::{CaseRecord, Created, IdempotencyRecord, StoreError, Tags};
+use crate::store::{DomainKey, TokenKey};
 use crate::tags::check_tag_keys;
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -72,7 +74,11 @@ pub(crate) async fn create_case(
     if let Some(t) = token
         && let Some(seen) = svc
             .store
-            .get_idempotency(&ctx.account_id, domain_id, OPERATION, t)
+            .get_idempotency(TokenKey::new(
+                DomainKey::new(&ctx.account_id, domain_id),
+                OPERATION,
+                t,
+            ))
             .await?
     {
         return idempotency::replay(OPERATION, seen, &digest);
@@ -120,6 +126,7 @@ pub(crate) async fn create_case(
             updated: now,
             version: 1,
         };
+        let published = events::event(svc, ctx, Change::case(&case, &event)).await?;
         let remembered = token.map(|t| IdempotencyRecord {
             account_id: ctx.account_id.clone(),
             domain_id: domain_id.to_owned(),
@@ -134,7 +141,7 @@ pub(crate) async fn create_case(
         });
         match svc
             .store
-            .insert_case(&case, &event, remembered.as_ref())
+            .insert_case(&case, &event, published.as_ref(), remembered.as_ref())
             .await
         {
             Ok(Created::New) => return Ok(response),

@@ -26,9 +26,6 @@ pub(crate) struct CaseFields {
 /// (account, domain) → (schema generation, fields).
 pub(crate) type SchemaCache = crate::cache::GenerationCache<CaseFields>;
 
-/// Fields read from the store per call while loading a domain's schema.
-const LOAD_BATCH: usize = 1000;
-
 impl CaseFields {
     /// Also how `transfer` checks imported cases against the schema of the file.
     pub fn new(fields: impl IntoIterator<Item = (String, FieldInfo)>) -> Self {
@@ -67,36 +64,21 @@ pub(crate) async fn load_case_fields(
     domain_id: &str,
 ) -> Result<CaseFields> {
     let mut by_id = HashMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let batch = svc
-            .store
-            .list_resources(
-                &ctx.account_id,
-                domain_id,
-                ResourceKind::Field,
-                after.as_deref(),
-                LOAD_BATCH,
-                true,
-            )
+    let fields =
+        crate::schema::resource::all_of_kind(svc, ctx, domain_id, ResourceKind::Field, true)
             .await?;
-        let done = batch.len() < LOAD_BATCH;
-        after = batch.last().map(|r| r.id.clone());
-        for r in batch {
-            let doc = FieldDoc::from_record(&r)?;
-            by_id.insert(
-                r.id,
-                FieldInfo {
-                    field_type: doc.field_type,
-                    deleted: r.deleted,
-                    options: doc.options,
-                },
-            );
-        }
-        if done {
-            return Ok(CaseFields {
-                by_id: Arc::new(by_id),
-            });
-        }
+    for r in fields {
+        let doc = FieldDoc::from_record(&r)?;
+        by_id.insert(
+            r.id,
+            FieldInfo {
+                field_type: doc.field_type,
+                deleted: r.deleted,
+                options: doc.options,
+            },
+        );
     }
+    Ok(CaseFields {
+        by_id: Arc::new(by_id),
+    })
 }

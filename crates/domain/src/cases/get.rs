@@ -1,6 +1,7 @@
 //! GetCase, and how stored values are read back (shared with SearchCases).
 
 use crate::Service;
+use crate::store::CaseKey;
 use crate::value::Value;
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result};
@@ -41,7 +42,10 @@ pub(crate) async fn get_case(
     let ids: Vec<String> = input.fields.iter().map(|f| f.id.clone()).collect();
     let case = svc
         .store
-        .get_case_fields(&ctx.account_id, &input.domain_id, &input.case_id, &ids)
+        .get_case_fields(
+            CaseKey::new(&ctx.account_id, &input.domain_id, &input.case_id),
+            &ids,
+        )
         .await?
         .ok_or_else(|| Error::not_found("Case", &input.case_id))?;
     // Every requested field fits in one page (the response holds as many as the request),

@@ -19,6 +19,7 @@ pub(crate) mod update;
 pub(crate) mod validate;
 
 use crate::Service;
+use crate::store::CaseKey;
 use crate::store::Tags;
 use caseload_model::{Error, RequestContext, Result};
 
@@ -34,12 +35,12 @@ pub(crate) async fn update_case_tags(
     for _attempt in 0..5 {
         let mut case = svc
             .store
-            .get_case(&ctx.account_id, domain_id, case_id)
+            .get_case(CaseKey::new(&ctx.account_id, domain_id, case_id))
             .await?
             .ok_or_else(|| Error::not_found("Case", case_id))?;
         case.tags = tags.clone();
         case.version += 1;
-        match svc.store.update_case(&case, None).await {
+        match svc.store.update_case(&case).await {
             Ok(()) => return Ok(()),
             Err(crate::store::StoreError::VersionMismatch) => continue,
             Err(e) => return Err(e.into()),

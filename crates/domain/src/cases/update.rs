@@ -6,6 +6,7 @@ use super::demands::Demands;
 use super::fields::CaseFields;
 use super::{audit, maintain, validate};
 use crate::Service;
+use crate::events::{self, Change};
 use crate::schema::templates::TemplateDoc;
 use crate::store::{CaseRecord, StoreError, TokenClaim};
 use caseload_model::shapes::*;
@@ -80,8 +81,10 @@ pub(crate) async fn update_case(
         ctx,
         &input.domain_id,
         &input.case_id,
-        &input.fields,
-        input.performed_by.as_ref(),
+        Write {
+            values: &input.fields,
+            performed_by: input.performed_by.as_ref(),
+        },
         &mut updates,
         None,
     )
@@ -93,20 +96,29 @@ pub(crate) async fn update_case(
     Ok(UpdateCaseResponse {})
 }
 
+/// What an update writes to a case: field values, on someone's behalf.
+#[derive(Clone, Copy)]
+pub(crate) struct Write<'a> {
+    pub values: &'a [FieldValue],
+    pub performed_by: Option<&'a UserUnion>,
+}
+
 /// Writes `values` to one case with a `Case.Updated` audit event, and returns the case as
 /// stored. A missing domain or case is a ResourceNotFoundException naming it. With a
 /// client-token `claim`, the write happens only while the claim holds its token.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn update_one(
     svc: &Service,
     ctx: &RequestContext,
     domain_id: &str,
     case_id: &str,
-    values: &[FieldValue],
-    performed_by: Option<&UserUnion>,
+    write: Write<'_>,
     u: &mut Updates,
     claim: Option<&TokenClaim>,
 ) -> std::result::Result<CaseRecord, NotUpdated> {
+    let Write {
+        values,
+        performed_by,
+    } = write;
     let mut case = svc.case(ctx, domain_id, case_id).await?;
     crate::merge::status::refuse_merging_secondary(svc, ctx, domain_id, case_id).await?;
     let demands = demands_of(svc, ctx, domain_id, &case.template_id, u).await?;
@@ -134,10 +146,17 @@ pub(crate) async fn update_one(
             audit::changed_fields(&case.fields, &next.fields),
             performed_by,
         )?;
+        let published = events::event(svc, ctx, Change::case(&next, &event)).await?;
         let fence = claim.map(crate::idempotency::renewed);
         match svc
             .store
-            .update_case_with_items(&next, Some(&event), &slas, fence.as_ref())
+            .update_case_with_items(
+                &next,
+                Some(&event),
+                published.as_ref(),
+                &slas,
+                fence.as_ref(),
+            )
             .await
         {
             Ok(()) => return Ok(next),

@@ -11,7 +11,9 @@ use super::related::plan;
 use super::start::mergeable;
 use crate::Service;
 use crate::cases::{audit, maintain};
+use crate::events::{self, Change};
 use crate::related::ItemDoc;
+use crate::store::CaseKey;
 use crate::store::{
     AuditRecord, CaseRecord, MergeFinish, MergeRecord, RelatedItemRecord, StoreError,
 };
@@ -64,7 +66,11 @@ async fn merge_outcome(
     let domain_id = merge.domain_id.as_str();
     let mut completed = merge.clone();
     completed.completed = true;
-    let get = |id: String| async move { svc.store.get_case(&ctx.account_id, domain_id, &id).await };
+    let get = |id: String| async move {
+        svc.store
+            .get_case(CaseKey::new(&ctx.account_id, domain_id, &id))
+            .await
+    };
     let (primary, secondary) = match (
         get(merge.primary_case_id.clone()).await?,
         get(merge.secondary_case_id.clone()).await?,
@@ -81,6 +87,7 @@ async fn merge_outcome(
                 changed_items: vec![],
                 removed_items: vec![],
                 new_items: vec![],
+                events: vec![],
             });
         }
     };
@@ -110,11 +117,11 @@ async fn merge_outcome(
 
     let p_items = svc
         .store
-        .list_related_items(&ctx.account_id, domain_id, &primary.case_id)
+        .list_related_items(CaseKey::new(&ctx.account_id, domain_id, &primary.case_id))
         .await?;
     let s_items = svc
         .store
-        .list_related_items(&ctx.account_id, domain_id, &secondary.case_id)
+        .list_related_items(CaseKey::new(&ctx.account_id, domain_id, &secondary.case_id))
         .await?;
     let moves = plan(
         &primary.case_id,
@@ -130,7 +137,15 @@ async fn merge_outcome(
     if moves.link_secondary {
         new_items.push(link(&next_secondary, &primary.case_id, now, doc)?);
     }
+    let mut published = Vec::new();
+    for (case, audit) in [
+        (&next_primary, &primary_audit),
+        (&next_secondary, &secondary_audit),
+    ] {
+        published.extend(events::event(svc, ctx, Change::case(case, audit)).await?);
+    }
     Ok(MergeFinish {
+        events: published,
         merge: completed,
         primary: Some((next_primary, primary_audit)),
         secondary: Some((next_secondary, secondary_audit)),

@@ -9,6 +9,7 @@ use crate::Service;
 use crate::cases::fields::CaseFields;
 use crate::cases::validate::is_filled;
 use crate::schema::fields::system_field;
+use crate::store::CaseKey;
 use crate::store::{CaseRecord, MergeRecord, MergeStart};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -97,7 +98,11 @@ fn selection(
 async fn refuse_merged(svc: &Service, ctx: &RequestContext, case: &CaseRecord) -> Result<()> {
     for m in svc
         .store
-        .merges_of_case(&ctx.account_id, &case.domain_id, &case.case_id)
+        .merges_of_case(CaseKey::new(
+            &ctx.account_id,
+            &case.domain_id,
+            &case.case_id,
+        ))
         .await?
     {
         conflict(&m, &case.case_id)?;
@@ -165,10 +170,10 @@ pub(crate) async fn start_merge_cases(
     let types = move_types(input.related_items_configuration.as_ref());
     let (p_items, s_items) = (
         svc.store
-            .list_related_items(&ctx.account_id, domain_id, &primary.case_id)
+            .list_related_items(CaseKey::new(&ctx.account_id, domain_id, &primary.case_id))
             .await?,
         svc.store
-            .list_related_items(&ctx.account_id, domain_id, &secondary.case_id)
+            .list_related_items(CaseKey::new(&ctx.account_id, domain_id, &secondary.case_id))
             .await?,
     );
     let moves = plan(
@@ -213,7 +218,7 @@ pub(crate) async fn start_merge_cases(
         MergeStart::Busy(case_id) | MergeStart::MergedBefore(case_id) => {
             let merges = svc
                 .store
-                .merges_of_case(&ctx.account_id, domain_id, &case_id)
+                .merges_of_case(CaseKey::new(&ctx.account_id, domain_id, &case_id))
                 .await?;
             for m in &merges {
                 conflict(m, &case_id)?;

@@ -3,6 +3,7 @@
 //! deleted (the StartMergeCases documentation).
 
 use crate::Service;
+use crate::store::CaseKey;
 use crate::store::MergeRecord;
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result};
@@ -23,7 +24,7 @@ async fn running_merge(
 ) -> Result<Option<(Role, MergeRecord)>> {
     let merges = svc
         .store
-        .merges_of_case(&ctx.account_id, domain_id, case_id)
+        .merges_of_case(CaseKey::new(&ctx.account_id, domain_id, case_id))
         .await?;
     Ok(merges.into_iter().find(|m| !m.completed).map(|m| {
         let role = if m.primary_case_id == case_id {
@@ -85,7 +86,11 @@ pub(crate) async fn get_merge_cases_status(
     svc.case(ctx, &input.domain_id, &input.case_id).await?;
     let merges = svc
         .store
-        .merges_of_case(&ctx.account_id, &input.domain_id, &input.case_id)
+        .merges_of_case(CaseKey::new(
+            &ctx.account_id,
+            &input.domain_id,
+            &input.case_id,
+        ))
         .await?;
     let answer = |m: &MergeRecord, status| GetMergeCasesStatusResponse {
         status,

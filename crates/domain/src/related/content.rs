@@ -16,6 +16,7 @@ use crate::Service;
 use crate::cases::fields::CaseFields;
 use crate::cases::validate::check_values;
 use crate::schema::fields::system_field;
+use crate::store::CaseKey;
 use crate::store::CaseRecord;
 use crate::value::Value;
 use caseload_model::shapes::*;
@@ -147,7 +148,7 @@ pub(crate) async fn new_content(
                 )));
             }
             svc.store
-                .get_case(&ctx.account_id, &case.domain_id, &c.case_id)
+                .get_case(CaseKey::new(&ctx.account_id, &case.domain_id, &c.case_id))
                 .await?
                 .ok_or_else(|| Error::not_found("Case", &c.case_id))?;
             RelatedItemContent::ConnectCase(ConnectCaseContent {

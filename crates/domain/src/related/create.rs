@@ -6,7 +6,9 @@
 use super::{ItemDoc, attributes, content, item_arn, query, sla};
 use crate::Service;
 use crate::cases::audit;
+use crate::events::{self, Change};
 use crate::idempotency;
+use crate::store::{CaseKey, DomainKey, TokenKey};
 use crate::store::{
     CaseRecord, Created, IdempotencyRecord, NewRelatedItem, RelatedItemRecord, StoreError,
 };
@@ -41,7 +43,11 @@ async fn quota_breach(
 ) -> Result<Option<Error>> {
     let items = svc
         .store
-        .list_related_items(&case.account_id, &case.domain_id, &case.case_id)
+        .list_related_items(CaseKey::new(
+            &case.account_id,
+            &case.domain_id,
+            &case.case_id,
+        ))
         .await?;
     let max = svc.quotas.related_items_per_case;
     if items.len() >= max {
@@ -62,18 +68,28 @@ async fn quota_breach(
     Ok(None)
 }
 
+/// One item a request creates: its id, type and content, and on whose behalf.
+struct ItemInput<'a> {
+    related_item_id: &'a str,
+    item_type: RelatedItemType,
+    content: &'a RelatedItemInputContent,
+    performed_by: Option<&'a UserUnion>,
+}
+
 /// Everything that creating one item in `case` writes.
-#[allow(clippy::too_many_arguments)]
 async fn new_item(
     svc: &Service,
     ctx: &RequestContext,
     case: &CaseRecord,
-    related_item_id: &str,
-    item_type: RelatedItemType,
-    input: &RelatedItemInputContent,
-    performed_by: Option<&UserUnion>,
+    new: ItemInput<'_>,
     now: Timestamp,
 ) -> Result<NewRelatedItem> {
+    let ItemInput {
+        related_item_id,
+        item_type,
+        content: input,
+        performed_by,
+    } = new;
     let content =
         crate::related::content::new_content(svc, ctx, case, item_type, input, now).await?;
     // An SLA moves the case's next breach; the case is rewritten (with its version checked)
@@ -108,23 +124,26 @@ async fn new_item(
         last_updated_user: None,
         content,
     };
+    let item = RelatedItemRecord {
+        account_id: ctx.account_id.clone(),
+        domain_id: case.domain_id.clone(),
+        case_id: case.case_id.clone(),
+        related_item_id: related_item_id.to_owned(),
+        item_type,
+        association_time: now,
+        seq: 0,
+        ref_key: query::ref_key(&doc.content),
+        body: doc.to_body()?,
+        // Items carry their case's tags, so tag-based access to a case covers what is
+        // attached to it.
+        tags: case.tags.clone(),
+        version: 1,
+    };
+    let published = events::event(svc, ctx, Change::item(&item, &event)).await?;
     Ok(NewRelatedItem {
-        item: RelatedItemRecord {
-            account_id: ctx.account_id.clone(),
-            domain_id: case.domain_id.clone(),
-            case_id: case.case_id.clone(),
-            related_item_id: related_item_id.to_owned(),
-            item_type,
-            association_time: now,
-            seq: 0,
-            ref_key: query::ref_key(&doc.content),
-            body: doc.to_body()?,
-            // Items carry their case's tags, so tag-based access to a case covers what is
-            // attached to it.
-            tags: case.tags.clone(),
-            version: 1,
-        },
+        item,
         audit: event,
+        event: published,
         max_in_case: svc.quotas.related_items_per_case,
         max_of_type: type_quota(svc, item_type),
         case_update,
@@ -146,10 +165,12 @@ pub(crate) async fn create_related_item(
             svc,
             ctx,
             &case,
-            &related_item_id,
-            input.r#type,
-            &input.content,
-            input.performed_by.as_ref(),
+            ItemInput {
+                related_item_id: &related_item_id,
+                item_type: input.r#type,
+                content: &input.content,
+                performed_by: input.performed_by.as_ref(),
+            },
             Timestamp::now(),
         )
         .await?;
@@ -191,7 +212,11 @@ pub(crate) async fn batch_create_related_item(
     if let Some(t) = token
         && let Some(seen) = svc
             .store
-            .get_idempotency(&ctx.account_id, domain_id, BATCH_OPERATION, t)
+            .get_idempotency(TokenKey::new(
+                DomainKey::new(&ctx.account_id, domain_id),
+                BATCH_OPERATION,
+                t,
+            ))
             .await?
     {
         return idempotency::replay(BATCH_OPERATION, seen, &digest);
@@ -225,12 +250,14 @@ pub(crate) async fn batch_create_related_item(
                         reference_id: None,
                         reference_number: None,
                     },
-                    svc.store.get_case(&ctx.account_id, domain_id, id).await?,
+                    svc.store
+                        .get_case(CaseKey::new(&ctx.account_id, domain_id, id))
+                        .await?,
                 ),
                 CaseIdentifierUnion::ReferenceId(r) => {
                     let case = svc
                         .store
-                        .get_case_by_reference(&ctx.account_id, domain_id, r)
+                        .get_case_by_reference(DomainKey::new(&ctx.account_id, domain_id), r)
                         .await?
                         .ok_or_else(|| Error::not_found("Case", r))?;
                     let shown = CaseIdentifier {
@@ -300,10 +327,12 @@ pub(crate) async fn batch_create_related_item(
                 svc,
                 ctx,
                 &case,
-                &crate::new_id(),
-                RelatedItemType::Comment,
-                &input.content,
-                input.performed_by.as_ref(),
+                ItemInput {
+                    related_item_id: &crate::new_id(),
+                    item_type: RelatedItemType::Comment,
+                    content: &input.content,
+                    performed_by: input.performed_by.as_ref(),
+                },
                 now,
             )
             .await?;

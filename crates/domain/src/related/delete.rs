@@ -5,6 +5,7 @@
 use super::{ItemDoc, attributes};
 use crate::Service;
 use crate::cases::audit;
+use crate::events::{self, Change};
 use crate::store::StoreError;
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -52,9 +53,10 @@ pub(crate) async fn delete_related_item(
             audit::changed_fields(&attributes(&doc.content), &BTreeMap::new()),
             None,
         )?;
+        let published = events::event(svc, ctx, Change::item(&item, &event)).await?;
         match svc
             .store
-            .delete_related_item(&item, &event, case_update.as_ref())
+            .delete_related_item(&item, &event, published.as_ref(), case_update.as_ref())
             .await
         {
             Ok(()) => return Ok(DeleteRelatedItemResponse {}),

@@ -6,86 +6,17 @@
 //! depends on), no I/O.
 
 use super::{ItemDoc, sla};
-use crate::search::{Filter, compile_filter, matches_values};
+use crate::search::{compile_filter, matches_values};
+pub use crate::store::{ItemFilter, ItemKey, ItemSort, RelatedQuery, SortProperty};
 use crate::store::{RelatedItemRecord, RelatedPage};
 use crate::value::Value;
 use caseload_model::shapes::{
     CaseFilter, CustomFieldsFilter, FieldType, Order, RelatedItemContent, RelatedItemType,
-    RelatedItemTypeFilter, SearchAllRelatedItemsSort, SearchAllRelatedItemsSortProperty, SlaStatus,
+    RelatedItemTypeFilter, SearchAllRelatedItemsSort, SearchAllRelatedItemsSortProperty,
 };
 use caseload_model::{Error, Result, Timestamp};
-use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-
-/// One filter of a search: an item of `item_type` whose attributes satisfy the rest. A search's
-/// filters are alternatives (an item matching any of them is returned); within one filter every
-/// given member must hold.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ItemFilter {
-    pub item_type: RelatedItemType,
-    /// The item's `ref_key` must equal this (contact ARN, file ARN, linked case id, SLA name).
-    pub ref_key: Option<String>,
-    /// Contact only: the channel must be one of these (none: any channel).
-    pub channels: Vec<String>,
-    /// Sla only: the status the SLA has at the query's `now`.
-    pub sla_status: Option<SlaStatus>,
-    /// Custom only: the filter the item's fields must satisfy, with SearchCases' algebra.
-    pub custom: Option<Filter>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum SortProperty {
-    AssociationTime,
-    CaseId,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct ItemSort {
-    pub property: SortProperty,
-    pub descending: bool,
-}
-
-/// What an item is ordered by: its association time, its case and its insertion order (which
-/// breaks every tie). Also a position in a result order (a page token carries one).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemKey {
-    pub association_ms: i64,
-    pub case_id: String,
-    pub seq: i64,
-}
-
-/// A validated related-item search.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RelatedQuery {
-    pub account_id: String,
-    pub domain_id: String,
-    /// SearchRelatedItems: the one case searched. SearchAllRelatedItems: `None`, the domain.
-    pub case_id: Option<String>,
-    /// Alternatives; empty matches every item.
-    pub filters: Vec<ItemFilter>,
-    /// Never empty and always names AssociationTime (`compile_sorts`).
-    pub sorts: Vec<ItemSort>,
-    /// Keyset position: only items strictly after it in the query's order.
-    pub after: Option<ItemKey>,
-    pub limit: usize,
-    /// The instant SLA statuses are evaluated at.
-    pub now: Timestamp,
-    /// How many index entries a backend may examine per filter before it answers with what it
-    /// has and a position to resume from, so that a selective filter over a large domain costs
-    /// a bounded amount of work per request.
-    pub scan_budget: usize,
-}
-
-impl RelatedItemRecord {
-    pub fn key(&self) -> ItemKey {
-        ItemKey {
-            association_ms: self.association_time.unix_millis(),
-            case_id: self.case_id.clone(),
-            seq: self.seq,
-        }
-    }
-}
 
 /// The attribute an item is found by with an equality filter, as backends index it.
 pub fn ref_key(content: &RelatedItemContent) -> Option<String> {

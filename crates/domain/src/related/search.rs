@@ -5,7 +5,9 @@
 use super::ItemDoc;
 use super::query::{self, ItemKey, RelatedQuery};
 use crate::Service;
+use crate::paging::PageRequest;
 use crate::paging::query_digest;
+use crate::store::DomainKey;
 use crate::store::RelatedItemRecord;
 use caseload_model::shapes::*;
 use caseload_model::{RequestContext, Result, Timestamp};
@@ -26,7 +28,6 @@ struct Found {
 }
 
 /// Compiles and runs a search, returning the items found and the next page's token.
-#[allow(clippy::too_many_arguments)]
 async fn run_related_search(
     svc: &Service,
     ctx: &RequestContext,
@@ -34,9 +35,12 @@ async fn run_related_search(
     case_id: Option<&str>,
     filters: &[RelatedItemTypeFilter],
     sorts: Vec<query::ItemSort>,
-    max_results: Option<i32>,
-    next_token: Option<&str>,
+    page_request: PageRequest<'_>,
 ) -> Result<(Vec<Found>, Option<String>)> {
+    let PageRequest {
+        max_results,
+        next_token,
+    } = page_request;
     let needs_fields = filters
         .iter()
         .any(|f| matches!(f, RelatedItemTypeFilter::Custom(c) if c.fields.is_some()));
@@ -98,8 +102,7 @@ pub(crate) async fn search_related_items(
         Some(&case.case_id),
         input.filters.as_deref().unwrap_or_default(),
         vec![query::NEWEST_FIRST],
-        input.max_results,
-        input.next_token.as_deref(),
+        PageRequest::new(input.max_results, input.next_token.as_ref()),
     )
     .await?;
     let now = Timestamp::now();
@@ -135,8 +138,7 @@ pub(crate) async fn search_all_related_items(
         None,
         input.filters.as_deref().unwrap_or_default(),
         sorts,
-        input.max_results,
-        input.next_token.as_deref(),
+        PageRequest::new(input.max_results, input.next_token.as_ref()),
     )
     .await?;
     let now = Timestamp::now();
@@ -181,8 +183,7 @@ pub(crate) async fn list_cases_for_contact(
     let mut cases = svc
         .store
         .list_cases_for_contact(
-            &ctx.account_id,
-            &domain.domain_id,
+            DomainKey::new(&ctx.account_id, &domain.domain_id),
             &input.contact_arn,
             after.as_deref(),
             limit + 1,

@@ -8,6 +8,7 @@
 use super::ItemDoc;
 use crate::Service;
 use crate::cases::fields::CaseFields;
+use crate::store::CaseKey;
 use crate::store::{CaseRecord, RelatedItemRecord};
 use crate::value::Value;
 use caseload_model::shapes::{
@@ -144,7 +145,11 @@ pub(crate) async fn case_slas(
 ) -> Result<Vec<(RelatedItemRecord, ItemDoc)>> {
     let items = svc
         .store
-        .list_related_items(&case.account_id, &case.domain_id, &case.case_id)
+        .list_related_items(CaseKey::new(
+            &case.account_id,
+            &case.domain_id,
+            &case.case_id,
+        ))
         .await?;
     items
         .into_iter()

@@ -7,6 +7,7 @@ use super::content::{custom_fields, member};
 use super::{ItemDoc, attributes, item_arn, query, sla};
 use crate::Service;
 use crate::cases::audit;
+use crate::events::{self, Change};
 use crate::store::{CaseRecord, RelatedItemRecord, StoreError};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -121,9 +122,10 @@ pub(crate) async fn update_related_item(
         next.body = doc.to_body()?;
         next.ref_key = query::ref_key(&doc.content);
         next.version += 1;
+        let published = events::event(svc, ctx, Change::item(&next, &event)).await?;
         match svc
             .store
-            .update_related_item(&next, &event, case_update.as_ref())
+            .update_related_item(&next, &event, published.as_ref(), case_update.as_ref())
             .await
         {
             Ok(()) => {

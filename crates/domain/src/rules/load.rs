@@ -5,6 +5,7 @@ use super::enforce::AppliedRule;
 use crate::Service;
 use crate::cases::fields::CaseFields;
 use crate::schema::templates::TemplateDoc;
+use crate::store::DomainKey;
 use crate::store::ResourceKind;
 use caseload_model::shapes::CaseRuleDetails;
 use caseload_model::{RequestContext, Result};
@@ -31,10 +32,8 @@ pub(crate) async fn applied_rules(
         let Some(record) = svc
             .store
             .get_resource(
-                &ctx.account_id,
-                domain_id,
-                ResourceKind::CaseRule,
-                &t.case_rule_id,
+                DomainKey::new(&ctx.account_id, domain_id)
+                    .resource(ResourceKind::CaseRule, &t.case_rule_id),
             )
             .await?
             .filter(|r| !r.deleted)

@@ -6,13 +6,12 @@ use super::definition::{self, CaseRuleDoc, FieldFacts, Purpose, rule_type};
 use crate::Service;
 use crate::arn;
 use crate::schema::templates::TemplateDoc;
+use crate::store::DomainKey;
 use crate::store::{ResourceKind, ResourceRecord};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 
 const KIND: ResourceKind = ResourceKind::CaseRule;
-/// Templates read per store call while looking for the ones that use a rule.
-const TEMPLATE_BATCH: usize = 100;
 
 fn case_rule_arn(ctx: &RequestContext, domain_id: &str, id: &str) -> String {
     arn::resource(&ctx.region, &ctx.account_id, domain_id, "case-rule", id)
@@ -76,35 +75,20 @@ async fn rule_uses(
     rule_id: &str,
 ) -> Result<Vec<Use>> {
     let mut uses = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let batch = svc
-            .store
-            .list_resources(
-                &ctx.account_id,
-                domain_id,
-                ResourceKind::Template,
-                after.as_deref(),
-                TEMPLATE_BATCH,
-                false,
-            )
+    let templates =
+        crate::schema::resource::all_of_kind(svc, ctx, domain_id, ResourceKind::Template, false)
             .await?;
-        let done = batch.len() < TEMPLATE_BATCH;
-        after = batch.last().map(|r| r.id.clone());
-        for t in batch {
-            let doc = TemplateDoc::from_record(&t)?;
-            for r in doc.rules.iter().filter(|r| r.case_rule_id == rule_id) {
-                uses.push(Use {
-                    template_id: t.id.clone(),
-                    template_name: t.name.clone(),
-                    field_id: r.field_id.clone(),
-                });
-            }
-        }
-        if done {
-            return Ok(uses);
+    for t in templates {
+        let doc = TemplateDoc::from_record(&t)?;
+        for r in doc.rules.iter().filter(|r| r.case_rule_id == rule_id) {
+            uses.push(Use {
+                template_id: t.id.clone(),
+                template_name: t.name.clone(),
+                field_id: r.field_id.clone(),
+            });
         }
     }
+    Ok(uses)
 }
 
 pub(crate) async fn create_case_rule(
@@ -153,7 +137,7 @@ pub(crate) async fn batch_get_case_rule(
     for CaseRuleIdentifier { id } in input.case_rules {
         match svc
             .store
-            .get_resource(&ctx.account_id, &input.domain_id, KIND, &id)
+            .get_resource(DomainKey::new(&ctx.account_id, &input.domain_id).resource(KIND, &id))
             .await?
         {
             Some(r) => case_rules.push(describe(ctx, r)?),
@@ -183,8 +167,7 @@ pub(crate) async fn list_case_rules(
         &input.domain_id,
         KIND,
         &(),
-        input.max_results,
-        input.next_token.as_deref(),
+        crate::paging::PageRequest::new(input.max_results, input.next_token.as_ref()),
         |_| true,
     )
     .await?;

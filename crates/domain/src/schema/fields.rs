@@ -4,6 +4,7 @@
 use super::resource::to_body;
 use crate::Service;
 use crate::arn;
+use crate::store::DomainKey;
 use crate::store::{DomainRecord, ResourceKind, ResourceRecord};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -119,6 +120,13 @@ impl FieldDoc {
     }
 }
 
+/// The type of a stored field (a `ResourceKind::Field` record), which a search index needs to
+/// index the field's values: the one thing a backend reads from a field's body, so the body's
+/// shape stays the domain's own.
+pub fn field_type(r: &ResourceRecord) -> Result<FieldType> {
+    FieldDoc::from_record(r).map(|d| d.field_type)
+}
+
 pub(crate) fn field_arn(ctx: &RequestContext, domain_id: &str, field_id: &str) -> String {
     arn::resource(&ctx.region, &ctx.account_id, domain_id, "field", field_id)
 }
@@ -162,7 +170,7 @@ pub(crate) async fn create_system_fields(
     let now = Timestamp::now();
     for f in SYSTEM_FIELDS {
         let options = if f.id == "status" {
-            ["open", "closed"]
+            super::options::FIXED_STATUS_OPTIONS
                 .iter()
                 .map(|v| FieldOptionDoc {
                     name: (*v).to_owned(),
@@ -330,8 +338,7 @@ pub(crate) async fn list_fields(
         &input.domain_id,
         ResourceKind::Field,
         &(),
-        input.max_results,
-        input.next_token.as_deref(),
+        crate::paging::PageRequest::new(input.max_results, input.next_token.as_ref()),
         |_| true,
     )
     .await?;
@@ -364,7 +371,10 @@ pub(crate) async fn batch_get_field(
     for FieldIdentifier { id } in input.fields {
         match svc
             .store
-            .get_resource(&ctx.account_id, &input.domain_id, ResourceKind::Field, &id)
+            .get_resource(
+                DomainKey::new(&ctx.account_id, &input.domain_id)
+                    .resource(ResourceKind::Field, &id),
+            )
             .await?
         {
             Some(r) => fields.push(describe(ctx, r)?),

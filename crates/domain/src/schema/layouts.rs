@@ -4,6 +4,7 @@
 use super::resource::to_body;
 use crate::Service;
 use crate::arn;
+use crate::store::DomainKey;
 use crate::store::{ResourceKind, ResourceRecord};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -139,7 +140,10 @@ pub(crate) async fn get_layout(
         for item in group.fields.drain(..) {
             let field = svc
                 .store
-                .get_resource(&ctx.account_id, &r.domain_id, ResourceKind::Field, &item.id)
+                .get_resource(
+                    DomainKey::new(&ctx.account_id, &r.domain_id)
+                        .resource(ResourceKind::Field, &item.id),
+                )
                 .await?;
             if field.is_some_and(|f| !f.deleted) {
                 live.push(item);
@@ -228,8 +232,7 @@ pub(crate) async fn list_layouts(
         &input.domain_id,
         ResourceKind::Layout,
         &(),
-        input.max_results,
-        input.next_token.as_deref(),
+        crate::paging::PageRequest::new(input.max_results, input.next_token.as_ref()),
         |_| true,
     )
     .await?;

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 /// The options of the system `status` field that a domain starts with. The admin guide says they
 /// cannot be changed; other statuses can be added.
-const FIXED_STATUS_OPTIONS: &[&str] = &["open", "closed"];
+pub(crate) const FIXED_STATUS_OPTIONS: &[&str] = &["open", "closed"];
 
 /// The `errorCode` of an option refused on its own (the rest of the batch still applies).
 /// AWS does not document its codes; this names the exception the option would have raised alone.

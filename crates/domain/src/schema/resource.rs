@@ -2,6 +2,8 @@
 //! losing a concurrent one, creating and soft-deleting with their quotas, and paging through a kind.
 
 use crate::Service;
+use crate::paging::PageRequest;
+use crate::store::DomainKey;
 use crate::store::{ResourceKind, ResourceRecord, StoreError};
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use serde::Serialize;
@@ -114,7 +116,7 @@ pub(crate) async fn soft_delete(
     // The limit protects storage, not correctness, so one extra deleted record is harmless.
     let deleted = svc
         .store
-        .count_resources(&ctx.account_id, domain_id, kind, true)
+        .count_resources(DomainKey::new(&ctx.account_id, domain_id), kind, true)
         .await?;
     if deleted >= max_deleted {
         return Err(Error::QuotaExceeded(format!(
@@ -131,20 +133,48 @@ pub(crate) async fn soft_delete(
     Ok(())
 }
 
+/// Every resource of a kind in the caller's domain `domain_id` (deleted ones too if asked),
+/// ordered by id, read a batch at a time.
+pub(crate) async fn all_of_kind(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    kind: ResourceKind,
+    include_deleted: bool,
+) -> Result<Vec<ResourceRecord>> {
+    const BATCH: usize = 1000;
+    let mut out: Vec<ResourceRecord> = Vec::new();
+    loop {
+        let after = out.last().map(|r| r.id.as_str());
+        let key = DomainKey::new(&ctx.account_id, domain_id);
+        let batch = svc
+            .store
+            .list_resources(key, kind, after, BATCH, include_deleted)
+            .await?;
+        let done = batch.len() < BATCH;
+        out.extend(batch);
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
 /// One page of the resources of a kind that are not deleted and pass `keep`, ordered by id.
 /// `query` holds what the request filters on, so a token is only accepted back with the same
 /// operation, domain and filter.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn list_page(
     svc: &Service,
     ctx: &RequestContext,
     domain_id: &str,
     kind: ResourceKind,
     query: &impl Serialize,
-    max_results: Option<i32>,
-    next_token: Option<&str>,
+    page_request: PageRequest<'_>,
     keep: impl Fn(&ResourceRecord) -> bool,
 ) -> Result<(Vec<ResourceRecord>, Option<String>)> {
+    let PageRequest {
+        max_results,
+        next_token,
+    } = page_request;
     svc.domain(ctx, domain_id).await?;
     // The wire layer has already held maxResults to the model's range (1–100).
     let limit = max_results.map_or(DEFAULT_PAGE, |n| n.max(1) as usize);
@@ -160,8 +190,7 @@ pub(crate) async fn list_page(
         let batch = svc
             .store
             .list_resources(
-                &ctx.account_id,
-                domain_id,
+                DomainKey::new(&ctx.account_id, domain_id),
                 kind,
                 after.as_deref(),
                 limit + 1,

@@ -5,6 +5,7 @@ use super::resource::to_body;
 use crate::Service;
 use crate::arn;
 use crate::rules::definition::{CaseRuleDoc, template_rule_problem};
+use crate::store::DomainKey;
 use crate::store::{ResourceKind, ResourceRecord};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -153,7 +154,9 @@ async fn deleted_fields(
     for id in ids {
         let r = svc
             .store
-            .get_resource(&ctx.account_id, domain_id, ResourceKind::Field, id)
+            .get_resource(
+                DomainKey::new(&ctx.account_id, domain_id).resource(ResourceKind::Field, id),
+            )
             .await?;
         if r.is_some_and(|r| r.deleted) {
             deleted.insert(id.clone());
@@ -355,8 +358,7 @@ pub(crate) async fn list_templates(
         &input.domain_id,
         ResourceKind::Template,
         &statuses,
-        input.max_results,
-        input.next_token.as_deref(),
+        crate::paging::PageRequest::new(input.max_results, input.next_token.as_ref()),
         |r| {
             statuses.is_empty()
                 || TemplateDoc::from_record(r).is_ok_and(|d| statuses.contains(&d.status))

@@ -1,5 +1,4 @@
-//! SearchCases semantics, independent of any index: the compiled query a backend executes
-//! (`CaseQuery`), the compiler from the wire's filter (`compile`), and the reference evaluator
+//! SearchCases semantics, independent of any index: the compiler from the wire's filter (`compile`), and the reference evaluator
 //! (`eval`, `run`) that defines what a correct answer is. Backends are tested against `run`.
 //!
 //! Everything here is pure: no storage, no clock, no I/O.
@@ -11,79 +10,8 @@ pub use compile::{MAX_FILTER_CHILDREN, MAX_FILTER_DEPTH, compile_filter, compile
 pub use eval::{compare, matches, matches_terms, matches_values, sort_key};
 
 use crate::store::{CasePage, CaseRecord};
+pub use crate::store::{CaseQuery, Cursor, FieldPredicate, Filter, Op, SortSpec};
 use crate::value::Value;
-use caseload_model::shapes::FieldType;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
-
-/// A validated search, with every field's type resolved from the domain's schema.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CaseQuery {
-    pub account_id: String,
-    pub domain_id: String,
-    pub filter: Option<Filter>,
-    /// Lower-cased words of `searchTerm`; all must match (the last one as a prefix).
-    pub search_terms: Vec<String>,
-    /// The fields whose values `search_terms` are matched against: the domain's Text, Url and
-    /// SingleSelect fields, deleted ones included. The evaluator needs it because a DateTime value
-    /// is also a string, and must not be found by a search for "2026".
-    pub term_fields: BTreeSet<String>,
-    /// Never empty: the default order is `last_updated_datetime` descending.
-    pub sorts: Vec<SortSpec>,
-    /// Keyset position: return only cases strictly after this one in the query's order.
-    pub after: Option<Cursor>,
-    pub limit: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub enum Filter {
-    Field(FieldPredicate),
-    Not(Box<Filter>),
-    /// All children match; an empty list matches every case.
-    And(Vec<Filter>),
-    /// Some child matches; an empty list matches no case.
-    Or(Vec<Filter>),
-    /// A tag with that key and, if given, that value.
-    Tag {
-        key: String,
-        value: Option<String>,
-    },
-}
-
-/// `field_id op value`. The compiler guarantees that `op` is allowed for `field_type` and that
-/// `value` is the member that type takes (DateTime values already canonical), or `Value::Empty`
-/// with `EqualTo` ("has no value").
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FieldPredicate {
-    pub field_id: String,
-    pub field_type: FieldType,
-    pub op: Op,
-    pub value: Value,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Op {
-    EqualTo,
-    Contains,
-    GreaterThan,
-    GreaterThanOrEqualTo,
-    LessThan,
-    LessThanOrEqualTo,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SortSpec {
-    pub field_id: String,
-    pub field_type: FieldType,
-    pub descending: bool,
-}
-
-/// Where a page ended: the last case's sort values and id.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    pub sort_values: Vec<Option<Value>>,
-    pub case_id: String,
-}
 
 /// The field and order SearchCases uses when the request has no sorts.
 pub const DEFAULT_SORT_FIELD: &str = "last_updated_datetime";

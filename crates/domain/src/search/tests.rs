@@ -5,6 +5,7 @@
 use super::*;
 use crate::store::{CaseRecord, Tags};
 use caseload_model::Timestamp;
+use caseload_model::shapes::FieldType;
 use caseload_model::shapes::{
     CaseFilter, EmptyFieldValue, FieldFilter, FieldValue, FieldValueUnion as W, Order, Sort,
     TagFilter, TagValue,

@@ -2,6 +2,7 @@
 
 use super::format::Line;
 use super::records;
+use crate::store::DomainKey;
 use crate::store::{ResourceKind, Store, StoreError};
 
 /// Records read from the store per call.
@@ -28,7 +29,7 @@ pub async fn export(
     emit: &mut (dyn FnMut(Line) -> std::io::Result<()> + Send),
 ) -> Result<u64, ExportError> {
     let domain = store
-        .get_domain(account_id, domain_id)
+        .get_domain(DomainKey::new(account_id, domain_id))
         .await?
         .ok_or_else(|| ExportError::NoDomain(domain_id.to_owned()))?;
     emit(Line::Domain(records::domain_line(&domain)))?;
@@ -41,7 +42,13 @@ pub async fn export(
         let mut after: Option<String> = None;
         loop {
             let page = store
-                .list_resources(account_id, domain_id, kind, after.as_deref(), PAGE, true)
+                .list_resources(
+                    DomainKey::new(account_id, domain_id),
+                    kind,
+                    after.as_deref(),
+                    PAGE,
+                    true,
+                )
                 .await?;
             for r in &page {
                 let line = match kind {
@@ -63,7 +70,11 @@ pub async fn export(
     let mut after: Option<String> = None;
     loop {
         let page = store
-            .list_cases(account_id, domain_id, after.as_deref(), PAGE)
+            .list_cases(
+                DomainKey::new(account_id, domain_id),
+                after.as_deref(),
+                PAGE,
+            )
             .await?;
         for c in &page {
             emit(Line::Case(records::case_line(c)))?;
@@ -78,8 +89,7 @@ pub async fn export(
     loop {
         let page = store
             .list_domain_related_items(
-                account_id,
-                domain_id,
+                DomainKey::new(account_id, domain_id),
                 after.as_ref().map(|(c, s)| (c.as_str(), *s)),
                 PAGE,
             )

@@ -11,6 +11,7 @@
 use super::lines::{Lines, check_file};
 use super::progress::Progress;
 use caseload_domain::search::{CaseQuery, SortSpec};
+use caseload_domain::store::DomainKey;
 use caseload_domain::store::{
     CaseRecord, DomainRecord, RelatedItemRecord, ResourceKind, ResourceRecord, Store,
 };
@@ -147,12 +148,12 @@ async fn target_domain(
         return Ok((domain, None));
     };
     let domain = store
-        .get_domain(&args.account_id, id)
+        .get_domain(DomainKey::new(&args.account_id, id))
         .await
         .map_err(err)?
         .ok_or_else(|| format!("domain {id} does not exist in account {}", args.account_id))?;
     if !store
-        .list_cases(&args.account_id, id, None, 1)
+        .list_cases(DomainKey::new(&args.account_id, id), None, 1)
         .await
         .map_err(err)?
         .is_empty()
@@ -169,7 +170,7 @@ async fn target_domain(
         ResourceKind::Template,
     ] {
         let page = store
-            .list_resources(&args.account_id, id, kind, None, 1000, true)
+            .list_resources(DomainKey::new(&args.account_id, id), kind, None, 1000, true)
             .await
             .map_err(err)?;
         let system = |r: &ResourceRecord| {
@@ -186,7 +187,7 @@ async fn target_domain(
         resources.extend(page);
     }
     store
-        .delete_domain(&args.account_id, id)
+        .delete_domain(DomainKey::new(&args.account_id, id))
         .await
         .map_err(err)?;
     let previous = Previous {
@@ -300,7 +301,7 @@ async fn insert(store: &dyn Store, r: ResourceRecord) -> Result<(), String> {
 /// Removes everything written under the domain's id, and puts back the domain it replaced.
 async fn undo(store: &dyn Store, domain: &DomainRecord, previous: Option<Previous>) {
     if let Err(e) = store
-        .delete_domain(&domain.account_id, &domain.domain_id)
+        .delete_domain(DomainKey::new(&domain.account_id, &domain.domain_id))
         .await
     {
         eprintln!("caseload: could not remove the partial import: {e}");

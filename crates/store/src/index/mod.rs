@@ -38,7 +38,8 @@ mod texts;
 pub use order::Tuning;
 
 use bits::DenseTerms;
-use caseload_domain::search::{CaseQuery, DEFAULT_SORT_FIELD};
+use caseload_domain::search::DEFAULT_SORT_FIELD;
+use caseload_domain::store::CaseQuery;
 use caseload_domain::store::{CaseRecord, StoreError, StoreResult};
 use caseload_model::shapes::FieldType;
 use check::DomainKey;

@@ -18,7 +18,7 @@ use super::encode;
 use super::eval::{Check, Compiled, Few, SortRange, Verify};
 use super::order::{Orders, Tuning};
 use super::texts::Texts;
-use caseload_domain::search::{CaseQuery, FieldPredicate, Filter, Op};
+use caseload_domain::store::{CaseQuery, FieldPredicate, Filter, Op};
 use caseload_domain::value::Value;
 use caseload_model::shapes::FieldType;
 use std::cmp::Ordering;

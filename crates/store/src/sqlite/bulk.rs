@@ -3,14 +3,13 @@
 
 use super::cases::{COLUMNS, finish, from_row};
 use super::{backend, is_unique_violation, tags_to_text};
-use caseload_domain::store::{CaseRecord, StoreError, StoreResult};
+use caseload_domain::store::{CaseRecord, DomainKey, StoreError, StoreResult};
 use rusqlite::{Connection, params};
 
 /// Cases of a domain ordered by case id, after `after`, at most `limit`.
 pub fn list(
     c: &mut Connection,
-    account: &str,
-    domain: &str,
+    key: &DomainKey,
     after: Option<&str>,
     limit: usize,
 ) -> StoreResult<Vec<CaseRecord>> {
@@ -21,7 +20,12 @@ pub fn list(
         .map_err(backend)?;
     let rows = stmt
         .query_map(
-            params![account, domain, after.unwrap_or(""), limit as i64],
+            params![
+                key.account_id,
+                key.domain_id,
+                after.unwrap_or(""),
+                limit as i64
+            ],
             from_row,
         )
         .map_err(backend)?;

@@ -1,11 +1,9 @@
-use super::{backend, is_unique_violation, outbox, related, tags_from_text, tags_to_text};
-use caseload_domain::events::Change;
+use super::{backend, is_unique_violation, outbox, related, tags_from_text, tags_to_text, tokens};
 use caseload_domain::store::{
-    AuditRecord, CaseRecord, Created, IdempotencyRecord, RelatedItemRecord, StoreError,
-    StoreResult, TokenClaim,
+    AuditRecord, CaseKey, CaseRecord, Created, DomainKey, EventRecord, IdempotencyRecord,
+    RelatedItemRecord, StoreError, StoreResult, TokenClaim,
 };
 use caseload_model::Timestamp;
-use caseload_model::shapes::AuditEventPerformedBy;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub(crate) const COLUMNS: &str = "account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version";
@@ -118,59 +116,21 @@ fn insert_audit_text(
     Ok(())
 }
 
-/// The remembered token `token` of `operation` in a domain (a claimed one has no response yet).
-pub fn get_idempotency(
-    c: &Connection,
-    account: &str,
-    domain: &str,
-    operation: &'static str,
-    token: &str,
-) -> StoreResult<Option<IdempotencyRecord>> {
-    c.prepare_cached(
-        "SELECT request_hash, response, created_ms FROM idempotency WHERE account_id = ?1 AND domain_id = ?2 AND operation = ?3 AND token = ?4 AND claim IS NULL",
-    )
-    .and_then(|mut s| {
-        s.query_row(params![account, domain, operation, token], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
-        })
-    })
-    .optional()
-    .map_err(backend)?
-    .map(|(request_hash, response, created_ms)| {
-        Ok(IdempotencyRecord {
-            account_id: account.to_owned(),
-            domain_id: domain.to_owned(),
-            operation,
-            token: token.to_owned(),
-            request_hash,
-            response: serde_json::from_str(&response).map_err(backend)?,
-            created: Timestamp::from_unix_millis(created_ms),
-        })
-    })
-    .transpose()
-}
-
 pub fn insert(
     c: &mut Connection,
     case: &CaseRecord,
     text: &CaseText,
     audit: &AuditRecord,
+    event: Option<&EventRecord>,
     token: Option<&IdempotencyRecord>,
 ) -> StoreResult<Created> {
     // The token is looked up inside the write transaction: SQLite runs one writer at a time, so
     // of two concurrent requests with the same token exactly one inserts and the other replays.
     let tx = c.savepoint().map_err(backend)?;
-    if let Some(t) = token {
-        if let Some(seen) =
-            get_idempotency(&tx, &t.account_id, &t.domain_id, t.operation, &t.token)?
-        {
-            return Ok(Created::Replayed(seen));
-        }
-        tx.execute(
-            "INSERT INTO idempotency (account_id, domain_id, operation, token, request_hash, response, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![t.account_id, t.domain_id, t.operation, t.token, t.request_hash, t.response.to_string(), t.created.unix_millis()],
-        )
-        .map_err(backend)?;
+    if let Some(t) = token
+        && let Some(seen) = tokens::seen_or_remember(&tx, t)?
+    {
+        return Ok(Created::Replayed(seen));
     }
     let res = tx.prepare_cached(INSERT_CASE).and_then(|mut s| {
         s.execute(params![
@@ -193,12 +153,7 @@ pub fn insert(
     }
     insert_audit(&tx, case, audit, text.audit.as_deref())?;
     record_change(&tx, &case.account_id, &case.domain_id, &case.case_id, false)?;
-    outbox::append(
-        &tx,
-        &case.account_id,
-        &case.domain_id,
-        Change::Case { case, audit },
-    )?;
+    outbox::append(&tx, event)?;
     tx.commit().map_err(backend)?;
     Ok(Created::New)
 }
@@ -209,18 +164,15 @@ pub fn get(
     domain: &str,
     case_id: &str,
 ) -> StoreResult<Option<CaseRecord>> {
-    get_at(c, account, domain, case_id, None)
+    row(c, account, domain, case_id, None)?
+        .map(finish)
+        .transpose()
 }
 
 /// `get`, trying the row at `hint` first (see `hints`): it is the case only if its key is.
-pub fn get_at(
-    c: &Connection,
-    account: &str,
-    domain: &str,
-    case_id: &str,
-    hint: Option<i64>,
-) -> StoreResult<Option<CaseRecord>> {
-    row(c, account, domain, case_id, hint)?
+pub fn get_at(c: &Connection, key: &CaseKey, hint: Option<i64>) -> StoreResult<Option<CaseRecord>> {
+    let d = &key.domain;
+    row(c, &d.account_id, &d.domain_id, &key.case_id, hint)?
         .map(finish)
         .transpose()
 }
@@ -256,13 +208,13 @@ fn row(
 /// `get` with only the values of the fields in `ids` decoded.
 pub fn get_fields(
     c: &Connection,
-    account: &str,
-    domain: &str,
-    case_id: &str,
+    key: &CaseKey,
     hint: Option<i64>,
     ids: &[String],
 ) -> StoreResult<Option<CaseRecord>> {
-    let Some((mut case, fields, tags)) = row(c, account, domain, case_id, hint)? else {
+    let d = &key.domain;
+    let Some((mut case, fields, tags)) = row(c, &d.account_id, &d.domain_id, &key.case_id, hint)?
+    else {
         return Ok(None);
     };
     use serde::de::DeserializeSeed;
@@ -331,6 +283,7 @@ pub fn update(
     case: &CaseRecord,
     text: &CaseText,
     audit: Option<&AuditRecord>,
+    event: Option<&EventRecord>,
     items: &[RelatedItemRecord],
     claim: Option<&TokenClaim>,
 ) -> StoreResult<()> {
@@ -338,7 +291,7 @@ pub fn update(
     if let Some(claim) = claim {
         super::tokens::fence(&tx, claim)?;
     }
-    update_text_in(&tx, case, text, audit)?;
+    update_text_in(&tx, case, text, audit, event)?;
     for item in items {
         related::replace_in(&tx, item)?;
     }
@@ -346,13 +299,14 @@ pub fn update(
 }
 
 /// Replaces a case whose stored version is `case.version - 1` inside `tx`, with its audit event,
-/// its change-log entry and (for an audited write) its event.
+/// its event and its change-log entry.
 pub(crate) fn update_in(
     tx: &Connection,
     case: &CaseRecord,
     audit: Option<&AuditRecord>,
+    event: Option<&EventRecord>,
 ) -> StoreResult<()> {
-    update_text_in(tx, case, &CaseText::of(case, audit)?, audit)
+    update_text_in(tx, case, &CaseText::of(case, audit)?, audit, event)
 }
 
 /// `update_in` with the JSON columns already serialized.
@@ -361,6 +315,7 @@ fn update_text_in(
     case: &CaseRecord,
     text: &CaseText,
     audit: Option<&AuditRecord>,
+    event: Option<&EventRecord>,
 ) -> StoreResult<()> {
     let n = tx
         .prepare_cached(
@@ -375,32 +330,28 @@ fn update_text_in(
     }
     if let Some(a) = audit {
         insert_audit(tx, case, a, text.audit.as_deref())?;
-        outbox::append(
-            tx,
-            &case.account_id,
-            &case.domain_id,
-            Change::Case { case, audit: a },
-        )?;
     }
+    outbox::append(tx, event)?;
     record_change(tx, &case.account_id, &case.domain_id, &case.case_id, false)
 }
 
+/// Removes a case still at `case.version` with its audit history and related items.
 pub fn delete(
     c: &mut Connection,
-    account: &str,
-    domain: &str,
-    case_id: &str,
-    performed_by: &AuditEventPerformedBy,
-) -> StoreResult<bool> {
+    case: &CaseRecord,
+    event: Option<&EventRecord>,
+) -> StoreResult<()> {
+    let (account, domain, case_id) = (&case.account_id, &case.domain_id, &case.case_id);
     let tx = c.savepoint().map_err(backend)?;
-    let Some(case) = get(&tx, account, domain, case_id)? else {
-        return Ok(false);
-    };
-    tx.execute(
-        "DELETE FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3",
-        params![account, domain, case_id],
-    )
-    .map_err(backend)?;
+    let n = tx
+        .execute(
+            "DELETE FROM cases WHERE account_id = ?1 AND domain_id = ?2 AND case_id = ?3 AND version = ?4",
+            params![account, domain, case_id, case.version],
+        )
+        .map_err(backend)?;
+    if n == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
     for table in ["audit", "related_items"] {
         tx.execute(
             &format!(
@@ -411,29 +362,18 @@ pub fn delete(
         .map_err(backend)?;
     }
     record_change(&tx, account, domain, case_id, true)?;
-    outbox::append(
-        &tx,
-        account,
-        domain,
-        Change::CaseDeleted {
-            case: &case,
-            performed_by,
-            time: Timestamp::now(),
-        },
-    )?;
-    tx.commit().map_err(backend)?;
-    Ok(true)
+    outbox::append(&tx, event)?;
+    tx.commit().map_err(backend)
 }
 
 /// The case with reference number `reference` in a domain.
 pub fn get_by_reference(
     c: &Connection,
-    account: &str,
-    domain: &str,
+    key: &DomainKey,
     reference: &str,
 ) -> StoreResult<Option<CaseRecord>> {
     c.prepare_cached(GET_BY_REFERENCE)
-        .and_then(|mut s| s.query_row(params![account, domain, reference], from_row))
+        .and_then(|mut s| s.query_row(params![key.account_id, key.domain_id, reference], from_row))
         .optional()
         .map_err(backend)?
         .map(finish)
@@ -442,12 +382,11 @@ pub fn get_by_reference(
 
 pub fn list_audit(
     c: &mut Connection,
-    account: &str,
-    domain: &str,
-    case_id: &str,
+    key: &CaseKey,
     after: Option<&str>,
     limit: usize,
 ) -> StoreResult<Vec<AuditRecord>> {
+    let (account, domain, case_id) = (&key.domain.account_id, &key.domain.domain_id, &key.case_id);
     // `after` is an event id; events are paged by their insertion sequence, newest first.
     let after_seq: i64 = match after {
         Some(event_id) => c

@@ -1,10 +1,9 @@
 //! The change log (`changes` table) as the search indexer reads it.
 
-use super::{backend, cases};
-use crate::index::check::DomainKey;
+use super::{backend, cases, resources};
+use crate::index::check::DomainKey as IndexDomain;
 use crate::index::{Change, ChangeLog, FieldTypeMap};
-use caseload_domain::schema::fields::FieldDoc;
-use caseload_domain::store::{CaseRecord, StoreResult};
+use caseload_domain::store::{CaseRecord, DomainKey, ResourceKind, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{BTreeMap, HashSet};
 
@@ -61,13 +60,13 @@ impl ChangeLog for SqliteLog {
         })
     }
 
-    fn case_counts(&self) -> StoreResult<(i64, BTreeMap<DomainKey, u64>)> {
+    fn case_counts(&self) -> StoreResult<(i64, BTreeMap<IndexDomain, u64>)> {
         self.db.read_blocking(case_counts)
     }
 
     fn domain_cases(
         &self,
-        key: &DomainKey,
+        key: &IndexDomain,
         after: Option<String>,
         limit: usize,
     ) -> StoreResult<Vec<CaseRecord>> {
@@ -93,7 +92,7 @@ impl ChangeLog for SqliteLog {
 
 /// The number of cases per domain and the log's last sequence number, in one read transaction
 /// (so the counts are exactly those of that position).
-pub fn case_counts(conn: &mut Connection) -> StoreResult<(i64, BTreeMap<DomainKey, u64>)> {
+pub fn case_counts(conn: &mut Connection) -> StoreResult<(i64, BTreeMap<IndexDomain, u64>)> {
     let tx = conn.savepoint().map_err(backend)?;
     let seq = last_seq(&tx)?;
     let mut counts = BTreeMap::new();
@@ -121,7 +120,7 @@ pub fn case_counts(conn: &mut Connection) -> StoreResult<(i64, BTreeMap<DomainKe
 }
 
 /// A domain's cases as (case id, version), ordered by id.
-pub fn case_versions(conn: &mut Connection, key: &DomainKey) -> StoreResult<Vec<(String, i64)>> {
+pub fn case_versions(conn: &mut Connection, key: &IndexDomain) -> StoreResult<Vec<(String, i64)>> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT case_id, version FROM cases WHERE account_id = ?1 AND domain_id = ?2 ORDER BY case_id",
@@ -133,24 +132,20 @@ pub fn case_versions(conn: &mut Connection, key: &DomainKey) -> StoreResult<Vec<
     rows.collect::<Result<_, _>>().map_err(backend)
 }
 
-/// Every field of the domain (deleted ones too) with its type; a body that cannot be read is
-/// left out, which indexes that field's values for every query.
+/// Every field of the domain (deleted ones too) with its type. A field whose type cannot be read
+/// is left out, with a warning: its values are then indexed for every query (see `FieldTypeMap`).
 fn field_types(conn: &mut Connection, account: &str, domain: &str) -> StoreResult<FieldTypeMap> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, body FROM resources WHERE account_id = ?1 AND domain_id = ?2 AND kind = 'field'",
-        )
-        .map_err(backend)?;
-    let rows = stmt
-        .query_map(params![account, domain], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })
-        .map_err(backend)?;
+    let key = DomainKey::new(account, domain);
+    let fields = resources::list(conn, &key, ResourceKind::Field, None, usize::MAX, true)?;
     let mut types = FieldTypeMap::new();
-    for row in rows {
-        let (id, body) = row.map_err(backend)?;
-        if let Ok(doc) = serde_json::from_str::<FieldDoc>(&body) {
-            types.insert(id, doc.field_type);
+    for field in fields {
+        match caseload_domain::schema::fields::field_type(&field) {
+            Ok(t) => {
+                types.insert(field.id, t);
+            }
+            Err(e) => {
+                tracing::warn!(account, domain, field = %field.id, error = %e, "a stored field's type cannot be read")
+            }
         }
     }
     Ok(types)

@@ -1,5 +1,5 @@
 use super::{backend, is_unique_violation, tags_from_text, tags_to_text};
-use caseload_domain::store::{DomainRecord, StoreError, StoreResult, Tags};
+use caseload_domain::store::{DomainKey, DomainRecord, StoreError, StoreResult, Tags};
 use caseload_model::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -55,11 +55,11 @@ pub fn insert(c: &mut Connection, d: &DomainRecord, max: usize) -> StoreResult<(
     tx.commit().map_err(backend)
 }
 
-pub fn get(c: &mut Connection, account: &str, domain: &str) -> StoreResult<Option<DomainRecord>> {
+pub fn get(c: &mut Connection, key: &DomainKey) -> StoreResult<Option<DomainRecord>> {
     c.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM domains WHERE account_id = ?1 AND domain_id = ?2"
     ))
-    .and_then(|mut s| s.query_row(params![account, domain], from_row))
+    .and_then(|mut s| s.query_row(params![key.account_id, key.domain_id], from_row))
     .optional()
     .map_err(backend)?
     .map(finish)
@@ -85,22 +85,18 @@ pub fn list(
     rows.map(|r| r.map_err(backend).and_then(finish)).collect()
 }
 
-pub fn update_tags(
-    c: &mut Connection,
-    account: &str,
-    domain: &str,
-    tags: &Tags,
-) -> StoreResult<bool> {
+pub fn update_tags(c: &mut Connection, key: &DomainKey, tags: &Tags) -> StoreResult<bool> {
     let n = c
         .execute(
             "UPDATE domains SET tags = ?3 WHERE account_id = ?1 AND domain_id = ?2",
-            params![account, domain, tags_to_text(tags)],
+            params![key.account_id, key.domain_id, tags_to_text(tags)],
         )
         .map_err(backend)?;
     Ok(n > 0)
 }
 
-pub fn delete(c: &mut Connection, account: &str, domain: &str) -> StoreResult<bool> {
+pub fn delete(c: &mut Connection, key: &DomainKey) -> StoreResult<bool> {
+    let (account, domain) = (&key.account_id, &key.domain_id);
     let tx = c.savepoint().map_err(backend)?;
     let n = tx
         .execute(

@@ -85,6 +85,7 @@ impl RowidHints {
 mod tests {
     use super::*;
     use crate::sqlite::cases;
+    use caseload_domain::store::CaseKey;
 
     fn db_with(cases: &[(&str, &str, &str)]) -> Connection {
         let mut c = Connection::open_in_memory().unwrap();
@@ -132,7 +133,9 @@ mod tests {
                 Some(999),
                 None,
             ] {
-                let got = cases::get_at(&c, k.0, k.1, k.2, hint).unwrap().unwrap();
+                let got = cases::get_at(&c, &CaseKey::new(k.0, k.1, k.2), hint)
+                    .unwrap()
+                    .unwrap();
                 assert_eq!(
                     (
                         got.account_id.as_str(),
@@ -141,7 +144,7 @@ mod tests {
                     ),
                     *k
                 );
-                let got = cases::get_fields(&c, k.0, k.1, k.2, hint, &[])
+                let got = cases::get_fields(&c, &CaseKey::new(k.0, k.1, k.2), hint, &[])
                     .unwrap()
                     .unwrap();
                 assert_eq!(got.case_id, k.2);
@@ -152,7 +155,7 @@ mod tests {
         c.execute("DELETE FROM cases WHERE rowid = ?1", [gone])
             .unwrap();
         assert!(
-            cases::get_at(&c, "a", "d", "c2", Some(gone))
+            cases::get_at(&c, &CaseKey::new("a", "d", "c2"), Some(gone))
                 .unwrap()
                 .is_none()
         );

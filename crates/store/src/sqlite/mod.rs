@@ -17,7 +17,14 @@ mod tokens;
 use crate::index::{Mode, SearchIndex};
 pub use check::DomainReport;
 
-use caseload_domain::store::{StoreError, StoreResult, Tags};
+use caseload_domain::store::{
+    AuditRecord, CaseKey, CasePage, CaseQuery, CaseRecord, Claim, Created, DomainKey, DomainRecord,
+    EventRecord, IdempotencyRecord, MergeFinish, MergeRecord, MergeStart, NewRelatedItem,
+    RelatedItemKey, RelatedItemRecord, RelatedPage, RelatedQuery, ResourceKey, ResourceKind,
+    ResourceRecord, Store, StoreError, StoreResult, Tags, TokenClaim, TokenKey,
+};
+use caseload_model::Timestamp;
+use caseload_model::shapes::CaseSummary;
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::Arc;
@@ -304,7 +311,7 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 #[async_trait::async_trait]
-impl caseload_domain::store::Store for SqliteStore {
+impl Store for SqliteStore {
     fn schema_generation(&self) -> Option<u64> {
         Some(
             self.schema_generation
@@ -352,22 +359,13 @@ impl caseload_domain::store::Store for SqliteStore {
         .await
     }
 
-    async fn insert_domain(
-        &self,
-        d: &caseload_domain::store::DomainRecord,
-        max: usize,
-    ) -> StoreResult<()> {
+    async fn insert_domain(&self, d: &DomainRecord, max: usize) -> StoreResult<()> {
         let d = d.clone();
         self.schema_write(move |c| domains::insert(c, &d, max))
             .await
     }
-    async fn get_domain(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-    ) -> StoreResult<Option<caseload_domain::store::DomainRecord>> {
-        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
-        self.read_point(move |c| domains::get(c, &a, &d)).await
+    async fn get_domain(&self, key: DomainKey) -> StoreResult<Option<DomainRecord>> {
+        self.read_point(move |c| domains::get(c, &key)).await
     }
     async fn list_domains(
         &self,
@@ -375,7 +373,7 @@ impl caseload_domain::store::Store for SqliteStore {
         region: &str,
         after: Option<&str>,
         limit: usize,
-    ) -> StoreResult<Vec<caseload_domain::store::DomainRecord>> {
+    ) -> StoreResult<Vec<DomainRecord>> {
         let (a, r, after) = (
             account_id.to_owned(),
             region.to_owned(),
@@ -384,34 +382,24 @@ impl caseload_domain::store::Store for SqliteStore {
         self.read(move |c| domains::list(c, &a, &r, after.as_deref(), limit))
             .await
     }
-    async fn update_domain_tags(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        tags: &Tags,
-    ) -> StoreResult<bool> {
-        let (a, d, t) = (account_id.to_owned(), domain_id.to_owned(), tags.clone());
-        self.schema_write(move |c| domains::update_tags(c, &a, &d, &t))
+    async fn update_domain_tags(&self, key: DomainKey, tags: &Tags) -> StoreResult<bool> {
+        let t = tags.clone();
+        self.schema_write(move |c| domains::update_tags(c, &key, &t))
             .await
     }
-    async fn delete_domain(&self, account_id: &str, domain_id: &str) -> StoreResult<bool> {
-        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
-        self.schema_write(move |c| domains::delete(c, &a, &d)).await
+    async fn delete_domain(&self, key: DomainKey) -> StoreResult<bool> {
+        self.schema_write(move |c| domains::delete(c, &key)).await
     }
 
-    async fn insert_resource(
-        &self,
-        r: &caseload_domain::store::ResourceRecord,
-        quota: usize,
-    ) -> StoreResult<()> {
+    async fn insert_resource(&self, r: &ResourceRecord, quota: usize) -> StoreResult<()> {
         let r = r.clone();
         self.schema_write(move |c| resources::insert(c, &r, quota))
             .await
     }
     async fn replace_resource_if(
         &self,
-        r: &caseload_domain::store::ResourceRecord,
-        prior: &caseload_domain::store::ResourceRecord,
+        r: &ResourceRecord,
+        prior: &ResourceRecord,
     ) -> StoreResult<bool> {
         let (r, prior) = (r.clone(), prior.clone());
         self.schema_write(move |c| resources::replace_if(c, &r, &prior))
@@ -419,167 +407,114 @@ impl caseload_domain::store::Store for SqliteStore {
     }
     async fn count_resources(
         &self,
-        account_id: &str,
-        domain_id: &str,
-        kind: caseload_domain::store::ResourceKind,
+        key: DomainKey,
+        kind: ResourceKind,
         deleted: bool,
     ) -> StoreResult<usize> {
-        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
-        self.read(move |c| resources::count(c, &a, &d, kind, deleted))
+        self.read(move |c| resources::count(c, &key, kind, deleted))
             .await
     }
-    async fn get_resource(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        kind: caseload_domain::store::ResourceKind,
-        id: &str,
-    ) -> StoreResult<Option<caseload_domain::store::ResourceRecord>> {
-        let (a, d, i) = (account_id.to_owned(), domain_id.to_owned(), id.to_owned());
-        self.read_point(move |c| resources::get(c, &a, &d, kind, &i))
-            .await
+    async fn get_resource(&self, key: ResourceKey) -> StoreResult<Option<ResourceRecord>> {
+        self.read_point(move |c| resources::get(c, &key)).await
     }
     async fn list_resources(
         &self,
-        account_id: &str,
-        domain_id: &str,
-        kind: caseload_domain::store::ResourceKind,
+        key: DomainKey,
+        kind: ResourceKind,
         after: Option<&str>,
         limit: usize,
         include_deleted: bool,
-    ) -> StoreResult<Vec<caseload_domain::store::ResourceRecord>> {
-        let (a, d, after) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            after.map(str::to_owned),
-        );
-        self.read(move |c| {
-            resources::list(c, &a, &d, kind, after.as_deref(), limit, include_deleted)
+    ) -> StoreResult<Vec<ResourceRecord>> {
+        let after = after.map(str::to_owned);
+        self.read(move |c| resources::list(c, &key, kind, after.as_deref(), limit, include_deleted))
+            .await
+    }
+
+    async fn get_idempotency(&self, key: TokenKey) -> StoreResult<Option<IdempotencyRecord>> {
+        self.read_point(move |c| {
+            let d = &key.domain;
+            tokens::get(c, &d.account_id, &d.domain_id, key.operation, &key.token)
         })
         .await
     }
-
-    async fn get_idempotency(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        operation: &'static str,
-        token: &str,
-    ) -> StoreResult<Option<caseload_domain::store::IdempotencyRecord>> {
-        let (a, d, t) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            token.to_owned(),
-        );
-        self.read_point(move |c| cases::get_idempotency(c, &a, &d, operation, &t))
-            .await
-    }
     async fn insert_case(
         &self,
-        case: &caseload_domain::store::CaseRecord,
-        audit: &caseload_domain::store::AuditRecord,
-        token: Option<&caseload_domain::store::IdempotencyRecord>,
-    ) -> StoreResult<caseload_domain::store::Created> {
+        case: &CaseRecord,
+        audit: &AuditRecord,
+        event: Option<&EventRecord>,
+        token: Option<&IdempotencyRecord>,
+    ) -> StoreResult<Created> {
         let text = cases::CaseText::of(case, Some(audit))?;
-        let (case, audit, token) = (case.clone(), audit.clone(), token.cloned());
-        self.with(move |c| cases::insert(c, &case, &text, &audit, token.as_ref()))
+        let (case, audit, event, token) =
+            (case.clone(), audit.clone(), event.cloned(), token.cloned());
+        self.with(move |c| cases::insert(c, &case, &text, &audit, event.as_ref(), token.as_ref()))
             .await
     }
-    async fn get_case(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        case_id: &str,
-    ) -> StoreResult<Option<caseload_domain::store::CaseRecord>> {
-        let (a, d, i) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            case_id.to_owned(),
-        );
-        let hint = self.hints.get(&a, &d, &i);
-        self.read_point(move |c| cases::get_at(c, &a, &d, &i, hint))
-            .await
+    async fn get_case(&self, key: CaseKey) -> StoreResult<Option<CaseRecord>> {
+        let hint = self
+            .hints
+            .get(&key.domain.account_id, &key.domain.domain_id, &key.case_id);
+        self.read_point(move |c| cases::get_at(c, &key, hint)).await
     }
     async fn get_case_fields(
         &self,
-        account_id: &str,
-        domain_id: &str,
-        case_id: &str,
+        key: CaseKey,
         ids: &[String],
-    ) -> StoreResult<Option<caseload_domain::store::CaseRecord>> {
-        let (a, d, i, ids) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            case_id.to_owned(),
-            ids.to_vec(),
-        );
-        let hint = self.hints.get(&a, &d, &i);
-        self.read_point(move |c| cases::get_fields(c, &a, &d, &i, hint, &ids))
+    ) -> StoreResult<Option<CaseRecord>> {
+        let ids = ids.to_vec();
+        let hint = self
+            .hints
+            .get(&key.domain.account_id, &key.domain.domain_id, &key.case_id);
+        self.read_point(move |c| cases::get_fields(c, &key, hint, &ids))
             .await
     }
     async fn update_case_with_items(
         &self,
-        case: &caseload_domain::store::CaseRecord,
-        audit: Option<&caseload_domain::store::AuditRecord>,
-        items: &[caseload_domain::store::RelatedItemRecord],
-        claim: Option<&caseload_domain::store::TokenClaim>,
+        case: &CaseRecord,
+        audit: Option<&AuditRecord>,
+        event: Option<&EventRecord>,
+        items: &[RelatedItemRecord],
+        claim: Option<&TokenClaim>,
     ) -> StoreResult<()> {
         let text = cases::CaseText::of(case, audit)?;
-        let (case, audit, items, claim) =
-            (case.clone(), audit.cloned(), items.to_vec(), claim.cloned());
-        self.with(move |c| cases::update(c, &case, &text, audit.as_ref(), &items, claim.as_ref()))
-            .await
-    }
-    async fn delete_case(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        case_id: &str,
-        performed_by: &caseload_model::shapes::AuditEventPerformedBy,
-    ) -> StoreResult<bool> {
-        let (a, d, i, by) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            case_id.to_owned(),
-            performed_by.clone(),
+        let (case, audit, event, items, claim) = (
+            case.clone(),
+            audit.cloned(),
+            event.cloned(),
+            items.to_vec(),
+            claim.cloned(),
         );
-        self.with(move |c| cases::delete(c, &a, &d, &i, &by)).await
+        self.with(move |c| {
+            let (audit, event, claim) = (audit.as_ref(), event.as_ref(), claim.as_ref());
+            cases::update(c, &case, &text, audit, event, &items, claim)
+        })
+        .await
+    }
+    async fn delete_case(&self, case: &CaseRecord, event: Option<&EventRecord>) -> StoreResult<()> {
+        let (case, event) = (case.clone(), event.cloned());
+        self.with(move |c| cases::delete(c, &case, event.as_ref()))
+            .await
     }
     async fn get_case_by_reference(
         &self,
-        account_id: &str,
-        domain_id: &str,
+        key: DomainKey,
         reference_number: &str,
-    ) -> StoreResult<Option<caseload_domain::store::CaseRecord>> {
-        let (a, d, r) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            reference_number.to_owned(),
-        );
-        self.read_point(move |c| cases::get_by_reference(c, &a, &d, &r))
+    ) -> StoreResult<Option<CaseRecord>> {
+        let r = reference_number.to_owned();
+        self.read_point(move |c| cases::get_by_reference(c, &key, &r))
             .await
     }
     async fn list_audit(
         &self,
-        account_id: &str,
-        domain_id: &str,
-        case_id: &str,
+        key: CaseKey,
         after: Option<&str>,
         limit: usize,
-    ) -> StoreResult<Vec<caseload_domain::store::AuditRecord>> {
-        let (a, d, i, after) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            case_id.to_owned(),
-            after.map(str::to_owned),
-        );
-        self.read(move |c| cases::list_audit(c, &a, &d, &i, after.as_deref(), limit))
+    ) -> StoreResult<Vec<AuditRecord>> {
+        let after = after.map(str::to_owned);
+        self.read(move |c| cases::list_audit(c, &key, after.as_deref(), limit))
             .await
     }
-    async fn search_cases(
-        &self,
-        q: &caseload_domain::search::CaseQuery,
-    ) -> StoreResult<caseload_domain::store::CasePage> {
+    async fn search_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
         // Read-your-writes: wait until every change committed before this point is indexed.
         let seq = self.read_point(|c| changes::last_seq(c)).await?;
         self.index.wait_for(seq, Some(self.search_wait)).await?;
@@ -602,19 +537,15 @@ impl caseload_domain::store::Store for SqliteStore {
                 Ok(out)
             })
             .await?;
-        Ok(caseload_domain::store::CasePage { cases, total, more })
+        Ok(CasePage { cases, total, more })
     }
 
-    async fn claim_token(
-        &self,
-        claim: &caseload_domain::store::TokenClaim,
-        stale_before: caseload_model::Timestamp,
-    ) -> StoreResult<caseload_domain::store::Claim> {
+    async fn claim_token(&self, claim: &TokenClaim, stale_before: Timestamp) -> StoreResult<Claim> {
         let claim = claim.clone();
         let out = self
             .with(move |c| tokens::claim(c, &claim, stale_before))
             .await?;
-        if out == caseload_domain::store::Claim::Owned {
+        if out == Claim::Owned {
             // A takeover: whoever waits for the stale claim must look again.
             self.token_changed();
         }
@@ -622,7 +553,7 @@ impl caseload_domain::store::Store for SqliteStore {
     }
     async fn finish_token(
         &self,
-        claim: &caseload_domain::store::TokenClaim,
+        claim: &TokenClaim,
         response: &serde_json::Value,
     ) -> StoreResult<bool> {
         let (claim, response) = (claim.clone(), response.clone());
@@ -632,7 +563,7 @@ impl caseload_domain::store::Store for SqliteStore {
         self.token_changed();
         out
     }
-    async fn release_token(&self, claim: &caseload_domain::store::TokenClaim) -> StoreResult<()> {
+    async fn release_token(&self, claim: &TokenClaim) -> StoreResult<()> {
         let claim = claim.clone();
         let out = self.with(move |c| tokens::release(c, &claim)).await;
         self.token_changed();
@@ -640,7 +571,7 @@ impl caseload_domain::store::Store for SqliteStore {
     }
     async fn wait_token(
         &self,
-        claim: &caseload_domain::store::TokenClaim,
+        claim: &TokenClaim,
         claim_id: &str,
         timeout: std::time::Duration,
     ) -> StoreResult<()> {
@@ -664,195 +595,142 @@ impl caseload_domain::store::Store for SqliteStore {
         }
     }
 
-    async fn start_merge(
-        &self,
-        m: &caseload_domain::store::MergeRecord,
-    ) -> StoreResult<caseload_domain::store::MergeStart> {
+    async fn start_merge(&self, m: &MergeRecord) -> StoreResult<MergeStart> {
         let m = m.clone();
         self.with(move |c| merges::start(c, &m)).await
     }
-    async fn merges_of_case(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        case_id: &str,
-    ) -> StoreResult<Vec<caseload_domain::store::MergeRecord>> {
-        let (a, d, i) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            case_id.to_owned(),
-        );
-        self.read_point(move |c| merges::of_case(c, &a, &d, &i))
-            .await
+    async fn merges_of_case(&self, key: CaseKey) -> StoreResult<Vec<MergeRecord>> {
+        self.read_point(move |c| {
+            merges::of_case(
+                c,
+                &key.domain.account_id,
+                &key.domain.domain_id,
+                &key.case_id,
+            )
+        })
+        .await
     }
-    async fn running_merges(
-        &self,
-        limit: usize,
-    ) -> StoreResult<Vec<caseload_domain::store::MergeRecord>> {
+    async fn running_merges(&self, limit: usize) -> StoreResult<Vec<MergeRecord>> {
         self.read(move |c| merges::running(c, limit)).await
     }
-    async fn finish_merge(&self, f: &caseload_domain::store::MergeFinish) -> StoreResult<()> {
+    async fn finish_merge(&self, f: &MergeFinish) -> StoreResult<()> {
         let f = f.clone();
         self.with(move |c| merges::finish(c, &f)).await
     }
 
     async fn list_cases(
         &self,
-        account_id: &str,
-        domain_id: &str,
+        key: DomainKey,
         after: Option<&str>,
         limit: usize,
-    ) -> StoreResult<Vec<caseload_domain::store::CaseRecord>> {
-        let (a, d, after) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            after.map(str::to_owned),
-        );
-        self.read(move |c| bulk::list(c, &a, &d, after.as_deref(), limit))
+    ) -> StoreResult<Vec<CaseRecord>> {
+        let after = after.map(str::to_owned);
+        self.read(move |c| bulk::list(c, &key, after.as_deref(), limit))
             .await
     }
-    async fn import_cases(
-        &self,
-        cases: Vec<caseload_domain::store::CaseRecord>,
-    ) -> StoreResult<()> {
+    async fn import_cases(&self, cases: Vec<CaseRecord>) -> StoreResult<()> {
         self.with(move |c| bulk::insert(c, &cases)).await
     }
 
     async fn list_domain_related_items(
         &self,
-        account_id: &str,
-        domain_id: &str,
+        key: DomainKey,
         after: Option<(&str, i64)>,
         limit: usize,
-    ) -> StoreResult<Vec<caseload_domain::store::RelatedItemRecord>> {
-        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
+    ) -> StoreResult<Vec<RelatedItemRecord>> {
         let after = after.map(|(c, s)| (c.to_owned(), s));
         self.read(move |c| {
-            related::list_domain(
-                c,
-                &a,
-                &d,
-                after.as_ref().map(|(c, s)| (c.as_str(), *s)),
-                limit,
-            )
+            let after = after.as_ref().map(|(c, s)| (c.as_str(), *s));
+            related::list_domain(c, &key, after, limit)
         })
         .await
     }
 
-    async fn import_related_items(
-        &self,
-        items: Vec<caseload_domain::store::RelatedItemRecord>,
-    ) -> StoreResult<()> {
+    async fn import_related_items(&self, items: Vec<RelatedItemRecord>) -> StoreResult<()> {
         self.with(move |c| related::import(c, &items)).await
     }
 
     async fn insert_related_items(
         &self,
-        items: &[caseload_domain::store::NewRelatedItem],
-        token: Option<&caseload_domain::store::IdempotencyRecord>,
-    ) -> StoreResult<caseload_domain::store::Created> {
+        items: &[NewRelatedItem],
+        token: Option<&IdempotencyRecord>,
+    ) -> StoreResult<Created> {
         let (items, token) = (items.to_vec(), token.cloned());
         self.with(move |c| related::insert_many(c, &items, token.as_ref()))
             .await
     }
     async fn get_related_item(
         &self,
-        account_id: &str,
-        domain_id: &str,
-        case_id: &str,
-        related_item_id: &str,
-    ) -> StoreResult<Option<caseload_domain::store::RelatedItemRecord>> {
-        let (a, d, c, i) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            case_id.to_owned(),
-            related_item_id.to_owned(),
-        );
-        self.read(move |conn| related::get(conn, &a, &d, &c, &i))
-            .await
+        key: RelatedItemKey,
+    ) -> StoreResult<Option<RelatedItemRecord>> {
+        self.read(move |c| related::get(c, &key)).await
     }
-    async fn list_related_items(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-        case_id: &str,
-    ) -> StoreResult<Vec<caseload_domain::store::RelatedItemRecord>> {
-        let (a, d, c) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            case_id.to_owned(),
-        );
-        self.read(move |conn| related::list_case(conn, &a, &d, &c))
-            .await
+    async fn list_related_items(&self, key: CaseKey) -> StoreResult<Vec<RelatedItemRecord>> {
+        self.read(move |c| {
+            related::list_case(
+                c,
+                &key.domain.account_id,
+                &key.domain.domain_id,
+                &key.case_id,
+            )
+        })
+        .await
     }
     async fn update_related_item(
         &self,
-        item: &caseload_domain::store::RelatedItemRecord,
-        audit: &caseload_domain::store::AuditRecord,
-        case_update: Option<&caseload_domain::store::CaseRecord>,
+        item: &RelatedItemRecord,
+        audit: &AuditRecord,
+        event: Option<&EventRecord>,
+        case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        let (item, audit, case) = (item.clone(), audit.clone(), case_update.cloned());
-        self.with(move |c| related::update(c, &item, &audit, case.as_ref()))
+        let (item, audit) = (item.clone(), audit.clone());
+        let (event, case) = (event.cloned(), case_update.cloned());
+        self.with(move |c| related::update(c, &item, &audit, event.as_ref(), case.as_ref()))
             .await
     }
     async fn delete_related_item(
         &self,
-        item: &caseload_domain::store::RelatedItemRecord,
-        audit: &caseload_domain::store::AuditRecord,
-        case_update: Option<&caseload_domain::store::CaseRecord>,
+        item: &RelatedItemRecord,
+        audit: &AuditRecord,
+        event: Option<&EventRecord>,
+        case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        let (item, audit, case) = (item.clone(), audit.clone(), case_update.cloned());
-        self.with(move |c| related::delete(c, &item, &audit, case.as_ref()))
+        let (item, audit) = (item.clone(), audit.clone());
+        let (event, case) = (event.cloned(), case_update.cloned());
+        self.with(move |c| related::delete(c, &item, &audit, event.as_ref(), case.as_ref()))
             .await
     }
-    async fn search_related_items(
-        &self,
-        q: &caseload_domain::related::query::RelatedQuery,
-    ) -> StoreResult<caseload_domain::store::RelatedPage> {
+    async fn search_related_items(&self, q: &RelatedQuery) -> StoreResult<RelatedPage> {
         let q = q.clone();
         self.read(move |c| related::search(c, &q)).await
     }
     async fn list_cases_for_contact(
         &self,
-        account_id: &str,
-        domain_id: &str,
+        key: DomainKey,
         contact_arn: &str,
         after: Option<&str>,
         limit: usize,
-    ) -> StoreResult<Vec<caseload_model::shapes::CaseSummary>> {
-        let (a, d, arn, after) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            contact_arn.to_owned(),
-            after.map(str::to_owned),
-        );
-        self.read(move |c| related::cases_for_contact(c, &a, &d, &arn, after.as_deref(), limit))
+    ) -> StoreResult<Vec<CaseSummary>> {
+        let (arn, after) = (contact_arn.to_owned(), after.map(str::to_owned));
+        self.read(move |c| related::cases_for_contact(c, &key, &arn, after.as_deref(), limit))
             .await
     }
 
-    async fn get_event_config(
-        &self,
-        account_id: &str,
-        domain_id: &str,
-    ) -> StoreResult<Option<serde_json::Value>> {
-        let (a, d) = (account_id.to_owned(), domain_id.to_owned());
-        self.read(move |c| Ok(outbox::get_config(c, &a, &d)?.map(|(_, body)| body)))
-            .await
+    async fn get_event_config(&self, key: DomainKey) -> StoreResult<Option<serde_json::Value>> {
+        self.read(move |c| {
+            Ok(outbox::get_config(c, &key.account_id, &key.domain_id)?.map(|(_, body)| body))
+        })
+        .await
     }
     async fn put_event_config(
         &self,
-        account_id: &str,
-        domain_id: &str,
+        key: DomainKey,
         region: &str,
         body: &serde_json::Value,
     ) -> StoreResult<()> {
-        let (a, d, r, b) = (
-            account_id.to_owned(),
-            domain_id.to_owned(),
-            region.to_owned(),
-            body.clone(),
-        );
-        self.with(move |c| outbox::put_config(c, &a, &d, &r, &b))
+        let (r, b) = (region.to_owned(), body.clone());
+        // A schema write: writes decide their events by the configuration they read.
+        self.schema_write(move |c| outbox::put_config(c, &key, &r, &b))
             .await
     }
     async fn events_after(
@@ -860,7 +738,7 @@ impl caseload_domain::store::Store for SqliteStore {
         after: i64,
         scope: Option<(&str, &str)>,
         limit: usize,
-    ) -> StoreResult<Vec<caseload_domain::store::EventRecord>> {
+    ) -> StoreResult<Vec<EventRecord>> {
         let scope = scope.map(|(a, r)| (a.to_owned(), r.to_owned()));
         self.read(move |c| {
             outbox::events_after(
@@ -883,12 +761,70 @@ impl caseload_domain::store::Store for SqliteStore {
         let t = target.to_owned();
         self.with(move |c| outbox::set_cursor(c, &t, seq)).await
     }
-    async fn prune_events(
-        &self,
-        up_to_seq: i64,
-        older_than: caseload_model::Timestamp,
-    ) -> StoreResult<usize> {
+    async fn prune_events(&self, up_to_seq: i64, older_than: Timestamp) -> StoreResult<usize> {
         self.with(move |c| outbox::prune(c, up_to_seq, older_than))
             .await
+    }
+}
+
+/// The backend conformance suite (`crate::conformance`) on a store in memory and on one in a
+/// data directory.
+#[cfg(test)]
+mod conformance {
+    use super::SqliteStore;
+    use caseload_domain::store::Store;
+    use std::sync::Arc;
+
+    mod in_memory {
+        use super::*;
+
+        async fn make() -> Arc<dyn Store> {
+            Arc::new(SqliteStore::in_memory().unwrap())
+        }
+
+        crate::conformance_tests!(make);
+    }
+
+    mod on_disk {
+        use super::*;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        /// A store in a fresh data directory, removed with it.
+        struct OnDisk {
+            store: Option<Arc<dyn Store>>,
+            dir: std::path::PathBuf,
+        }
+
+        impl std::ops::Deref for OnDisk {
+            type Target = dyn Store;
+            fn deref(&self) -> &(dyn Store + 'static) {
+                self.store
+                    .as_deref()
+                    .expect("the store lives as long as its directory")
+            }
+        }
+
+        impl Drop for OnDisk {
+            fn drop(&mut self) {
+                self.store.take();
+                let _ = std::fs::remove_dir_all(&self.dir);
+            }
+        }
+
+        async fn make() -> OnDisk {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "caseload-conformance-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::SeqCst)
+            ));
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir).unwrap());
+            OnDisk {
+                store: Some(store),
+                dir,
+            }
+        }
+
+        crate::conformance_tests!(make);
     }
 }

@@ -1,29 +1,19 @@
 //! The event outbox (`events`), the domains' event configurations and the delivery cursors.
 //!
-//! An event is appended in the transaction of the change it describes (`append`), with the
-//! configuration stored at that moment, so a committed change has its event and a rolled-back
-//! one has none. The outbox is kept apart from `changes`, which the search indexer prunes as soon
+//! An event is appended in the transaction of the change it describes (`append`): the domain
+//! decides it and hands it over with the change, so a committed change has its event and a
+//! rolled-back one has none. The outbox is kept apart from `changes`, which the search indexer prunes as soon
 //! as it has indexed it; events are pruned only once every webhook has them and they are older
 //! than the retention the server asks for (`prune`).
 
 use super::backend;
-use caseload_domain::events::{Change, event_for};
-use caseload_domain::store::{EventRecord, StoreResult};
+use caseload_domain::store::{DomainKey, EventRecord, StoreResult};
 use caseload_model::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// Appends the event `change` produces in its domain, if the domain's configuration enables
-/// events. Runs inside the change's transaction.
-pub(crate) fn append(
-    tx: &Connection,
-    account: &str,
-    domain: &str,
-    change: Change<'_>,
-) -> StoreResult<()> {
-    let Some((region, body)) = get_config(tx, account, domain)? else {
-        return Ok(());
-    };
-    let Some(e) = event_for(&body, &region, change) else {
+/// Appends a change's event, if it has one. Runs inside the change's transaction.
+pub(crate) fn append(tx: &Connection, event: Option<&EventRecord>) -> StoreResult<()> {
+    let Some(e) = event else {
         return Ok(());
     };
     crate::fault::point!(
@@ -66,14 +56,13 @@ pub fn get_config(
 
 pub fn put_config(
     c: &mut Connection,
-    account: &str,
-    domain: &str,
+    key: &DomainKey,
     region: &str,
     body: &serde_json::Value,
 ) -> StoreResult<()> {
     c.execute(
         "INSERT INTO event_configs (account_id, domain_id, region, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, domain_id) DO UPDATE SET region = excluded.region, body = excluded.body",
-        params![account, domain, region, body.to_string()],
+        params![key.account_id, key.domain_id, region, body.to_string()],
     )
     .map_err(backend)?;
     Ok(())

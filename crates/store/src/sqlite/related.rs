@@ -13,14 +13,12 @@
 //! request's cost is bounded whatever the domain's size, and following `nextToken` visits every
 //! match exactly once.
 
-use super::{backend, cases, outbox, tags_from_text, tags_to_text};
-use caseload_domain::events::Change;
-use caseload_domain::related::query::{
-    ItemFilter, ItemKey, RelatedQuery, SortProperty, compare, matches_one, run,
-};
+use super::{backend, cases, outbox, tags_from_text, tags_to_text, tokens};
+use caseload_domain::related::query::{compare, matches_one, run};
 use caseload_domain::store::{
-    AuditRecord, CaseRecord, Created, IdempotencyRecord, NewRelatedItem, RelatedItemRecord,
-    RelatedPage, StoreError, StoreResult,
+    AuditRecord, CaseRecord, Created, DomainKey, EventRecord, IdempotencyRecord, ItemFilter,
+    ItemKey, NewRelatedItem, RelatedItemKey, RelatedItemRecord, RelatedPage, RelatedQuery,
+    SortProperty, StoreError, StoreResult,
 };
 use caseload_model::Timestamp;
 use caseload_model::shapes::{CaseSummary, RelatedItemType};
@@ -95,7 +93,7 @@ fn touch_case(
     case_update: Option<&CaseRecord>,
 ) -> StoreResult<()> {
     match case_update {
-        Some(case) => cases::update_in(tx, case, None),
+        Some(case) => cases::update_in(tx, case, None, None),
         None => match cases::get(tx, &item.account_id, &item.domain_id, &item.case_id)? {
             Some(_) => Ok(()),
             None => Err(StoreError::VersionMismatch),
@@ -110,8 +108,7 @@ pub fn insert_many(
 ) -> StoreResult<Created> {
     let tx = c.savepoint().map_err(backend)?;
     if let Some(t) = token
-        && let Some(seen) =
-            cases::get_idempotency(&tx, &t.account_id, &t.domain_id, t.operation, &t.token)?
+        && let Some(seen) = tokens::seen_or_remember(&tx, t)?
     {
         return Ok(Created::Replayed(seen));
     }
@@ -121,11 +118,28 @@ pub fn insert_many(
         if count(&tx, item, false)? >= n.max_in_case || count(&tx, item, true)? >= n.max_of_type {
             return Err(StoreError::QuotaExceeded);
         }
-        tx.prepare_cached(
-            "INSERT INTO related_items (account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )
-        .map_err(backend)?
-        .execute(params![
+        insert_in(&tx, item)?;
+        cases::insert_audit_for(
+            &tx,
+            &item.account_id,
+            &item.domain_id,
+            &item.case_id,
+            &n.audit,
+        )?;
+        outbox::append(&tx, n.event.as_ref())?;
+    }
+    tx.commit().map_err(backend)?;
+    Ok(Created::New)
+}
+
+/// Inserts `item` inside `tx` (its `seq` is assigned); `Duplicate` when its id is taken in its
+/// domain.
+pub(crate) fn insert_in(tx: &Connection, item: &RelatedItemRecord) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO related_items (account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
             item.account_id,
             item.domain_id,
             item.case_id,
@@ -137,73 +151,22 @@ pub fn insert_many(
             tags_to_text(&item.tags),
             item.version
         ])
-        .map_err(|e| {
-            if super::is_unique_violation(&e) {
-                StoreError::Duplicate("related item id")
-            } else {
-                backend(e)
-            }
-        })?;
-        let mut stored = item.clone();
-        stored.seq = tx.last_insert_rowid();
-        cases::insert_audit_for(
-            &tx,
-            &item.account_id,
-            &item.domain_id,
-            &item.case_id,
-            &n.audit,
-        )?;
-        outbox::append(
-            &tx,
-            &item.account_id,
-            &item.domain_id,
-            Change::RelatedItem {
-                item: &stored,
-                audit: &n.audit,
-            },
-        )?;
-    }
-    if let Some(t) = token {
-        tx.execute(
-            "INSERT INTO idempotency (account_id, domain_id, operation, token, request_hash, response, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![t.account_id, t.domain_id, t.operation, t.token, t.request_hash, t.response.to_string(), t.created.unix_millis()],
-        )
-        .map_err(backend)?;
-    }
-    tx.commit().map_err(backend)?;
-    Ok(Created::New)
+    })
+    .map_err(|e| {
+        if super::is_unique_violation(&e) {
+            StoreError::Duplicate("related item id")
+        } else {
+            backend(e)
+        }
+    })?;
+    Ok(())
 }
 
 /// Inserts restored items alone (see `Store::import_related_items`), in one transaction.
 pub fn import(c: &mut Connection, items: &[RelatedItemRecord]) -> StoreResult<()> {
     let tx = c.savepoint().map_err(backend)?;
-    {
-        let mut stmt = tx
-            .prepare_cached(
-                "INSERT INTO related_items (account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .map_err(backend)?;
-        for item in items {
-            stmt.execute(params![
-                item.account_id,
-                item.domain_id,
-                item.case_id,
-                item.related_item_id,
-                item.item_type.as_str(),
-                item.association_time.unix_millis(),
-                item.ref_key,
-                item.body.to_string(),
-                tags_to_text(&item.tags),
-                item.version
-            ])
-            .map_err(|e| {
-                if super::is_unique_violation(&e) {
-                    StoreError::Duplicate("related item id")
-                } else {
-                    backend(e)
-                }
-            })?;
-        }
+    for item in items {
+        insert_in(&tx, item)?;
     }
     tx.commit().map_err(backend)
 }
@@ -212,8 +175,7 @@ pub fn import(c: &mut Connection, items: &[RelatedItemRecord]) -> StoreResult<()
 /// the rowid, which is `seq`, so this is an index walk).
 pub fn list_domain(
     c: &Connection,
-    account: &str,
-    domain: &str,
+    key: &DomainKey,
     after: Option<(&str, i64)>,
     limit: usize,
 ) -> StoreResult<Vec<RelatedItemRecord>> {
@@ -224,8 +186,8 @@ pub fn list_domain(
             "SELECT {COLUMNS} FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND (case_id, seq) > (?3, ?4) ORDER BY case_id, seq LIMIT ?5"
         ),
         &[
-            Sql::Text(account.to_owned()),
-            Sql::Text(domain.to_owned()),
+            Sql::Text(key.account_id.clone()),
+            Sql::Text(key.domain_id.clone()),
             Sql::Text(case_id.to_owned()),
             Sql::Integer(seq),
             Sql::Integer(limit as i64),
@@ -233,16 +195,11 @@ pub fn list_domain(
     )
 }
 
-pub fn get(
-    c: &Connection,
-    account: &str,
-    domain: &str,
-    case_id: &str,
-    related_item_id: &str,
-) -> StoreResult<Option<RelatedItemRecord>> {
+pub fn get(c: &Connection, key: &RelatedItemKey) -> StoreResult<Option<RelatedItemRecord>> {
+    let (d, case_id) = (&key.case.domain, &key.case.case_id);
     c.query_row(
         &format!("SELECT {COLUMNS} FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND case_id = ?4"),
-        params![account, domain, related_item_id, case_id],
+        params![d.account_id, d.domain_id, key.related_item_id, case_id],
         from_row,
     )
     .optional()
@@ -270,13 +227,16 @@ pub fn list_case(
     )
 }
 
-/// Replaces an item whose stored version is `item.version - 1`, inside `tx`.
+/// Replaces an item whose stored version is `item.version - 1`, inside `tx`; the item moves to
+/// `item.case_id` (a merge moves items; otherwise it is the case it is in).
 pub(crate) fn replace_in(tx: &Connection, item: &RelatedItemRecord) -> StoreResult<()> {
     let n = tx
-        .execute(
-            "UPDATE related_items SET body = ?5, ref_key = ?6, tags = ?7, version = ?8 WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND case_id = ?4 AND version = ?8 - 1",
-            params![item.account_id, item.domain_id, item.related_item_id, item.case_id, item.body.to_string(), item.ref_key, tags_to_text(&item.tags), item.version],
+        .prepare_cached(
+            "UPDATE related_items SET case_id = ?4, body = ?5, ref_key = ?6, tags = ?7, version = ?8 WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND version = ?8 - 1",
         )
+        .and_then(|mut s| {
+            s.execute(params![item.account_id, item.domain_id, item.related_item_id, item.case_id, item.body.to_string(), item.ref_key, tags_to_text(&item.tags), item.version])
+        })
         .map_err(backend)?;
     if n == 0 {
         return Err(StoreError::VersionMismatch);
@@ -288,18 +248,14 @@ pub fn update(
     c: &mut Connection,
     item: &RelatedItemRecord,
     audit: &AuditRecord,
+    event: Option<&EventRecord>,
     case_update: Option<&CaseRecord>,
 ) -> StoreResult<()> {
     let tx = c.savepoint().map_err(backend)?;
     touch_case(&tx, item, case_update)?;
     replace_in(&tx, item)?;
     cases::insert_audit_for(&tx, &item.account_id, &item.domain_id, &item.case_id, audit)?;
-    outbox::append(
-        &tx,
-        &item.account_id,
-        &item.domain_id,
-        Change::RelatedItem { item, audit },
-    )?;
+    outbox::append(&tx, event)?;
     tx.commit().map_err(backend)
 }
 
@@ -307,33 +263,36 @@ pub fn delete(
     c: &mut Connection,
     item: &RelatedItemRecord,
     audit: &AuditRecord,
+    event: Option<&EventRecord>,
     case_update: Option<&CaseRecord>,
 ) -> StoreResult<()> {
     let tx = c.savepoint().map_err(backend)?;
     touch_case(&tx, item, case_update)?;
+    remove_in(&tx, item)?;
+    cases::insert_audit_for(&tx, &item.account_id, &item.domain_id, &item.case_id, audit)?;
+    outbox::append(&tx, event)?;
+    tx.commit().map_err(backend)
+}
+
+/// Removes an item that is still at `item.version`, inside `tx`.
+pub(crate) fn remove_in(tx: &Connection, item: &RelatedItemRecord) -> StoreResult<()> {
     let n = tx
-        .execute(
-            "DELETE FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND case_id = ?4 AND version = ?5",
-            params![item.account_id, item.domain_id, item.related_item_id, item.case_id, item.version],
+        .prepare_cached(
+            "DELETE FROM related_items WHERE account_id = ?1 AND domain_id = ?2 AND related_item_id = ?3 AND version = ?4",
         )
+        .and_then(|mut s| {
+            s.execute(params![item.account_id, item.domain_id, item.related_item_id, item.version])
+        })
         .map_err(backend)?;
     if n == 0 {
         return Err(StoreError::VersionMismatch);
     }
-    cases::insert_audit_for(&tx, &item.account_id, &item.domain_id, &item.case_id, audit)?;
-    outbox::append(
-        &tx,
-        &item.account_id,
-        &item.domain_id,
-        Change::RelatedItem { item, audit },
-    )?;
-    tx.commit().map_err(backend)
+    Ok(())
 }
 
 pub fn cases_for_contact(
     c: &Connection,
-    account: &str,
-    domain: &str,
+    key: &DomainKey,
     contact_arn: &str,
     after: Option<&str>,
     limit: usize,
@@ -346,8 +305,8 @@ pub fn cases_for_contact(
     let rows = stmt
         .query_map(
             params![
-                account,
-                domain,
+                key.account_id,
+                key.domain_id,
                 contact_arn,
                 after.unwrap_or(""),
                 limit as i64

