@@ -54,7 +54,11 @@ echo "== Rust tests (unit, generated-code check, PostgreSQL backend, aws-sdk-con
 cargo test --workspace --locked
 
 echo "== fault injection (the store built with its fault points)"
-cargo test -p caseload-store --features failpoints --locked --lib --test faults
+# Fault points are process-wide: while one test arms `sqlite.wal_sync`, every other test in the
+# same process that syncs a WAL fails too. The unit tests therefore run one at a time here (a few
+# seconds); `faults.rs` serializes itself (each test holds a `fail::FailScenario`).
+cargo test -p caseload-store --features failpoints --locked --lib -- --test-threads=1
+cargo test -p caseload-store --features failpoints --locked --test faults
 
 echo "== benchmark smoke test (a few hundred cases: it must work, the numbers mean nothing)"
 bench_tmp="$(mktemp -d)"

@@ -390,6 +390,9 @@ fn seal_wal(conn: &mut Connection) {
     }
 }
 
+// The tests below that arm a fault point (`failpoints` feature) affect every connection in the
+// process while armed, so with that feature this crate's unit tests run one at a time
+// (`--test-threads=1`, see scripts/test.sh).
 #[cfg(test)]
 mod tests {
     use super::*;
