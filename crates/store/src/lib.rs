@@ -6,8 +6,9 @@
 //!   order at open and recorded in `PRAGMA user_version`.
 //! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
 //!   through its change log and rebuildable from it at any time.
-//! - `postgres`: the scale-out backend's foundations (connection pool, migrations, the change log
-//!   read in commit order); not yet a `Store`.
+//! - `postgres`: the scale-out backend, `PgStore` (many servers on one PostgreSQL database), with
+//!   its connection pool, migrations and the change log read in commit order. Its SearchCases
+//!   waits for the search index to be fed from that change log; the server does not use it yet.
 //!
 //! - `conformance` (feature `conformance`): the tests every backend must pass, run for SQLite
 //!   (in memory and on disk) by this crate's unit tests; `conformance_tests!(make)` runs them
