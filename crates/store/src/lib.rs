@@ -23,6 +23,7 @@ pub mod conformance;
 mod fault;
 pub mod index;
 pub mod postgres;
+mod related_walk;
 pub mod sqlite;
 
 pub use sqlite::{DomainReport, SqliteStore};

@@ -23,6 +23,7 @@ mod domains;
 mod events;
 mod merges;
 mod related;
+mod related_search;
 mod resources;
 mod tokens;
 
@@ -32,6 +33,7 @@ pub use domains::*;
 pub use events::*;
 pub use merges::*;
 pub use related::*;
+pub use related_search::*;
 pub use resources::*;
 pub use tokens::*;
 
@@ -90,6 +92,7 @@ macro_rules! conformance_tests {
             related_item_update_and_delete_are_optimistic,
             related_item_token_replays,
             cases_for_contact_in_id_order,
+            related_search_visits_what_the_evaluator_returns,
             token_claims_have_one_owner_at_a_time,
             stale_claims_are_taken_over_by_the_same_request_only,
             wait_token_returns_once_the_claim_ends,

@@ -6,19 +6,19 @@
 //! from any server, waits for the commit and then counts what it committed. The lock also makes
 //! an insert into a case being deleted wait and then find it gone.
 //!
-//! Searches run in one REPEATABLE READ transaction (every walk sees one snapshot) and follow the
-//! SQLite backend's plan (see `sqlite/related.rs`): within one case, load its items (a quota
-//! bounds them) and run the reference evaluator; over a domain, walk the index whose prefix is a
-//! filter's scope and whose next column is the first sort, in chunks, within a scan budget.
+//! Searches run in one REPEATABLE READ transaction (every walk sees one snapshot): within one
+//! case, load its items (a quota bounds them) and run the reference evaluator; over a domain,
+//! walk an index per filter as `related_walk` plans it (the SQLite backend does the same).
 
 use super::sql::{col, corrupt, db, exec, json, query, try_exec};
 use super::{cases, outbox, tokens};
+use crate::related_walk::{self, CHUNK, Next, Primary, Walk, Walked};
 use crate::sqlite::{tags_from_text, tags_to_text};
-use caseload_domain::related::query::{compare, matches_one, run};
+use caseload_domain::related::query::run;
 use caseload_domain::store::{
     AuditRecord, CaseRecord, Created, DomainKey, EventRecord, IdempotencyRecord, ItemFilter,
-    ItemKey, NewRelatedItem, RelatedItemKey, RelatedItemRecord, RelatedPage, RelatedQuery,
-    SortProperty, StoreError, StoreResult,
+    NewRelatedItem, RelatedItemKey, RelatedItemRecord, RelatedPage, RelatedQuery, StoreError,
+    StoreResult,
 };
 use caseload_model::Timestamp;
 use caseload_model::shapes::{CaseSummary, RelatedItemType};
@@ -28,8 +28,6 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 const COLUMNS: &str = "seq, account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version";
-/// Rows read per query of an index walk.
-const CHUNK: usize = 256;
 
 fn from_row(r: &Row) -> StoreResult<RelatedItemRecord> {
     let item_type: &str = col(r, 5)?;
@@ -358,183 +356,59 @@ pub async fn search(tx: &Transaction<'_>, q: &RelatedQuery) -> StoreResult<Relat
             walks.push(walk(tx, q, Some(f)).await?);
         }
     }
-    // Results are only complete up to the earliest point a walk stopped at.
-    let bound = walks
-        .iter()
-        .filter_map(|w| w.complete_to.clone())
-        .min_by(|a, b| compare(a, b, &q.sorts));
-    let mut items: Vec<RelatedItemRecord> = walks
-        .into_iter()
-        .flat_map(|w| w.matches)
-        .filter(|i| {
-            bound
-                .as_ref()
-                .is_none_or(|b| compare(&i.key(), b, &q.sorts).is_le())
-        })
-        .collect();
-    items.sort_by(|a, b| compare(&a.key(), &b.key(), &q.sorts));
-    // An item matching several filters was found by several walks.
-    items.dedup_by_key(|i| i.seq);
-    let next = if items.len() > q.limit {
-        items.truncate(q.limit);
-        items.last().map(RelatedItemRecord::key)
-    } else {
-        bound
-    };
-    Ok(RelatedPage { items, next })
+    Ok(related_walk::page(q, walks))
 }
 
-/// What one index walk found: its matches in order, and how far it got (`None`: to the end).
-struct Walk {
-    matches: Vec<RelatedItemRecord>,
-    complete_to: Option<ItemKey>,
-}
-
-/// An item's value of the query's first sort.
-#[derive(Clone, Debug, PartialEq)]
-enum Primary {
-    Time(i64),
-    Case(String),
-}
-
-impl Primary {
-    fn of(k: &ItemKey, p: SortProperty) -> Primary {
-        match p {
-            SortProperty::AssociationTime => Primary::Time(k.association_ms),
-            SortProperty::CaseId => Primary::Case(k.case_id.clone()),
-        }
-    }
-
-    fn param(&self) -> &(dyn ToSql + Sync) {
-        match self {
-            Primary::Time(ms) => ms,
-            Primary::Case(id) => id,
-        }
+fn param(p: &Primary) -> &(dyn ToSql + Sync) {
+    match p {
+        Primary::Time(ms) => ms,
+        Primary::Case(id) => id,
     }
 }
 
-/// The scope of a walk: the statement's start and its parameters.
-struct Scope<'q> {
-    sql: String,
-    params: Vec<&'q (dyn ToSql + Sync)>,
-}
-
-fn scope<'q>(
-    q: &'q RelatedQuery,
-    f: Option<&'q ItemFilter>,
-    type_name: &'q &'static str,
-) -> Scope<'q> {
-    let mut sql =
+/// One filter's walk (see `related_walk`).
+async fn walk(
+    tx: &Transaction<'_>,
+    q: &RelatedQuery,
+    f: Option<&ItemFilter>,
+) -> StoreResult<Walked> {
+    let (column, dir) = related_walk::order_by(q);
+    let type_name: &'static str = f.map_or("", |f| f.item_type.as_str());
+    let mut scope =
         format!("SELECT {COLUMNS} FROM related_items WHERE account_id = $1 AND domain_id = $2");
     let mut params: Vec<&(dyn ToSql + Sync)> = vec![&q.account_id, &q.domain_id];
     if let Some(f) = f {
-        params.push(type_name);
-        sql.push_str(&format!(" AND type = ${}", params.len()));
+        params.push(&type_name);
+        scope.push_str(&format!(" AND type = ${}", params.len()));
         if let Some(k) = &f.ref_key {
             params.push(k);
-            sql.push_str(&format!(" AND ref_key = ${}", params.len()));
+            scope.push_str(&format!(" AND ref_key = ${}", params.len()));
         }
     }
-    Scope { sql, params }
-}
-
-async fn walk(tx: &Transaction<'_>, q: &RelatedQuery, f: Option<&ItemFilter>) -> StoreResult<Walk> {
-    let primary = q.sorts[0];
-    let column = match primary.property {
-        SortProperty::AssociationTime => "association_ms",
-        SortProperty::CaseId => "case_id",
-    };
-    let dir = if primary.descending { "DESC" } else { "ASC" };
-    let type_name: &'static str = f.map_or("", |f| f.item_type.as_str());
-    let scope = scope(q, f, &type_name);
-    let budget = q.scan_budget.max(1);
-    // The first group is the cursor's own (inclusive), the rest strictly beyond.
-    let mut from: Option<(Primary, bool)> = q
-        .after
-        .as_ref()
-        .map(|a| (Primary::of(a, primary.property), true));
-    let mut examined = 0;
-    let mut matches = vec![];
-    let mut last_seen: Option<ItemKey> = None;
+    let mut walk = Walk::new(q, f);
+    let mut next = Next::Chunk;
     loop {
-        let mut sql = scope.sql.clone();
-        let mut params = scope.params.clone();
-        if let Some((v, inclusive)) = &from {
-            let op = match (primary.descending, inclusive) {
-                (false, true) => ">=",
-                (false, false) => ">",
-                (true, true) => "<=",
-                (true, false) => "<",
-            };
-            params.push(v.param());
-            sql.push_str(&format!(" AND {column} {op} ${}", params.len()));
-        }
-        sql.push_str(&format!(" ORDER BY {column} {dir} LIMIT {CHUNK}"));
-        let rows = items(tx, &sql, &params).await?;
-        let full = rows.len() == CHUNK;
-        let mut groups: Vec<Vec<RelatedItemRecord>> = vec![];
-        for r in rows {
-            let v = Primary::of(&r.key(), primary.property);
-            match groups.last_mut() {
-                Some(g) if Primary::of(&g[0].key(), primary.property) == v => g.push(r),
-                _ => groups.push(vec![r]),
-            }
-        }
-        if groups.is_empty() {
-            return Ok(Walk {
-                matches,
-                complete_to: None,
-            });
-        }
-        if full {
-            // The chunk's last group may continue past it: leave it to the next chunk, unless it
-            // is the only one, which is then read whole.
-            let last = groups.pop().expect("a full chunk has a group");
-            if groups.is_empty() {
-                let v = Primary::of(&last[0].key(), primary.property);
-                let mut params = scope.params.clone();
-                params.push(v.param());
-                let sql = format!("{} AND {column} = ${}", scope.sql, params.len());
-                groups.push(items(tx, &sql, &params).await?);
-            }
-        }
-        for mut g in groups {
-            g.sort_by(|a, b| compare(&a.key(), &b.key(), &q.sorts));
-            let v = Primary::of(&g[0].key(), primary.property);
-            for item in g {
-                let k = item.key();
-                if q.after
-                    .as_ref()
-                    .is_some_and(|a| compare(&k, a, &q.sorts).is_le())
-                {
-                    continue;
+        next = match next {
+            Next::Chunk => {
+                let mut sql = scope.clone();
+                let mut p = params.clone();
+                if let Some((v, inclusive)) = walk.from() {
+                    p.push(param(v));
+                    let op = related_walk::from_op(q, *inclusive);
+                    sql.push_str(&format!(" AND {column} {op} ${}", p.len()));
                 }
-                examined += 1;
-                let hit = f.is_none_or(|f| matches_one(f, &item, q.now));
-                last_seen = Some(k);
-                if hit {
-                    matches.push(item);
-                    if matches.len() > q.limit {
-                        return Ok(Walk {
-                            matches,
-                            complete_to: last_seen,
-                        });
-                    }
-                }
+                sql.push_str(&format!(" ORDER BY {column} {dir} LIMIT {CHUNK}"));
+                let rows = items(tx, &sql, &p).await?;
+                walk.chunk(rows)
             }
-            from = Some((v, false));
-            if examined >= budget && last_seen.is_some() {
-                return Ok(Walk {
-                    matches,
-                    complete_to: last_seen,
-                });
+            Next::Group(v) => {
+                let mut p = params.clone();
+                p.push(param(&v));
+                let sql = format!("{scope} AND {column} = ${}", p.len());
+                let rows = items(tx, &sql, &p).await?;
+                walk.group(rows)
             }
-        }
-        if !full {
-            return Ok(Walk {
-                matches,
-                complete_to: None,
-            });
-        }
+            Next::Done(walked) => return Ok(walked),
+        };
     }
 }
