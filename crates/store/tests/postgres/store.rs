@@ -490,3 +490,86 @@ async fn a_database_that_goes_away_gives_retryable_errors_and_the_store_recovers
     put_case(&store, &case("case-2", "00000002")).await;
     drop(server);
 }
+
+/// A measurement, not a check: CreateCase-shaped writes per second from 64 concurrent callers
+/// on one store, next to raw single-row transactions with the same durability. Run by hand:
+/// `cargo test --release -p caseload-store --test postgres -- --ignored --nocapture throughput`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn create_case_throughput() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    const CALLERS: usize = 64;
+    const RUN: Duration = Duration::from_secs(5);
+    let store = Arc::new(
+        PgStore::open(&PgConfig {
+            pool_size: CALLERS,
+            ..db.config()
+        })
+        .await
+        .unwrap(),
+    );
+    with_domain(&*store).await;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (store, next) = (store.clone(), next.clone());
+            tokio::spawn(async move {
+                while started.elapsed() < RUN {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let id = format!("case-{n}");
+                    let t = token("CreateCase", &id, "request");
+                    store
+                        .insert_case(
+                            &case(&id, &format!("{n:08}")),
+                            &audit(&id, 1),
+                            None,
+                            Some(&t),
+                        )
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let made = count(&db, "SELECT count(*) FROM cases").await;
+    let store_rate = made as f64 / started.elapsed().as_secs_f64();
+
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE raw (id BIGINT PRIMARY KEY, body TEXT)")
+        .await
+        .unwrap();
+    let pool = db.pool();
+    let next = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (pool, next) = (pool.clone(), next.clone());
+            tokio::spawn(async move {
+                while started.elapsed() < RUN {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let conn = pool.get().await.unwrap();
+                    let st = conn
+                        .prepare_cached("INSERT INTO raw VALUES ($1, 'x')")
+                        .await
+                        .unwrap();
+                    conn.execute(&st, &[&n]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let raw = count(&db, "SELECT count(*) FROM raw").await;
+    let raw_rate = raw as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "CreateCase-shaped inserts: {store_rate:.0}/s; raw single-row transactions: {raw_rate:.0}/s ({CALLERS} callers)"
+    );
+}

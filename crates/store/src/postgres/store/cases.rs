@@ -4,7 +4,7 @@
 //! row, so of two writers that read one version exactly one writes). Every case write appends to
 //! the change log, and its events last, in its own transaction.
 
-use super::sql::{col, corrupt, db, exec, is_unique_violation, json, query, query_opt, try_exec};
+use super::sql::{col, corrupt, db, exec, is_unique_violation, json, query, query_opt};
 use super::{outbox, related, tokens};
 use crate::postgres::changelog;
 use crate::sqlite::{tags_from_text, tags_to_text};
@@ -84,52 +84,92 @@ pub(super) async fn insert_audit(
     Ok(())
 }
 
+/// A new case with everything written with it, as one statement: the client token (if any), then
+/// (only if the token was new) the case, its audit event, its change-log row and its event. One
+/// statement is one round trip and its own transaction: concurrent CreateCases commit
+/// independently, and PostgreSQL flushes the commits that arrive together with one WAL write, so
+/// no transaction spans several round trips. Its `changes` row is the one `changelog::append`
+/// writes. A reference number in use fails the whole statement (`Duplicate`); a token seen before
+/// writes nothing, and `seen_token` then reads what was remembered.
+const INSERT_CASE: &str = "WITH token AS (
+    INSERT INTO idempotency (account_id, domain_id, operation, token, request_hash, response, created_ms)
+    SELECT $1::text, $2::text, $11::text, $12::text, $13::text, $14::text, $15::bigint WHERE $16::boolean
+    ON CONFLICT DO NOTHING RETURNING 1
+), go AS (
+    SELECT 1 AS go WHERE NOT $16::boolean OR EXISTS (SELECT 1 FROM token)
+), written AS (
+    INSERT INTO cases (account_id, domain_id, case_id, template_id, reference_number, fields, tags, created_ms, updated_ms, version)
+    SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::bigint, $9::bigint, $10::bigint FROM go
+    RETURNING 1
+), audited AS (
+    INSERT INTO audit (account_id, domain_id, case_id, event_id, performed_ms, body)
+    SELECT $1::text, $2::text, $3::text, $17::text, $18::bigint, $19::text FROM go
+), logged AS (
+    INSERT INTO changes (account_id, domain_id, case_id, deleted)
+    SELECT $1::text, $2::text, $3::text, false FROM go
+), evented AS (
+    INSERT INTO events (account_id, region, domain_id, case_id, created_ms, body)
+    SELECT $1::text, $20::text, $2::text, $3::text, $21::bigint, $22::text FROM go WHERE $23::boolean
+)
+SELECT EXISTS (SELECT 1 FROM written)";
+
 pub async fn insert(
-    tx: &Transaction<'_>,
+    c: &impl GenericClient,
     case: &CaseRecord,
     audit: &AuditRecord,
     event: Option<&EventRecord>,
     token: Option<&IdempotencyRecord>,
 ) -> StoreResult<Created> {
-    if let Some(t) = token
-        && let Some(seen) = tokens::seen_or_remember(tx, t).await?
-    {
-        return Ok(Created::Replayed(seen));
-    }
     let text = CaseText::of(case)?;
-    let inserted = try_exec(
-        tx,
-        &format!("INSERT INTO cases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
-        &[
-            &case.account_id,
-            &case.domain_id,
-            &case.case_id,
-            &case.template_id,
-            &case.reference_number,
-            &text.fields,
-            &text.tags,
-            &case.created.unix_millis(),
-            &case.updated.unix_millis(),
-            &case.version,
-        ],
-    )
-    .await;
-    match inserted {
+    let (has_token, has_event) = (token.is_some(), event.is_some());
+    let operation = token.map(|t| t.operation);
+    let token_text = token.map(|t| t.token.as_str());
+    let request_hash = token.map(|t| t.request_hash.as_str());
+    let response = token.map(|t| t.response.to_string());
+    let token_ms = token.map(|t| t.created.unix_millis());
+    let region = event.map(|e| e.region.as_str());
+    let event_ms = event.map(|e| e.time.unix_millis());
+    let event_body = event.map(|e| e.body.to_string());
+    let statement = c.prepare_cached(INSERT_CASE).await.map_err(db)?;
+    let row = c
+        .query_one(
+            &statement,
+            &[
+                &case.account_id,
+                &case.domain_id,
+                &case.case_id,
+                &case.template_id,
+                &case.reference_number,
+                &text.fields,
+                &text.tags,
+                &case.created.unix_millis(),
+                &case.updated.unix_millis(),
+                &case.version,
+                &operation,
+                &token_text,
+                &request_hash,
+                &response,
+                &token_ms,
+                &has_token,
+                &audit.event_id,
+                &audit.performed_time.unix_millis(),
+                &audit.body.to_string(),
+                &region,
+                &event_ms,
+                &event_body,
+                &has_event,
+            ],
+        )
+        .await;
+    let written: bool = match row {
         Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate("reference number")),
         Err(e) => return Err(db(e)),
-        Ok(_) => {}
+        Ok(row) => col(&row, 0)?,
+    };
+    match token {
+        Some(t) if !written => Ok(Created::Replayed(tokens::seen_token(c, t).await?)),
+        _ => Ok(Created::New),
     }
-    insert_audit(tx, &case.account_id, &case.domain_id, &case.case_id, audit).await?;
-    changelog::append(
-        &**tx,
-        &case.account_id,
-        &case.domain_id,
-        &case.case_id,
-        false,
-    )
-    .await?;
-    outbox::append(tx, event.as_slice()).await?;
-    Ok(Created::New)
 }
 
 async fn row(c: &impl GenericClient, key: &CaseKey) -> StoreResult<Option<Row>> {

@@ -12,6 +12,15 @@
 //! appends to the change log (`postgres::changelog`) in its transaction, as the search indexes
 //! of all servers follow it.
 //!
+//! Throughput: a transaction of several statements costs a round trip each, during which its
+//! connection is busy. CreateCase, the hot write, is therefore one statement (its token, case,
+//! audit event, change-log row and event in data-modifying CTEs, `cases::insert`): concurrent
+//! ones commit independently and PostgreSQL's WAL flush already takes the commits that arrive
+//! together in one write, which is the group commit the embedded mode does in its writer thread.
+//! Measured with `create_case_throughput` (64 callers, debug build, a 2-core machine at load 10):
+//! 492/s as a six-statement transaction, 1,435/s as one statement, against 2,113/s for raw
+//! single-row INSERTs on the same database.
+//!
 //! SearchCases is not served here yet: it needs each server's Tantivy index fed from the change
 //! log (issue 15, branch `pg-index`), and answers `StoreError::Unavailable` until it is wired in.
 
@@ -228,12 +237,8 @@ impl Store for PgStore {
         event: Option<&EventRecord>,
         token: Option<&IdempotencyRecord>,
     ) -> StoreResult<Created> {
-        let mut conn = self.conn().await?;
-        let tx = conn.transaction().await.map_err(db)?;
-        let created = cases::insert(&tx, case, audit, event, token).await?;
-        // A replay wrote nothing: ending the transaction either way is the same.
-        tx.commit().await.map_err(db)?;
-        Ok(created)
+        // One statement, its own transaction (see `cases::insert`).
+        cases::insert(&self.conn().await?, case, audit, event, token).await
     }
     async fn get_case(&self, key: CaseKey) -> StoreResult<Option<CaseRecord>> {
         cases::get(&self.conn().await?, &key).await

@@ -64,10 +64,18 @@ pub(super) async fn seen_or_remember(
     if inserted == 1 {
         return Ok(None);
     }
-    // The conflicting insert has committed (ON CONFLICT waited for it), and this statement's
-    // snapshot, taken after, sees it.
-    match get(tx, &t.account_id, &t.domain_id, t.operation, &t.token).await? {
-        Some(seen) => Ok(Some(seen)),
+    seen_token(tx, t).await.map(Some)
+}
+
+/// What was remembered for the token of `t`, which an insert of `t` just found taken: the
+/// conflicting insert has committed (ON CONFLICT waited for it), and this statement's snapshot,
+/// taken after, sees it.
+pub(super) async fn seen_token(
+    c: &impl GenericClient,
+    t: &IdempotencyRecord,
+) -> StoreResult<IdempotencyRecord> {
+    match get(c, &t.account_id, &t.domain_id, t.operation, &t.token).await? {
+        Some(seen) => Ok(seen),
         None => Err(StoreError::Backend(format!(
             "the client token {:?} of {} is claimed by a request still running",
             t.token, t.operation
