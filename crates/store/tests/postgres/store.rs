@@ -396,6 +396,25 @@ async fn servers_share_the_token_secret_and_see_each_others_claims_end() {
         claim_id: id.into(),
         at: at(0),
     };
+    // Of concurrent claims of one free token, on several servers, exactly one owns it and the
+    // others see it held by that one.
+    let claims = at_once(&stores, |i, store| {
+        let c = claim(&format!("rival-{i}"));
+        async move { store.claim_token(&c, at(-60_000)).await.unwrap() }
+    })
+    .await;
+    let owners: Vec<usize> = (0..REQUESTS)
+        .filter(|&i| claims[i] == Claim::Owned)
+        .collect();
+    assert_eq!(owners.len(), 1, "{claims:?}");
+    let owner = format!("rival-{}", owners[0]);
+    let held = Claim::Held {
+        request_hash: "request-1".into(),
+        claim_id: owner.clone(),
+    };
+    assert!(claims.iter().all(|c| *c == Claim::Owned || *c == held));
+    stores[2].release_token(&claim(&owner)).await.unwrap();
+
     let (a, b) = (claim("a"), claim("b"));
     assert_eq!(
         stores[0].claim_token(&a, at(-60_000)).await.unwrap(),
