@@ -592,3 +592,59 @@ async fn create_case_throughput() {
         "CreateCase-shaped inserts: {store_rate:.0}/s; raw single-row transactions: {raw_rate:.0}/s ({CALLERS} callers)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_schema_write_of_any_server_moves_the_schema_generation() {
+    let Some((stores, _db)) = fleet().await else {
+        return;
+    };
+    let (a, b) = (&stores[0], &stores[1]);
+    // The contract's synchronous answer stays `None`: this server cannot see the others' writes.
+    assert_eq!(a.schema_generation(), None);
+    let mut seen = b.schema_generation_now().await.unwrap();
+    let mut moved = |now: u64, what: &str| {
+        assert!(
+            now > seen,
+            "{what} did not move the generation ({seen} → {now})"
+        );
+        seen = now;
+    };
+
+    with_domain(&**a).await;
+    moved(b.schema_generation_now().await.unwrap(), "a domain");
+    let field = resource(ResourceKind::Field, "f1", "Field");
+    a.insert_resource(&field, usize::MAX).await.unwrap();
+    moved(b.schema_generation_now().await.unwrap(), "a field");
+    let mut renamed = field.clone();
+    renamed.name = "Renamed".into();
+    assert!(a.replace_resource_if(&renamed, &field).await.unwrap());
+    moved(b.schema_generation_now().await.unwrap(), "a field's update");
+    a.put_event_config(domain_key(), REGION, &json!({"v": 1}))
+        .await
+        .unwrap();
+    moved(
+        b.schema_generation_now().await.unwrap(),
+        "an event configuration",
+    );
+    a.update_domain_tags(domain_key(), &[("k".to_owned(), None)].into())
+        .await
+        .unwrap();
+    moved(b.schema_generation_now().await.unwrap(), "domain tags");
+
+    // Refused schema writes and case writes leave it where it is.
+    let unchanged = b.schema_generation_now().await.unwrap();
+    assert!(
+        a.insert_resource(&resource(ResourceKind::Field, "f2", "Renamed"), usize::MAX)
+            .await
+            .is_err()
+    );
+    assert!(!a.replace_resource_if(&renamed, &field).await.unwrap());
+    put_case(&**a, &case("case-1", "00000001")).await;
+    assert_eq!(b.schema_generation_now().await.unwrap(), unchanged);
+
+    a.delete_domain(domain_key()).await.unwrap();
+    moved(
+        b.schema_generation_now().await.unwrap(),
+        "a domain's deletion",
+    );
+}

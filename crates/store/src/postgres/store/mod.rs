@@ -77,6 +77,12 @@ impl PgStore {
         })
     }
 
+    /// A number that changes with every schema write of any server, atomically with it (what
+    /// `Store::schema_generation` would answer if it could ask the database: see there).
+    pub async fn schema_generation_now(&self) -> StoreResult<u64> {
+        sql::schema_generation(&self.conn().await?).await
+    }
+
     /// The connection pool (for metrics, and for the change-log reader of the search index).
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -126,7 +132,9 @@ impl Store for PgStore {
     /// `None`: other servers write schemas too, and this one cannot learn of their writes
     /// without asking the database, which this synchronous call cannot do. The domain layer then
     /// reads schemas on every request, so a change made through any server is enforced by every
-    /// server on its next request.
+    /// server on its next request. The database keeps the number this would need
+    /// (`schema_generation_now`, one indexed read); an asynchronous `schema_generation` in the
+    /// contract would let the domain layer cache schemas again on this backend.
     fn schema_generation(&self) -> Option<u64> {
         None
     }
@@ -164,7 +172,10 @@ impl Store for PgStore {
     }
 
     async fn insert_domain(&self, d: &DomainRecord, max: usize) -> StoreResult<()> {
-        in_tx!(self, |tx| domains::insert(&tx, d, max).await?)
+        in_tx!(self, |tx| {
+            domains::insert(&tx, d, max).await?;
+            sql::bump_schema_generation(&tx).await?
+        })
     }
     async fn get_domain(&self, key: DomainKey) -> StoreResult<Option<DomainRecord>> {
         domains::get(&self.conn().await?, &key).await
@@ -179,21 +190,38 @@ impl Store for PgStore {
         domains::list(&self.conn().await?, account_id, region, after, limit).await
     }
     async fn update_domain_tags(&self, key: DomainKey, tags: &Tags) -> StoreResult<bool> {
-        domains::update_tags(&self.conn().await?, &key, tags).await
+        in_tx!(self, |tx| {
+            let found = domains::update_tags(&tx, &key, tags).await?;
+            sql::bump_schema_generation(&tx).await?;
+            found
+        })
     }
     async fn delete_domain(&self, key: DomainKey) -> StoreResult<bool> {
-        in_tx!(self, |tx| domains::delete(&tx, &key).await?)
+        in_tx!(self, |tx| {
+            let found = domains::delete(&tx, &key).await?;
+            sql::bump_schema_generation(&tx).await?;
+            found
+        })
     }
 
     async fn insert_resource(&self, r: &ResourceRecord, quota: usize) -> StoreResult<()> {
-        in_tx!(self, |tx| resources::insert(&tx, r, quota).await?)
+        in_tx!(self, |tx| {
+            resources::insert(&tx, r, quota).await?;
+            sql::bump_schema_generation(&tx).await?
+        })
     }
     async fn replace_resource_if(
         &self,
         r: &ResourceRecord,
         prior: &ResourceRecord,
     ) -> StoreResult<bool> {
-        in_tx!(self, |tx| resources::replace_if(&tx, r, prior).await?)
+        in_tx!(self, |tx| {
+            let written = resources::replace_if(&tx, r, prior).await?;
+            if written {
+                sql::bump_schema_generation(&tx).await?;
+            }
+            written
+        })
     }
     async fn count_resources(
         &self,
@@ -441,7 +469,11 @@ impl Store for PgStore {
         region: &str,
         body: &serde_json::Value,
     ) -> StoreResult<()> {
-        outbox::put_config(&self.conn().await?, &key, region, body).await
+        // A schema write: writes decide their events by the configuration they read.
+        in_tx!(self, |tx| {
+            outbox::put_config(&tx, &key, region, body).await?;
+            sql::bump_schema_generation(&tx).await?
+        })
     }
     async fn events_after(
         &self,
