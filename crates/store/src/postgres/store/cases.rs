@@ -219,6 +219,70 @@ pub async fn update(
     outbox::append(tx, event.as_slice()).await
 }
 
+/// `update` of a case alone (no claim, no items), as one statement (see `INSERT_CASE` for why):
+/// the versioned UPDATE, and only if it wrote, the audit event, the change-log row and the event.
+const UPDATE_CASE: &str = "WITH updated AS (
+    UPDATE cases SET template_id = $4, fields = $5, tags = $6, updated_ms = $7, version = $8
+    WHERE account_id = $1 AND domain_id = $2 AND case_id = $3 AND version = $8::bigint - 1
+    RETURNING 1
+), audited AS (
+    INSERT INTO audit (account_id, domain_id, case_id, event_id, performed_ms, body)
+    SELECT $1::text, $2::text, $3::text, $9::text, $10::bigint, $11::text FROM updated WHERE $12::boolean
+), logged AS (
+    INSERT INTO changes (account_id, domain_id, case_id, deleted)
+    SELECT $1::text, $2::text, $3::text, false FROM updated
+), evented AS (
+    INSERT INTO events (account_id, region, domain_id, case_id, created_ms, body)
+    SELECT $1::text, $13::text, $2::text, $3::text, $14::bigint, $15::text FROM updated WHERE $16::boolean
+)
+SELECT EXISTS (SELECT 1 FROM updated)";
+
+pub async fn update_alone(
+    c: &impl GenericClient,
+    case: &CaseRecord,
+    audit: Option<&AuditRecord>,
+    event: Option<&EventRecord>,
+) -> StoreResult<()> {
+    let text = CaseText::of(case)?;
+    let (has_audit, has_event) = (audit.is_some(), event.is_some());
+    let event_id = audit.map(|a| a.event_id.as_str());
+    let performed_ms = audit.map(|a| a.performed_time.unix_millis());
+    let audit_body = audit.map(|a| a.body.to_string());
+    let region = event.map(|e| e.region.as_str());
+    let event_ms = event.map(|e| e.time.unix_millis());
+    let event_body = event.map(|e| e.body.to_string());
+    let statement = c.prepare_cached(UPDATE_CASE).await.map_err(db)?;
+    let row = c
+        .query_one(
+            &statement,
+            &[
+                &case.account_id,
+                &case.domain_id,
+                &case.case_id,
+                &case.template_id,
+                &text.fields,
+                &text.tags,
+                &case.updated.unix_millis(),
+                &case.version,
+                &event_id,
+                &performed_ms,
+                &audit_body,
+                &has_audit,
+                &region,
+                &event_ms,
+                &event_body,
+                &has_event,
+            ],
+        )
+        .await
+        .map_err(db)?;
+    if col(&row, 0)? {
+        Ok(())
+    } else {
+        Err(StoreError::VersionMismatch)
+    }
+}
+
 /// Replaces a case whose stored version is `case.version - 1` inside `tx`, with its audit event
 /// and its change-log entry (its event is the caller's to append, last).
 pub(super) async fn update_in(
