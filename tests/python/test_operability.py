@@ -1,17 +1,23 @@
 """Running a fleet: `GET /metrics` (Prometheus' text format) counting real boto3 calls, the node's
 name in the metrics and in every log line, and JSON logs."""
 
+import concurrent.futures
 import json
 import os
 import re
 import socket
+import string
+import threading
 import time
 import urllib.request
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import Server, s, wait_until
+from test_durability import get, small_disk  # noqa: F401 (a fixture)
 
 # One sample line of the text exposition format: name, optional {labels}, value.
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
@@ -193,3 +199,64 @@ def test_text_logs_name_the_node_on_every_line(tmp_path, monkeypatch):
         server.stop()
     lines = log.read_text().splitlines()
     assert lines and all(line.startswith("node=n-text ") for line in lines), lines
+
+
+def test_a_full_disk_is_counted_call_by_call_and_metrics_answer_throughout(small_disk):
+    # Most of a 64 MB disk taken, so that the writers fill the rest in seconds.
+    ballast = os.path.join(small_disk, "ballast")
+    with open(ballast, "wb") as f:
+        f.write(b"\0" * (54 * 1024 * 1024))
+    server = Server("--data-dir", os.path.join(small_disk, "data"), "--search-wait-ms", "2000")
+    try:
+        # One attempt per call (the suite's clients retry once: botocore's `max_attempts`
+        # counts retries), so that the server's counts and the client's can be compared.
+        c = boto3.client("connectcases", endpoint_url=server.endpoint, region_name="us-east-1",
+                         aws_access_key_id="test", aws_secret_access_key="test",
+                         config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+        d = c.create_domain(name="full")["domainId"]
+        body = c.create_field(domainId=d, name="Body", type="Text")["fieldId"]
+        t = c.create_template(domainId=d, name="T")["templateId"]
+        answers = {"ok": 0, "refused": 0}
+        lock = threading.Lock()
+
+        def writer(w):
+            text = string.ascii_letters * 30
+            failures = 0
+            for n in range(100_000):
+                try:
+                    c.create_case(domainId=d, templateId=t, fields=[
+                        {"id": "title", "value": s(f"w{w}-{n}")}, {"id": body, "value": s(text)}])
+                    outcome = "ok"
+                except ClientError as e:
+                    assert e.response["Error"]["Code"] == "InternalServerException"
+                    outcome, failures = "refused", failures + 1
+                with lock:
+                    answers[outcome] += 1
+                if failures >= 5:
+                    return
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(writer, range(4)))
+        assert answers["refused"] >= 5, answers
+
+        # The disk is full: a scrape still answers at once, and has counted every answer.
+        started = time.monotonic()
+        samples, _ = scrape(server)
+        assert time.monotonic() - started < 2
+        assert requests(samples, "CreateCase", 200) == answers["ok"]
+        assert requests(samples, "CreateCase", 500, "InternalServerException") == answers["refused"]
+        assert value(samples, "caseload_requests_in_flight") == 0
+
+        os.remove(ballast)
+        # Once space is back the server is ready again and the index has caught up.
+        wait_until(lambda: get(server, "/ready")[0] == 200, timeout=120, what="/ready")
+
+        def caught_up():
+            now, _ = scrape(server)
+            return (value(now, "caseload_index_failing") == 0
+                    and ("caseload_index_lag_changes", frozenset()) in now
+                    and value(now, "caseload_index_lag_changes") == 0)
+
+        wait_until(caught_up, timeout=30, what="the index lag to read zero")
+    finally:
+        server.stop()
