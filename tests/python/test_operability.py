@@ -260,3 +260,46 @@ def test_a_full_disk_is_counted_call_by_call_and_metrics_answer_throughout(small
         wait_until(caught_up, timeout=30, what="the index lag to read zero")
     finally:
         server.stop()
+
+
+def test_at_the_connection_cap_a_scrape_gets_in_unless_every_connection_is_busy():
+    from test_connections import connect
+
+    server = Server("--max-connections", "3")
+    held = []
+    try:
+        samples, _ = scrape(server)
+        assert value(samples, "caseload_connections_max") == 3
+        # Three idle connections fill the cap: a scrape makes room by closing the idlest.
+        held = [connect(server) for _ in range(3)]
+        time.sleep(0.2)
+        samples, _ = scrape(server)
+        assert value(samples, "caseload_connections_evicted_total") >= 1
+        assert value(samples, "caseload_connections") <= 3
+        for s_ in held:
+            s_.close()
+        # Three requests in progress (bodies that never finish): nothing can be closed, so a
+        # scrape is refused, and counted.
+        held = [connect(server) for _ in range(3)]
+        for s_ in held:
+            s_.sendall(b"POST /domains-list HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        time.sleep(0.3)
+        with pytest.raises(OSError):
+            scrape(server)
+        for s_ in held:
+            s_.close()
+        held = []
+
+        def refusal_counted():
+            try:
+                samples, _ = scrape(server)
+            except OSError:
+                # The closed requests may not have ended yet: refused again.
+                return False
+            return value(samples, "caseload_connections_refused_total") >= 1
+
+        wait_until(refusal_counted, timeout=10, what="the refusal to be counted")
+    finally:
+        for s_ in held:
+            s_.close()
+        server.stop()

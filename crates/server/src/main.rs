@@ -139,6 +139,7 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
         store,
         metrics: metrics::Metrics::new(&node, Some(stats)),
     });
+    let connections = state.metrics.connections();
     let limits = listener::Limits {
         max_connections: listener::connection_cap(edge.max_connections),
         idle: std::time::Duration::from_secs_f64(edge.idle_timeout),
@@ -166,10 +167,16 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
             ui::PATH
         );
     }
-    listener::serve(listener, http::router(state), limits, async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    })
+    listener::serve(
+        listener,
+        http::router(state),
+        limits,
+        connections,
+        async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        },
+    )
     .await;
     Ok(())
 }

@@ -11,8 +11,10 @@
 //! must not spend a client's request budget, nor be failed on purpose). It shares the listener's
 //! connection cap with everyone else without a reserved slot: at the cap a scrape still gets in by
 //! evicting the connection idle longest, and is refused only when every connection has a request
-//! in progress; then the failed scrape (`up == 0`) is itself the signal, and the in-flight gauge
-//! of the scrapes before it shows the climb.
+//! in progress; then the failed scrape (`up == 0`) is itself the signal, and
+//! `caseload_connections_refused_total` counts afterwards how many were turned away. The cap is
+//! applied at accept, before a byte of the request is read, so a scrape cannot be told from a
+//! client there: a reserved place would need a listener of its own.
 
 mod backend;
 mod labels;
@@ -49,6 +51,20 @@ pub struct Metrics {
     requests: Family<Outcome, Counter>,
     latency: Latencies,
     in_flight: Gauge,
+    connections: Connections,
+}
+
+/// The listener's connections (`listener::serve` keeps them current).
+#[derive(Clone, Debug, Default)]
+pub struct Connections {
+    /// Open now.
+    pub open: Gauge,
+    /// The cap.
+    pub max: Gauge,
+    /// Closed at once on arrival because every connection had a request in progress.
+    pub refused: Counter,
+    /// Idle connections closed to make room for a new one.
+    pub evicted: Counter,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -87,6 +103,35 @@ impl Metrics {
             "API requests being handled now",
             in_flight.clone(),
         );
+        let connections = Connections::default();
+        for (name, help, gauge) in [
+            (
+                "connections",
+                "Client connections open now",
+                &connections.open,
+            ),
+            (
+                "connections_max",
+                "Most client connections served at once (--max-connections)",
+                &connections.max,
+            ),
+        ] {
+            registry.register(name, help, gauge.clone());
+        }
+        for (name, help, counter) in [
+            (
+                "connections_refused",
+                "Connections closed on arrival because every connection had a request in progress",
+                &connections.refused,
+            ),
+            (
+                "connections_evicted",
+                "Idle connections closed to make room for a new one at the cap",
+                &connections.evicted,
+            ),
+        ] {
+            registry.register(name, help, counter.clone());
+        }
         if let Some(stats) = store {
             let lag = Arc::new(Mutex::new(backend::IndexLag::new(Instant::now())));
             backend::spawn_sampler(stats.clone(), lag.clone());
@@ -97,7 +142,13 @@ impl Metrics {
             requests,
             latency,
             in_flight,
+            connections,
         }
+    }
+
+    /// What the listener updates.
+    pub fn connections(&self) -> Connections {
+        self.connections.clone()
     }
 
     /// Counts an API request in flight until the returned guard is dropped.
