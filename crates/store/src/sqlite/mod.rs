@@ -311,6 +311,27 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 #[async_trait::async_trait]
+impl crate::stats::Stats for SqliteStore {
+    fn group_sizes(&self) -> &crate::stats::GroupSizes {
+        self.db.group_sizes()
+    }
+
+    fn pool(&self) -> Option<crate::stats::PoolUsage> {
+        self.db.read_pool()
+    }
+
+    async fn index_position(&self) -> StoreResult<crate::stats::IndexPosition> {
+        let committed = self.read(|c| changes::last_seq(c)).await?;
+        let status = self.index.status();
+        Ok(crate::stats::IndexPosition {
+            committed,
+            searchable: status.indexed,
+            failing: status.failing.is_some(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
 impl Store for SqliteStore {
     fn schema_generation(&self) -> Option<u64> {
         Some(
