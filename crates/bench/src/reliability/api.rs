@@ -79,11 +79,20 @@ pub async fn call<I: OperationInput>(
         })) => Answer::Error {
             code,
             status,
-            message: error.to_string(),
+            message: sent_message(error),
         },
         Ok(Err(e)) => Answer::Lost(e.to_string()),
     };
     (answer, started.elapsed())
+}
+
+/// The message as the server sent it: `Error`'s own text, but without the prefix `Internal`
+/// adds for logs.
+fn sent_message(error: caseload_model::Error) -> String {
+    match error {
+        caseload_model::Error::Internal(message) => message,
+        other => other.to_string(),
+    }
 }
 
 /// How long a verification read keeps retrying a retryable answer (a 5xx or a 429): a server
