@@ -163,6 +163,20 @@ pub fn field_type(r: &ResourceRecord) -> Result<FieldType> {
     FieldDoc::from_record(r).map(|d| d.field_type)
 }
 
+/// Field `field_id` of the caller's domain `domain_id` (deleted or not) and its document.
+pub(crate) async fn read_field(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    field_id: &str,
+) -> Result<(ResourceRecord, FieldDoc)> {
+    let field = svc
+        .resource(ctx, domain_id, ResourceKind::Field, field_id)
+        .await?;
+    let doc = FieldDoc::from_record(&field)?;
+    Ok((field, doc))
+}
+
 pub(crate) fn field_arn(ctx: &RequestContext, domain_id: &str, field_id: &str) -> String {
     arn::resource(&ctx.region, &ctx.account_id, domain_id, "field", field_id)
 }
@@ -311,10 +325,8 @@ pub(crate) async fn delete_field(
     ctx: &RequestContext,
     input: DeleteFieldRequest,
 ) -> Result<DeleteFieldResponse> {
-    let field = svc
-        .resource(ctx, &input.domain_id, ResourceKind::Field, &input.field_id)
-        .await?;
-    if FieldDoc::from_record(&field)?.namespace == FieldNamespace::System {
+    let (field, doc) = read_field(svc, ctx, &input.domain_id, &input.field_id).await?;
+    if doc.namespace == FieldNamespace::System {
         return Err(Error::validation(format!(
             "Field {} is a system field and cannot be deleted",
             field.id

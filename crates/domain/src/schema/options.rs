@@ -119,10 +119,7 @@ pub(crate) async fn list_field_options(
     ctx: &RequestContext,
     input: ListFieldOptionsRequest,
 ) -> Result<ListFieldOptionsResponse> {
-    let field = svc
-        .resource(ctx, &input.domain_id, ResourceKind::Field, &input.field_id)
-        .await?;
-    let doc = FieldDoc::from_record(&field)?;
+    let (_, doc) = super::fields::read_field(svc, ctx, &input.domain_id, &input.field_id).await?;
     let values = input.values.unwrap_or_default();
     let digest = crate::paging::query_digest(&(
         "ListFieldOptions",
