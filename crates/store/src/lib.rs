@@ -10,6 +10,8 @@
 //!   its connection pool, migrations and the change log read in commit order. Its SearchCases
 //!   waits for the search index to be fed from that change log; the server does not use it yet.
 //!
+//! - `stats`: what a backend tells the server's `GET /metrics` (group-commit sizes, pool use,
+//!   the index's position against the database), the same for every backend.
 //! - `conformance` (feature `conformance`): the tests every backend must pass, run for SQLite
 //!   (in memory and on disk) by this crate's unit tests; `conformance_tests!(make)` runs them
 //!   for another backend.
@@ -25,5 +27,6 @@ pub mod index;
 pub mod postgres;
 mod related_walk;
 pub mod sqlite;
+pub mod stats;
 
 pub use sqlite::{DomainReport, SqliteStore};
