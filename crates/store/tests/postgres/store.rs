@@ -648,3 +648,31 @@ async fn every_schema_write_of_any_server_moves_the_schema_generation() {
         "a domain's deletion",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_counts_its_writes_and_its_pool_for_metrics() {
+    use caseload_store::stats::Stats;
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = PgStore::open(&db.config()).await.unwrap();
+    let before = store.group_sizes().snapshot();
+    let v1 = with_case(&store).await;
+    store.update_case(&next(&v1, 1)).await.unwrap();
+    // Reads and refused writes are not writes.
+    assert!(stored_case(&store, "case-1").await.is_some());
+    assert!(store.update_case(&next(&v1, 2)).await.is_err());
+    store.events_after(0, None, 10).await.unwrap();
+    let after = store.group_sizes().snapshot();
+    // A domain, a case and an update, each a group of one.
+    assert_eq!(after.writes - before.writes, 3);
+    assert_eq!(after.groups - before.groups, 3);
+    let pool = store.pool().expect("a pool");
+    assert_eq!(pool.max, PgConfig::new("").pool_size);
+    assert!(pool.open >= 1 && pool.idle <= pool.open);
+    // The search index's position waits for the index feed.
+    assert!(matches!(
+        store.index_position().await,
+        Err(StoreError::Unavailable { .. })
+    ));
+}

@@ -61,6 +61,8 @@ pub struct PgStore {
     /// Bumped after this server ends or moves a client-token claim, so its own requests waiting
     /// in `wait_token` look again at once; claims ended by other servers are found by polling.
     token_events: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Writes counted for metrics (`stats::Stats`).
+    groups: Arc<crate::stats::GroupSizes>,
 }
 
 impl PgStore {
@@ -75,6 +77,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             token_events: Arc::new(tokio::sync::watch::Sender::new(0)),
+            groups: Default::default(),
         })
     }
 
@@ -85,7 +88,7 @@ impl PgStore {
     }
 
     /// The connection pool (for metrics, and for the change-log reader of the search index).
-    pub fn pool(&self) -> &PgPool {
+    pub fn pg_pool(&self) -> &PgPool {
         &self.pool
     }
 
@@ -100,14 +103,20 @@ impl PgStore {
 }
 
 /// Runs `$body` in a read-write transaction `$tx` on a pooled connection and commits it when
-/// the body returns `Ok` (dropping the transaction on an error rolls it back).
+/// the body returns `Ok` (dropping the transaction on an error rolls it back); a committed one
+/// counts as a write for metrics.
 macro_rules! in_tx {
     ($self:ident, |$tx:ident| $body:expr) => {{
+        let out = in_tx!(uncounted $self, |$tx| $body)?;
+        $self.groups.record(1);
+        Ok(out)
+    }};
+    (uncounted $self:ident, |$tx:ident| $body:expr) => {{
         let mut conn = $self.conn().await?;
         let $tx = conn.transaction().await.map_err(db)?;
         let out = $body;
         $tx.commit().await.map_err(db)?;
-        Ok(out)
+        StoreResult::Ok(out)
     }};
 }
 
@@ -126,6 +135,27 @@ macro_rules! in_snapshot {
         $tx.commit().await.map_err(db)?;
         Ok(out)
     }};
+}
+
+/// Each write is a transaction (or a statement) of its own: groups of one. PostgreSQL groups the
+/// commits that arrive together into one WAL flush by itself, which this cannot see.
+#[async_trait::async_trait]
+impl crate::stats::Stats for PgStore {
+    fn group_sizes(&self) -> &crate::stats::GroupSizes {
+        &self.groups
+    }
+
+    fn pool(&self) -> Option<crate::stats::PoolUsage> {
+        Some(self.pool.usage())
+    }
+
+    /// The search index is not wired to this store yet (see the module comment).
+    async fn index_position(&self) -> StoreResult<crate::stats::IndexPosition> {
+        Err(StoreError::Unavailable {
+            detail: "the search index on PostgreSQL needs the index feed (pg-index)".into(),
+            retry_after_seconds: 1,
+        })
+    }
 }
 
 #[async_trait::async_trait]
@@ -267,7 +297,9 @@ impl Store for PgStore {
         token: Option<&IdempotencyRecord>,
     ) -> StoreResult<Created> {
         // One statement, its own transaction (see `cases::insert`).
-        cases::insert(&self.conn().await?, case, audit, event, token).await
+        let created = cases::insert(&self.conn().await?, case, audit, event, token).await?;
+        self.groups.record(1);
+        Ok(created)
     }
     async fn get_case(&self, key: CaseKey) -> StoreResult<Option<CaseRecord>> {
         cases::get(&self.conn().await?, &key).await
@@ -289,7 +321,9 @@ impl Store for PgStore {
     ) -> StoreResult<()> {
         if items.is_empty() && claim.is_none() {
             // The common case, one statement (see `cases::update_alone`).
-            return cases::update_alone(&self.conn().await?, case, audit, event).await;
+            cases::update_alone(&self.conn().await?, case, audit, event).await?;
+            self.groups.record(1);
+            return Ok(());
         }
         in_tx!(self, |tx| cases::update(
             &tx, case, audit, event, items, claim
@@ -426,8 +460,10 @@ impl Store for PgStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        in_tx!(self, |tx| related::update(
+        let change = related::ItemChange::Replace;
+        in_tx!(self, |tx| related::change(
             &tx,
+            change,
             item,
             audit,
             event,
@@ -442,8 +478,10 @@ impl Store for PgStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        in_tx!(self, |tx| related::delete(
+        let change = related::ItemChange::Remove;
+        in_tx!(self, |tx| related::change(
             &tx,
+            change,
             item,
             audit,
             event,
@@ -486,11 +524,10 @@ impl Store for PgStore {
         scope: Option<(&str, &str)>,
         limit: usize,
     ) -> StoreResult<Vec<EventRecord>> {
-        in_tx!(self, |tx| outbox::events_after(&tx, after, scope, limit)
-            .await?)
+        in_tx!(uncounted self, |tx| outbox::events_after(&tx, after, scope, limit).await?)
     }
     async fn last_event_seq(&self) -> StoreResult<i64> {
-        in_tx!(self, |tx| outbox::last_seq(&tx).await?)
+        in_tx!(uncounted self, |tx| outbox::last_seq(&tx).await?)
     }
     async fn delivery_cursor(&self, target: &str) -> StoreResult<Option<i64>> {
         outbox::cursor(&self.conn().await?, target).await
