@@ -84,6 +84,26 @@ pub(super) async fn insert_audit(
     Ok(())
 }
 
+/// An optional event as the parameters of a one-statement write (its region, time and body,
+/// and whether there is one).
+struct EventParams<'a> {
+    region: Option<&'a str>,
+    time_ms: Option<i64>,
+    body: Option<String>,
+    present: bool,
+}
+
+impl<'a> EventParams<'a> {
+    fn of(event: Option<&'a EventRecord>) -> EventParams<'a> {
+        EventParams {
+            region: event.map(|e| e.region.as_str()),
+            time_ms: event.map(|e| e.time.unix_millis()),
+            body: event.map(|e| e.body.to_string()),
+            present: event.is_some(),
+        }
+    }
+}
+
 /// A new case with everything written with it, as one statement: the client token (if any), then
 /// (only if the token was new) the case, its audit event, its change-log row and its event. One
 /// statement is one round trip and its own transaction: concurrent CreateCases commit
@@ -121,15 +141,13 @@ pub async fn insert(
     token: Option<&IdempotencyRecord>,
 ) -> StoreResult<Created> {
     let text = CaseText::of(case)?;
-    let (has_token, has_event) = (token.is_some(), event.is_some());
+    let has_token = token.is_some();
+    let e = EventParams::of(event);
     let operation = token.map(|t| t.operation);
     let token_text = token.map(|t| t.token.as_str());
     let request_hash = token.map(|t| t.request_hash.as_str());
     let response = token.map(|t| t.response.to_string());
     let token_ms = token.map(|t| t.created.unix_millis());
-    let region = event.map(|e| e.region.as_str());
-    let event_ms = event.map(|e| e.time.unix_millis());
-    let event_body = event.map(|e| e.body.to_string());
     let statement = c.prepare_cached(INSERT_CASE).await.map_err(db)?;
     let row = c
         .query_one(
@@ -154,10 +172,10 @@ pub async fn insert(
                 &audit.event_id,
                 &audit.performed_time.unix_millis(),
                 &audit.body.to_string(),
-                &region,
-                &event_ms,
-                &event_body,
-                &has_event,
+                &e.region,
+                &e.time_ms,
+                &e.body,
+                &e.present,
             ],
         )
         .await;
@@ -244,13 +262,11 @@ pub async fn update_alone(
     event: Option<&EventRecord>,
 ) -> StoreResult<()> {
     let text = CaseText::of(case)?;
-    let (has_audit, has_event) = (audit.is_some(), event.is_some());
+    let has_audit = audit.is_some();
     let event_id = audit.map(|a| a.event_id.as_str());
     let performed_ms = audit.map(|a| a.performed_time.unix_millis());
     let audit_body = audit.map(|a| a.body.to_string());
-    let region = event.map(|e| e.region.as_str());
-    let event_ms = event.map(|e| e.time.unix_millis());
-    let event_body = event.map(|e| e.body.to_string());
+    let e = EventParams::of(event);
     let statement = c.prepare_cached(UPDATE_CASE).await.map_err(db)?;
     let row = c
         .query_one(
@@ -268,10 +284,10 @@ pub async fn update_alone(
                 &performed_ms,
                 &audit_body,
                 &has_audit,
-                &region,
-                &event_ms,
-                &event_body,
-                &has_event,
+                &e.region,
+                &e.time_ms,
+                &e.body,
+                &e.present,
             ],
         )
         .await
