@@ -7,7 +7,7 @@
 //! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
 //!   through its change log and rebuildable from it at any time.
 //! - `postgres`: the scale-out backend's foundations (connection pool, migrations, the change log
-//!   read in commit order); not yet a `Store`.
+//!   read in commit order, the search index fed from it); not yet a `Store`.
 //!
 //! - `conformance` (feature `conformance`): the tests every backend must pass, run for SQLite
 //!   (in memory and on disk) by this crate's unit tests; `conformance_tests!(make)` runs them

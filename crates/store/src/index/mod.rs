@@ -260,6 +260,9 @@ struct Indexer<P: Position> {
     /// Changes added to the writer since the last commit, and since when.
     pending: usize,
     pending_since: Option<Instant>,
+    /// Whether the reader shows the last durable commit: a position reached without a document
+    /// changed (PostgreSQL's, moved by other transactions) is then published without a reload.
+    reader_current: bool,
 }
 
 /// Which Text fields have few distinct values, per domain, as this indexer has seen them: a
@@ -439,6 +442,7 @@ impl<P: Position> SearchIndex<P> {
             scratch: encode::Scratch::default(),
             pending: 0,
             pending_since: None,
+            reader_current: true,
         };
         // Resume from the last committed change, or rebuild from the cases table. Both happen on
         // the indexer thread: the server starts serving at once, and searches wait for the index
@@ -955,7 +959,11 @@ impl<P: Position> Indexer<P> {
             } else if self.committed != *self.indexed.borrow() {
                 // Committed but not published yet (a reload failed, or entries that change no
                 // document).
-                self.publish()?;
+                if self.reader_current {
+                    self.indexed.send_replace(self.committed.clone());
+                } else {
+                    self.publish()?;
+                }
             }
         }
         Ok(())
@@ -1011,6 +1019,7 @@ impl<P: Position> Indexer<P> {
         let mut prepared = writer.prepare_commit().map_err(backend)?;
         prepared.set_payload(&format!("{FORMAT}{}", position.encode()));
         prepared.commit().map_err(backend)?;
+        self.reader_current = false;
         self.committed = position;
         self.pending = 0;
         self.pending_since = None;
@@ -1024,6 +1033,7 @@ impl<P: Position> Indexer<P> {
     /// Makes the committed state visible to searches.
     fn publish(&mut self) -> StoreResult<()> {
         self.reader.reload().map_err(backend)?;
+        self.reader_current = true;
         // Recovered before the searches waiting for this commit see it, so that none of them
         // finds the indexer still reported as failing.
         self.succeeded();

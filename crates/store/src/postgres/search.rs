@@ -49,10 +49,11 @@ impl PgSearch {
             .map_err(|e| StoreError::Backend(format!("search index: {e}")))?
     }
 
-    /// Waits, without bound, until the index holds every write committed so far.
-    pub async fn wait_indexed(&self) -> StoreResult<()> {
+    /// Waits until the index holds every write committed so far; past `bound` (if any) it
+    /// answers `StoreError::Unavailable` (for readiness: the index is caught up).
+    pub async fn wait_indexed(&self, bound: Option<Duration>) -> StoreResult<()> {
         let horizon = self.horizon().await?;
-        self.index.wait_for(horizon, None).await
+        self.index.wait_for(horizon, bound).await
     }
 
     /// The position searches see, and why the indexer fails if it does (for readiness).

@@ -296,7 +296,7 @@ async fn a_node_pruned_away_rebuilds_and_holds_every_case() {
     let mut round = 0;
     let floor = loop {
         add_cases(&mut client, &mut expected, &format!("away{round}-"), 5).await;
-        b.wait_indexed().await.unwrap();
+        b.wait_indexed(Some(WAIT)).await.unwrap();
         let pruned = prune(&mut client, LIVE_WITHIN).await.unwrap();
         if pruned.floor > needed_a {
             break pruned.floor;
