@@ -2,11 +2,11 @@
 //! the tables and the log with plain SQL transactions, as the PostgreSQL store writes them, and
 //! searched through a node's index.
 
-use crate::harness::TestDb;
-use caseload_domain::store::{CaseQuery, FieldPredicate, Filter, Op, SortSpec};
+use crate::harness::{PrivateServer, TestDb, connect};
+use caseload_domain::store::{CaseQuery, FieldPredicate, Filter, Op, SortSpec, StoreError};
 use caseload_domain::value::Value;
 use caseload_model::shapes::FieldType;
-use caseload_store::postgres::{LIVE_WITHIN, PgSearch, append, prune};
+use caseload_store::postgres::{LIVE_WITHIN, MIGRATIONS, PgSearch, append, migrate, prune};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -223,7 +223,7 @@ async fn a_search_sees_every_write_committed_before_it() {
     for w in 0..4 {
         let (db_url, node_ids) = (db.url.clone(), ids(&format!("w{w}-"), 0..10));
         writers.push(tokio::spawn(async move {
-            let mut client = crate::harness::connect(&db_url).await.unwrap();
+            let mut client = connect(&db_url).await.unwrap();
             let mut mine = Vec::new();
             for id in node_ids {
                 commit_cases(&mut client, std::slice::from_ref(&id)).await;
@@ -392,6 +392,54 @@ async fn a_restarted_node_catches_up_and_its_start_up_check_repairs() {
             "the start-up check did not repair the domain"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    node.close().await.unwrap();
+}
+
+/// While the database is down a search answers a retryable error within its bound (never hangs),
+/// and once it is back the indexer reconnects by itself: writes made after the restart are
+/// searchable through the same index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_recovers_by_itself_after_a_database_restart() {
+    let Some(server) = PrivateServer::start_off_runtime().await else {
+        return;
+    };
+    let pool = server.short_wait_pool();
+    let mut client = connect(&server.url()).await.unwrap();
+    migrate(&mut client, MIGRATIONS).await.unwrap();
+    let dir = TempDir::new("restart");
+    let node = PgSearch::open(pool, "n1", &dir.index()).unwrap();
+    let mut expected = Vec::new();
+    add_cases(&mut client, &mut expected, "before", 5).await;
+    assert_eq!(found(&node).await, expected);
+    drop(client);
+
+    let server = server.stopped().await;
+    let down = tokio::time::timeout(WAIT, node.search(&query(None), Duration::from_secs(2)))
+        .await
+        .expect("a search while the database is down answers");
+    assert!(
+        matches!(down, Err(StoreError::Unavailable { .. })),
+        "{down:?}"
+    );
+
+    let server = server.restarted().await;
+    let mut client = connect(&server.url()).await.unwrap();
+    add_cases(&mut client, &mut expected, "after", 5).await;
+    // The first searches may still meet connections the restart closed; they answer retryably.
+    let started = Instant::now();
+    loop {
+        match node.search(&query(None), WAIT).await {
+            Ok((_, mut ids)) => {
+                ids.sort();
+                assert_eq!(ids, expected);
+                break;
+            }
+            Err(StoreError::Unavailable { .. }) if started.elapsed() < WAIT => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("search after the restart: {e:?}"),
+        }
     }
     node.close().await.unwrap();
 }
