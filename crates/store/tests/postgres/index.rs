@@ -443,3 +443,48 @@ async fn the_index_recovers_by_itself_after_a_database_restart() {
     }
     node.close().await.unwrap();
 }
+
+/// A deleted domain is logged as one change with an empty case id (as in SQLite's log): its
+/// documents leave the index, other domains' stay.
+#[tokio::test]
+async fn a_deleted_domain_leaves_the_index() {
+    let Some(db) = TestDb::migrated().await else {
+        return;
+    };
+    let dir = TempDir::new("domain");
+    let node = open(&db, "n1", &dir.index());
+    let mut client = db.client().await;
+    let mut expected = Vec::new();
+    add_cases(&mut client, &mut expected, "c", 5).await;
+    let other = CaseQuery {
+        domain_id: "d-2".into(),
+        ..query(None)
+    };
+    client
+        .execute(
+            "INSERT INTO cases SELECT account_id, 'd-2', case_id, template_id, reference_number,
+                    fields, tags, created_ms, updated_ms, version
+             FROM cases WHERE case_id = 'c000'",
+            &[],
+        )
+        .await
+        .unwrap();
+    append(&client, ACCOUNT, "d-2", "c000", false)
+        .await
+        .unwrap();
+    assert_eq!(found(&node).await, expected);
+
+    let tx = client.transaction().await.unwrap();
+    tx.execute(
+        "DELETE FROM cases WHERE account_id = $1 AND domain_id = $2",
+        &[&ACCOUNT, &DOMAIN],
+    )
+    .await
+    .unwrap();
+    append(&tx, ACCOUNT, DOMAIN, "", true).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(found(&node).await, Vec::<String>::new());
+    let (total, hits) = node.search(&other, WAIT).await.unwrap();
+    assert_eq!((total, hits), (1, vec!["c000".to_owned()]));
+    node.close().await.unwrap();
+}
