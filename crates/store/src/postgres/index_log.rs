@@ -32,6 +32,10 @@ pub const LIVE_WITHIN: Duration = Duration::from_secs(600);
 /// How often a node marks itself live while its position does not move (an idle database).
 const HEARTBEAT: Duration = Duration::from_secs(30);
 
+/// How often a node records its position at most: the index may commit several times a second,
+/// and a position recorded late only holds pruning back a little.
+const RECORD_EVERY: Duration = Duration::from_secs(1);
+
 /// How often a node prunes the log (any node may; each prune deletes what all live nodes hold).
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -48,6 +52,7 @@ pub struct PgLog {
 /// When the node last marked itself live and last pruned the log.
 struct Chores {
     live_at: Option<Instant>,
+    recorded_at: Option<Instant>,
     pruned_at: Option<Instant>,
 }
 
@@ -65,6 +70,7 @@ impl PgLog {
             client: Mutex::new(None),
             chores: Mutex::new(Chores {
                 live_at: None,
+                recorded_at: None,
                 pruned_at: None,
             }),
         })
@@ -83,6 +89,13 @@ impl PgLog {
                         tracing::warn!(error = %e, "the search indexer's database connection failed");
                     }
                 });
+                // This connection writes only bookkeeping (its position, the heartbeat, pruning),
+                // so it need not wait for the WAL flush: a write lost in a crash of PostgreSQL
+                // leaves an older position recorded or changes unpruned, which only hold pruning
+                // back (a prune is one transaction: its floor and deletion are lost together).
+                client
+                    .batch_execute("SET synchronous_commit = off")
+                    .await?;
                 *slot = Some(client);
             }
             op(slot.as_mut().expect("just connected")).await
@@ -170,6 +183,9 @@ impl ChangeLog for PgLog {
     }
 
     fn prune(&self, upto: &Snapshot) -> StoreResult<()> {
+        if !self.chore(|c| &mut c.recorded_at, RECORD_EVERY) {
+            return Ok(());
+        }
         // Recording the position marks the node live as the heartbeat does.
         self.chore(|c| &mut c.live_at, Duration::ZERO);
         let due = self.chore(|c| &mut c.pruned_at, PRUNE_EVERY);
