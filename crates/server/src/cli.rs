@@ -14,6 +14,28 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// How this process logs (every subcommand).
+#[derive(Args, Debug, Clone)]
+pub struct LogArgs {
+    /// This server's name in every log line and in the `caseload_node_info` metric, to tell a
+    /// fleet's servers apart. Default: the host name.
+    #[arg(long, env = "CASELOAD_NODE_NAME", global = true)]
+    pub node_name: Option<String>,
+
+    /// `text`, or `json` for one JSON object per line. The level is set by CASELOAD_LOG
+    /// (e.g. `info`, `caseload=debug`; default `warn`).
+    #[arg(
+        long,
+        env = "CASELOAD_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: crate::logging::LogFormat,
 }
 
 #[derive(Subcommand, Debug)]

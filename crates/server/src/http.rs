@@ -28,6 +28,8 @@ pub struct AppState {
     pub faults: Option<crate::faults::Faults>,
     /// Asked by `GET /ready` (see `health`).
     pub store: Arc<dyn caseload_domain::store::Store>,
+    /// `GET /metrics`, and what every API request adds to it.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The benchmark's bare endpoint: the same listener, HTTP stack and runtime as the API, but no
@@ -42,6 +44,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
     router
         .route(crate::health::HEALTH, get(crate::health::health))
         .route(crate::health::READY, get(crate::health::ready))
+        .route(crate::metrics::PATH, get(crate::metrics::scrape))
         .route(crate::events::sse::PATH, get(crate::events::sse::feed))
         .merge(crate::ui::routes())
         .fallback(handle)
@@ -128,6 +131,7 @@ async fn discard(mut body: Body, within: Duration) {
 }
 
 async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let in_flight = state.metrics.request();
     let request_id = caseload_domain::new_id();
     let (parts, body) = req.into_parts();
     let span = tracing::info_span!("request", %request_id, method = %parts.method, path = %parts.uri.path());
@@ -137,7 +141,13 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
         Ok(authenticated) => authenticated,
         Err(e) => {
             tracing::info!(error = %e, "request refused");
-            return into_axum(caseload_wire::error_response(&e, &request_id));
+            let response = caseload_wire::error_response(&e, &request_id);
+            // Refused before routing: the operation the path names, if any.
+            let op = caseload_wire::router::route(&parts.method, parts.uri.path())
+                .ok()
+                .map(|r| r.operation);
+            in_flight.answered(op, &response);
+            return into_axum(response);
         }
     };
     let ctx = RequestContext {
@@ -151,34 +161,27 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    let response = if state.throttle.is_none() && state.faults.is_none() {
-        caseload_wire::handle(
-            state.api.as_ref(),
-            &ctx,
-            &parts.method,
-            path_and_query,
-            &body,
-        )
-        .await
-    } else {
-        caseload_wire::handle_admitted(
-            state.api.as_ref(),
-            &ctx,
-            &parts.method,
-            path_and_query,
-            &body,
-            |op, ctx| {
-                if let Some(throttle) = &state.throttle {
-                    throttle.admit(op, ctx)?;
-                }
-                if let Some(faults) = &state.faults {
-                    faults.admit(op, ctx)?;
-                }
-                Ok(())
-            },
-        )
-        .await
-    };
+    // The operation, once routed (for the metrics' labels).
+    let mut routed = None;
+    let response = caseload_wire::handle_admitted(
+        state.api.as_ref(),
+        &ctx,
+        &parts.method,
+        path_and_query,
+        &body,
+        |op, ctx| {
+            routed = Some(op);
+            if let Some(throttle) = &state.throttle {
+                throttle.admit(op, ctx)?;
+            }
+            if let Some(faults) = &state.faults {
+                faults.admit(op, ctx)?;
+            }
+            Ok(())
+        },
+    )
+    .await;
+    in_flight.answered(routed, &response);
     // A write may have appended events; the delivery side looks (never on this request's time).
     state.events.poke();
     tracing::debug!(status = response.status().as_u16(), "answered");

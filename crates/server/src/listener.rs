@@ -52,13 +52,16 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    counted: crate::metrics::Connections,
     shutdown: impl Future<Output = ()>,
 ) {
+    counted.max.set(limits.max_connections as i64);
     let registry = Arc::new(Registry {
         epoch: Instant::now(),
         conns: Mutex::new(HashMap::new()),
         live: AtomicUsize::new(0),
         ended: Notify::new(),
+        counted,
     });
     let builder = Arc::new(Builder::new(TokioExecutor::new()));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -82,6 +85,7 @@ pub async fn serve(
                 max_connections = limits.max_connections,
                 "connection refused: every connection is busy"
             );
+            registry.counted.refused.inc();
             drop(stream);
             continue;
         }
@@ -138,6 +142,8 @@ struct Registry {
     live: AtomicUsize,
     /// Notified when a connection ends (graceful shutdown waits for the last one).
     ended: Notify,
+    /// What `/metrics` shows of the connections.
+    counted: crate::metrics::Connections,
 }
 
 impl Registry {
@@ -152,6 +158,7 @@ impl Registry {
             evict: Notify::new(),
         });
         self.live.fetch_add(1, Ordering::AcqRel);
+        self.counted.open.inc();
         self.lock().insert(id, conn.clone());
         conn
     }
@@ -159,6 +166,7 @@ impl Registry {
     fn remove(&self, id: u64) {
         self.lock().remove(&id);
         self.live.fetch_sub(1, Ordering::AcqRel);
+        self.counted.open.dec();
         self.ended.notify_waiters();
     }
 
@@ -184,6 +192,7 @@ impl Registry {
             Some(c) => {
                 c.evicting.store(true, Ordering::Release);
                 c.evict.notify_one();
+                self.counted.evicted.inc();
                 true
             }
             None => false,

@@ -8,7 +8,9 @@ mod faults;
 mod health;
 mod http;
 mod listener;
+mod logging;
 mod merges;
+mod metrics;
 mod throttle;
 mod transfer;
 mod ui;
@@ -39,21 +41,16 @@ mod startup {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CASELOAD_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let node = logging::node_name(cli.log.node_name.clone());
+    logging::init(cli.log.log_format, &node);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve(args).await,
+            Command::Serve(args) => serve(args, node).await,
             Command::Reindex(args) => reindex(args).await,
             Command::Check(args) => check::run(args).await,
             Command::Export(args) => export(args).await,
@@ -66,7 +63,7 @@ fn main() {
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<(), Fail> {
+async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
     let identities = match &args.credentials {
         Some(path) => Identities::from_file(path)?,
         None => Identities::default_test(),
@@ -78,12 +75,16 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
             args.listen
         )));
     }
-    let store = if args.in_memory {
-        SqliteStore::in_memory()?
-    } else {
-        SqliteStore::open(&args.data_dir)?
-    }
-    .with_search_wait(Duration::from_millis(args.search_wait_ms.max(1)));
+    let store = Arc::new(
+        if args.in_memory {
+            SqliteStore::in_memory()?
+        } else {
+            SqliteStore::open(&args.data_dir)?
+        }
+        .with_search_wait(Duration::from_millis(args.search_wait_ms.max(1))),
+    );
+    // The backend's numbers for /metrics (a PostgreSQL store will hand in its own).
+    let stats: Arc<dyn caseload_store::stats::Stats> = store.clone();
     let quotas = Quotas {
         domains_per_account: args.max_domains,
         fields_per_domain: args.max_fields,
@@ -97,7 +98,7 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         fields_per_custom_item: args.max_custom_item_fields,
         ..Quotas::default()
     };
-    let store: Arc<dyn caseload_domain::store::Store> = Arc::new(store);
+    let store: Arc<dyn caseload_domain::store::Store> = store;
     let service = Arc::new(Service::new(store.clone(), quotas).await?);
     if !args.webhook.is_empty() && args.webhook_secret.is_none() {
         return Err(Fail(
@@ -136,7 +137,9 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
         throttle,
         faults: faults::Faults::new(&edge.fault_rates).map_err(Fail)?,
         store,
+        metrics: metrics::Metrics::new(&node, Some(stats)),
     });
+    let connections = state.metrics.connections();
     let limits = listener::Limits {
         max_connections: listener::connection_cap(edge.max_connections),
         idle: std::time::Duration::from_secs_f64(edge.idle_timeout),
@@ -164,10 +167,16 @@ async fn serve(args: ServeArgs) -> Result<(), Fail> {
             ui::PATH
         );
     }
-    listener::serve(listener, http::router(state), limits, async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    })
+    listener::serve(
+        listener,
+        http::router(state),
+        limits,
+        connections,
+        async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        },
+    )
     .await;
     Ok(())
 }

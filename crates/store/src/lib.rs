@@ -9,6 +9,8 @@
 //! - `postgres`: the scale-out backend's foundations (connection pool, migrations, the change log
 //!   read in commit order, the search index fed from it); not yet a `Store`.
 //!
+//! - `stats`: what a backend tells the server's `GET /metrics` (group-commit sizes, pool use,
+//!   the index's position against the database), the same for every backend.
 //! - `conformance` (feature `conformance`): the tests every backend must pass, run for SQLite
 //!   (in memory and on disk) by this crate's unit tests; `conformance_tests!(make)` runs them
 //!   for another backend.
@@ -23,5 +25,6 @@ mod fault;
 pub mod index;
 pub mod postgres;
 pub mod sqlite;
+pub mod stats;
 
 pub use sqlite::{DomainReport, SqliteStore};

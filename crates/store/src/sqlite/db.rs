@@ -19,6 +19,7 @@
 //! to sync, and a read must not see a write that could still be refused).
 
 use super::backend;
+use crate::stats::{GroupSizes, PoolUsage};
 use caseload_domain::store::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::path::Path;
@@ -45,6 +46,9 @@ pub(crate) const STATEMENT_CACHE: usize = 64;
 pub struct Db {
     jobs: mpsc::Sender<Job>,
     readers: Option<Arc<Readers>>,
+    /// The sizes of the groups the writer committed (file mode only: in memory nothing is
+    /// grouped, and reads run on the writer too).
+    groups: Arc<GroupSizes>,
 }
 
 struct Readers {
@@ -105,12 +109,39 @@ impl Db {
             }
         };
         let max_group = if file.is_some() { MAX_GROUP } else { 1 };
+        let groups = Arc::new(GroupSizes::default());
+        let counted = file.is_some().then(|| groups.clone());
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("caseload-writer".into())
-            .spawn(move || writer_thread(writer, rx, max_group))
+            .spawn(move || writer_thread(writer, rx, max_group, counted))
             .map_err(backend)?;
-        Ok(Db { jobs: tx, readers })
+        Ok(Db {
+            jobs: tx,
+            readers,
+            groups,
+        })
+    }
+
+    /// The sizes of the groups committed so far (empty in memory).
+    pub fn group_sizes(&self) -> &GroupSizes {
+        &self.groups
+    }
+
+    /// The read pool's use now (`None` in memory, where there is no pool). Counted by trying
+    /// each connection's lock, at the asker's cost: the read paths count nothing.
+    pub fn read_pool(&self) -> Option<PoolUsage> {
+        let readers = self.readers.as_ref()?;
+        let idle = readers
+            .conns
+            .iter()
+            .filter(|c| !matches!(c.try_lock(), Err(std::sync::TryLockError::WouldBlock)))
+            .count();
+        Some(PoolUsage {
+            max: readers.conns.len(),
+            open: readers.conns.len(),
+            idle,
+        })
     }
 
     fn submit<T, F>(&self, f: F) -> StoreResult<tokio::sync::oneshot::Receiver<StoreResult<T>>>
@@ -237,7 +268,12 @@ impl Readers {
     }
 }
 
-fn writer_thread(mut conn: Connection, jobs: mpsc::Receiver<Job>, max_group: usize) {
+fn writer_thread(
+    mut conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    max_group: usize,
+    sizes: Option<Arc<GroupSizes>>,
+) {
     // The `sqlite.commit` fault point: SQLite turns a COMMIT into a ROLLBACK when the commit
     // hook says so, exactly as a commit that fails to write.
     #[cfg(feature = "failpoints")]
@@ -252,6 +288,9 @@ fn writer_thread(mut conn: Connection, jobs: mpsc::Receiver<Job>, max_group: usi
                 Ok(job) => group.run(job, &mut conn),
                 Err(_) => break,
             }
+        }
+        if let Some(sizes) = &sizes {
+            sizes.record(group.size);
         }
         group.commit(&mut conn);
     }
@@ -471,6 +510,40 @@ mod tests {
 
     fn fine() -> StoreResult<()> {
         Ok(())
+    }
+
+    /// Every group the writer commits is counted with its size; the read pool's use is what is
+    /// held at the moment it is asked.
+    #[test]
+    fn groups_are_counted_with_their_size_and_the_pool_with_its_use() {
+        let f = Fixture::new("stats");
+        let go = f.hold();
+        let writes: Vec<_> = (1..=5).map(|id| f.insert(id, "x".into(), fine)).collect();
+        go.send(()).unwrap();
+        for w in writes {
+            w.blocking_recv().unwrap().unwrap();
+        }
+        // The holding job and the five writes queued behind it: one group of six.
+        let s = f.db.group_sizes().snapshot();
+        assert_eq!((s.groups, s.writes), (1, 6));
+        let in_bucket = |bound: f64| s.buckets.iter().find(|(b, _)| *b == bound).unwrap().1;
+        assert_eq!((in_bucket(4.0), in_bucket(8.0), in_bucket(16.0)), (0, 1, 0));
+
+        let idle = PoolUsage {
+            max: READERS,
+            open: READERS,
+            idle: READERS,
+        };
+        assert_eq!(f.db.read_pool(), Some(idle));
+        let db = f.db.clone();
+        let during = f.db.read_blocking(move |_| Ok(db.read_pool())).unwrap();
+        assert_eq!(
+            during,
+            Some(PoolUsage {
+                idle: READERS - 1,
+                ..idle
+            })
+        );
     }
 
     /// Within one group, a write that fails after writing, and one that panics after writing,

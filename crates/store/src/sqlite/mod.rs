@@ -227,6 +227,22 @@ impl SqliteStore {
         self.db.read_point(f).await
     }
 
+    /// UpdateRelatedItem and DeleteRelatedItem: the item's row changed with its case, audit
+    /// record and event, in one write.
+    async fn change_related(
+        &self,
+        change: related::ItemChange,
+        item: &RelatedItemRecord,
+        audit: &AuditRecord,
+        event: Option<&EventRecord>,
+        case_update: Option<&CaseRecord>,
+    ) -> StoreResult<()> {
+        let (item, audit) = (item.clone(), audit.clone());
+        let (event, case) = (event.cloned(), case_update.cloned());
+        self.with(move |c| related::change(c, change, &item, &audit, event.as_ref(), case.as_ref()))
+            .await
+    }
+
     /// Wakes the requests waiting in `wait_token`.
     fn token_changed(&self) {
         self.token_events.send_modify(|n| *n = n.wrapping_add(1));
@@ -308,6 +324,27 @@ pub(crate) fn tags_from_text(s: &str) -> StoreResult<Tags> {
 /// True when `e` is a UNIQUE constraint failure.
 pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+#[async_trait::async_trait]
+impl crate::stats::Stats for SqliteStore {
+    fn group_sizes(&self) -> &crate::stats::GroupSizes {
+        self.db.group_sizes()
+    }
+
+    fn pool(&self) -> Option<crate::stats::PoolUsage> {
+        self.db.read_pool()
+    }
+
+    async fn index_position(&self) -> StoreResult<crate::stats::IndexPosition> {
+        let committed = self.read(|c| changes::last_seq(c)).await?;
+        let status = self.index.status();
+        Ok(crate::stats::IndexPosition {
+            committed,
+            searchable: status.indexed,
+            failing: status.failing.is_some(),
+        })
+    }
 }
 
 #[async_trait::async_trait]
@@ -683,10 +720,14 @@ impl Store for SqliteStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        let (item, audit) = (item.clone(), audit.clone());
-        let (event, case) = (event.cloned(), case_update.cloned());
-        self.with(move |c| related::update(c, &item, &audit, event.as_ref(), case.as_ref()))
-            .await
+        self.change_related(
+            related::ItemChange::Replace,
+            item,
+            audit,
+            event,
+            case_update,
+        )
+        .await
     }
     async fn delete_related_item(
         &self,
@@ -695,9 +736,7 @@ impl Store for SqliteStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        let (item, audit) = (item.clone(), audit.clone());
-        let (event, case) = (event.cloned(), case_update.cloned());
-        self.with(move |c| related::delete(c, &item, &audit, event.as_ref(), case.as_ref()))
+        self.change_related(related::ItemChange::Remove, item, audit, event, case_update)
             .await
     }
     async fn search_related_items(&self, q: &RelatedQuery) -> StoreResult<RelatedPage> {
