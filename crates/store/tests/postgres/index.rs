@@ -180,8 +180,16 @@ async fn a_transaction_committing_after_a_later_one_is_still_indexed() {
     put_case(&t1, "case-a", "late").await;
     put_case(&b, "case-b", "early").await;
     assert_eq!(found(&node).await, ["case-b"], "T2 indexed while T1 runs");
+    assert_eq!(
+        node.changes_behind().await.unwrap(),
+        0,
+        "T1's change is not committed"
+    );
 
     t1.commit().await.unwrap();
+    // Committed, and not searchable until a search (or the commit delay) has the index commit.
+    let behind = node.changes_behind().await.unwrap();
+    assert!(behind <= 1, "{behind}");
     let seqs = strings(&b, "SELECT case_id FROM changes ORDER BY seq").await;
     assert_eq!(
         seqs,
@@ -189,6 +197,7 @@ async fn a_transaction_committing_after_a_later_one_is_still_indexed() {
         "T1 took the lower sequence number"
     );
     assert_eq!(found(&node).await, ["case-a", "case-b"]);
+    assert_eq!(node.changes_behind().await.unwrap(), 0);
     // Its row was indexed, not just its key.
     let (total, hits) = node.search(&query(Some("late")), WAIT).await.unwrap();
     assert_eq!((total, hits), (1, vec!["case-a".to_owned()]));
