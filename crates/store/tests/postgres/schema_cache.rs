@@ -92,6 +92,23 @@ async fn a_schema_change_through_one_server_is_enforced_by_another_on_its_next_c
     let urgent = json!({"id": urgency, "value": {"stringValue": "high"}});
     create_case(&b, &d, &t, vec![urgent.clone()]).await.unwrap();
 
+    // So are a select field's options put through A: refused before, taken at once after.
+    let tier = create_field(&a, &d, "Tier", "SingleSelect").await;
+    let gold = json!({"id": tier, "value": {"stringValue": "gold"}});
+    refused(
+        &create_case(&b, &d, &t, vec![gold.clone()]).await,
+        "is not an option",
+        "a value of a select field without options",
+    );
+    a.batch_put_field_options(
+        &ctx(),
+        req(json!({"domainId": d, "fieldId": tier,
+                   "options": [{"name": "Gold", "value": "gold", "active": true}]})),
+    )
+    .await
+    .unwrap();
+    create_case(&b, &d, &t, vec![gold]).await.unwrap();
+
     // A template change made through A is enforced by B on its next call.
     a.update_template(
         &ctx(),
