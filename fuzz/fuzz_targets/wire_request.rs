@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
         region: "us-east-1".into(),
         principal_arn: "arn:aws:iam::000000000000:root".into(),
         request_id: "fuzz".into(),
+        schema_generation: Default::default(),
     };
     let resp = run_ready(caseload_wire::handle(
         &Unbuilt,

@@ -128,7 +128,7 @@ pub(crate) async fn event(
     change: Change<'_>,
 ) -> Result<Option<EventRecord>> {
     let key = DomainKey::new(&ctx.account_id, change.domain_id());
-    let generation = svc.store.schema_generation();
+    let generation = svc.schema_generation(ctx).await?;
     let config = match svc.event_configs.get(generation, &key) {
         Some(c) => c,
         None => {

@@ -50,12 +50,31 @@ impl Service {
         })
     }
 
+    /// The store's schema generation for this request, which every cached look-up of the
+    /// request (domain, fields, template, event configuration) uses: read from the store on the
+    /// first and kept in `ctx`, so a request costs at most one read of it (one query on
+    /// PostgreSQL, none on SQLite). Still correct, because it was read before any of the loads
+    /// it tags, so a value cached under it is at least as new as it; a schema write landing
+    /// after the read is the race a request always had with a concurrent write (it is seen as
+    /// having run just before it), and the next request reads the new number. An error reading
+    /// it fails the request with the store's (retryable) error rather than trust the cache.
+    /// Requests make their schema writes after their cached look-ups, so none reads its own
+    /// write through a cache.
+    pub(crate) async fn schema_generation(&self, ctx: &RequestContext) -> Result<Option<u64>> {
+        if let Some(g) = ctx.schema_generation.get() {
+            return Ok(*g);
+        }
+        let g = self.store.schema_generation().await?;
+        // Two look-ups of one request racing here (a batch) may both read it: keep the first.
+        Ok(*ctx.schema_generation.get_or_init(|| g))
+    }
+
     /// The caller's domain `domain_id`, or ResourceNotFoundException. A domain is visible only to
     /// its own account and to requests signed for the region it was created in.
     pub async fn domain(&self, ctx: &RequestContext, domain_id: &str) -> Result<DomainRecord> {
         // Every operation starts here, so existing domains are cached like schemas (domain writes
         // bump the same generation); an unknown id is never cached.
-        let generation = self.store.schema_generation();
+        let generation = self.schema_generation(ctx).await?;
         let key = (ctx.account_id.clone(), domain_id.to_owned());
         let found = match self.domain_cache.get(generation, &key) {
             Some(d) => Some(d),
@@ -127,7 +146,7 @@ impl Service {
         domain_id: &str,
         template_id: &str,
     ) -> Result<Option<ResourceRecord>> {
-        let generation = self.store.schema_generation();
+        let generation = self.schema_generation(ctx).await?;
         let key = (
             ctx.account_id.clone(),
             domain_id.to_owned(),
@@ -158,7 +177,7 @@ impl Service {
     ) -> Result<CaseFields> {
         // Read the generation before the fields: a change racing with the load then makes the
         // entry stale at once instead of hiding behind it.
-        let generation = self.store.schema_generation();
+        let generation = self.schema_generation(ctx).await?;
         let key = (ctx.account_id.clone(), domain_id.to_owned());
         if let Some(fields) = self.schema_cache.get(generation, &key) {
             return Ok(fields);

@@ -25,4 +25,8 @@ pub struct RequestContext {
     pub principal_arn: String,
     /// Unique per request; logged with every error and returned as `x-amzn-requestid`.
     pub request_id: String,
+    /// The store's schema generation, read by the domain layer at most once per request (its
+    /// schema caches are tagged with it) and kept here so the request's later look-ups reuse
+    /// it. Empty when the request starts: build contexts with `Default::default()` here.
+    pub schema_generation: std::sync::OnceLock<Option<u64>>,
 }

@@ -113,6 +113,7 @@ mod tests {
             account_id: "1".into(),
             region: "us-east-1".into(),
             request_id: String::new(),
+            schema_generation: Default::default(),
         }
     }
 

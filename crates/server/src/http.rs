@@ -155,6 +155,7 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
         account_id: caller.account_id,
         region: caller.region,
         request_id,
+        schema_generation: Default::default(),
     };
     let path_and_query = parts
         .uri

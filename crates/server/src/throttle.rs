@@ -172,6 +172,7 @@ mod tests {
             account_id: account.into(),
             region: "us-east-1".into(),
             request_id: String::new(),
+            schema_generation: Default::default(),
         }
     }
 

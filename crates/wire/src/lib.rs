@@ -74,6 +74,7 @@ mod tests {
             region: "us-east-1".into(),
             principal_arn: "arn:aws:iam::000000000000:root".into(),
             request_id: "rid".into(),
+            schema_generation: Default::default(),
         };
         let r = handle(
             &Unbuilt,

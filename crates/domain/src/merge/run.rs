@@ -35,13 +35,17 @@ pub(crate) fn wake_merge_worker(svc: &Service) {
 
 async fn run_merge(svc: &Service, merge: MergeRecord) -> Result<()> {
     let doc = MergeDoc::from_body(&merge.body)?;
-    let ctx = RequestContext {
+    let mut ctx = RequestContext {
         account_id: merge.account_id.clone(),
         region: doc.region.clone(),
         principal_arn: doc.principal_arn.clone(),
         request_id: merge.merge_id.clone(),
+        schema_generation: Default::default(),
     };
     for _ in 0..MAX_ATTEMPTS {
+        // Each attempt reads everything again, the schema generation too (see
+        // `Service::schema_generation`).
+        ctx.schema_generation = Default::default();
         let finish = merge_outcome(svc, &ctx, &merge, &doc).await?;
         match svc.store.finish_merge(&finish).await {
             Ok(()) => return Ok(()),

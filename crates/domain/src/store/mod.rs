@@ -53,12 +53,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// A number that changes whenever any schema resource (field, template, layout, case rule)
-    /// or domain is written, so the domain layer may cache schemas between changes. `None` (the
-    /// default) disables caching: a backend shared by several servers must return `None` unless
-    /// it can observe the others' writes.
-    fn schema_generation(&self) -> Option<u64> {
-        None
+    /// A number that changes whenever any schema resource (field, template, layout, case rule),
+    /// domain or event configuration is written, by this server or any other sharing the
+    /// backend, so the domain layer may cache schemas between changes: once a schema write has
+    /// returned, every later call answers a different number. `None` (the default) disables
+    /// caching. The domain layer reads it once per request, so it must be cheap (no I/O, or one
+    /// tiny read); an error fails the request rather than serving a cache that may be stale.
+    async fn schema_generation(&self) -> StoreResult<Option<u64>> {
+        Ok(None)
     }
 
     /// Whether the backend can serve every operation now (`GET /ready`): `Err` says why not.

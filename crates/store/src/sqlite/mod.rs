@@ -350,11 +350,13 @@ impl crate::stats::Stats for SqliteStore {
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
-    fn schema_generation(&self) -> Option<u64> {
-        Some(
+    /// The in-process counter: this process is the database's only writer, so it sees every
+    /// schema write (no I/O).
+    async fn schema_generation(&self) -> StoreResult<Option<u64>> {
+        Ok(Some(
             self.schema_generation
                 .load(std::sync::atomic::Ordering::SeqCst),
-        )
+        ))
     }
 
     /// Ready when the database answers and a search would now be answered: the indexer is not

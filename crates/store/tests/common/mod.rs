@@ -18,6 +18,7 @@ pub fn ctx() -> RequestContext {
         region: "us-east-1".into(),
         principal_arn: "arn:aws:iam::000000000000:user/test".into(),
         request_id: "r".into(),
+        schema_generation: Default::default(),
     }
 }
 

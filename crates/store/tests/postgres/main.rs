@@ -6,10 +6,14 @@
 //! PostgreSQL they are skipped unless `CASELOAD_REQUIRE_POSTGRES` is set, as it is in CI.
 
 mod harness;
+// The caller of the service-level tests (`schema_cache`), shared with the SQLite tests.
+#[path = "../common/mod.rs"]
+mod common;
 
 mod changelog;
 mod conformance;
 mod index;
 mod migrations;
 mod pool;
+mod schema_cache;
 mod store;

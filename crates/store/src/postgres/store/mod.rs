@@ -160,14 +160,11 @@ impl crate::stats::Stats for PgStore {
 
 #[async_trait::async_trait]
 impl Store for PgStore {
-    /// `None`: other servers write schemas too, and this one cannot learn of their writes
-    /// without asking the database, which this synchronous call cannot do. The domain layer then
-    /// reads schemas on every request, so a change made through any server is enforced by every
-    /// server on its next request. The database keeps the number this would need
-    /// (`schema_generation_now`, one indexed read); an asynchronous `schema_generation` in the
-    /// contract would let the domain layer cache schemas again on this backend.
-    fn schema_generation(&self) -> Option<u64> {
-        None
+    /// The database's counter (`schema_generation_now`, one read of a one-row table), bumped in
+    /// every schema write's transaction by whichever server makes it: a change made through any
+    /// server moves it for all of them, so each enforces the change on its next request.
+    async fn schema_generation(&self) -> StoreResult<Option<u64>> {
+        Ok(Some(self.schema_generation_now().await?))
     }
 
     async fn readiness(&self) -> Result<(), String> {
