@@ -6,8 +6,9 @@
 //!   order at open and recorded in `PRAGMA user_version`.
 //! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
 //!   through its change log and rebuildable from it at any time.
-//! - `postgres`: the scale-out backend's foundations (connection pool, migrations, the change log
-//!   read in commit order); not yet a `Store`.
+//! - `postgres`: the scale-out backend, `PgStore` (many servers on one PostgreSQL database), with
+//!   its connection pool, migrations and the change log read in commit order. Its SearchCases
+//!   waits for the search index to be fed from that change log; the server does not use it yet.
 //!
 //! - `stats`: what a backend tells the server's `GET /metrics` (group-commit sizes, pool use,
 //!   the index's position against the database), the same for every backend.
@@ -24,6 +25,7 @@ pub mod conformance;
 mod fault;
 pub mod index;
 pub mod postgres;
+mod related_walk;
 pub mod sqlite;
 pub mod stats;
 

@@ -38,7 +38,22 @@ pub async fn bulk_cases_list_in_id_order_and_import_atomically(store: &dyn Store
         |e| matches!(e, StoreError::Duplicate(_)),
     );
     assert!(stored_case(store, "case-3").await.is_none());
-    // Search sees imported cases like any other write.
+}
+
+pub async fn search_sees_imported_cases(store: &dyn Store) {
+    with_domain(store).await;
+    store
+        .import_cases(vec![case("case-1", "00000001"), case("case-2", "00000002")])
+        .await
+        .unwrap();
+    // A refused batch leaves nothing for search to find either.
+    assert_refused(
+        store
+            .import_cases(vec![case("case-3", "00000003"), case("case-1", "00000009")])
+            .await,
+        "Duplicate for a case id in use",
+        |e| matches!(e, StoreError::Duplicate(_)),
+    );
     let page = store
         .search_cases(&super::cases::all_cases_query(10))
         .await

@@ -23,6 +23,7 @@ mod domains;
 mod events;
 mod merges;
 mod related;
+mod related_search;
 mod resources;
 mod tokens;
 
@@ -32,6 +33,7 @@ pub use domains::*;
 pub use events::*;
 pub use merges::*;
 pub use related::*;
+pub use related_search::*;
 pub use resources::*;
 pub use tokens::*;
 
@@ -46,10 +48,33 @@ use serde_json::json;
 
 /// Expands to one `#[tokio::test]` per conformance test, each on a store made by `$make` (an
 /// async function returning something that dereferences to `dyn Store`).
+///
+/// Two other forms:
+/// - `conformance_tests!($make, without_search)` leaves out the tests of SearchCases, for a
+///   backend whose search is provided apart from the store under test;
+/// - `conformance_tests!(optional $make, without_search)` takes a `$make` returning an `Option`:
+///   `None` (the backend's server is not reachable, and the test harness says so) ends the test
+///   early.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:path) => {
-        $crate::conformance_tests!(@each $make;
+        $crate::conformance_tests!(@store always $make);
+        $crate::conformance_tests!(@search always $make);
+    };
+    ($make:path, without_search) => {
+        $crate::conformance_tests!(@store always $make);
+    };
+    (optional $make:path, without_search) => {
+        $crate::conformance_tests!(@store optional $make);
+    };
+    (@search $mode:ident $make:path) => {
+        $crate::conformance_tests!(@each $mode $make;
+            search_reads_its_writes_and_pages,
+            search_sees_imported_cases,
+        );
+    };
+    (@store $mode:ident $make:path) => {
+        $crate::conformance_tests!(@each $mode $make;
             domains_are_unique_by_name_and_within_quota,
             domains_list_in_id_order_and_page,
             domain_tags_update_and_delete_removes_everything,
@@ -62,12 +87,12 @@ macro_rules! conformance_tests {
             case_updates_are_optimistic_and_audited,
             case_update_moves_items_atomically,
             case_delete_is_optimistic_and_removes_everything,
-            search_reads_its_writes_and_pages,
             related_item_inserts_check_quotas_and_their_case,
             related_items_read_back_in_insertion_order,
             related_item_update_and_delete_are_optimistic,
             related_item_token_replays,
             cases_for_contact_in_id_order,
+            related_search_visits_what_the_evaluator_returns,
             token_claims_have_one_owner_at_a_time,
             stale_claims_are_taken_over_by_the_same_request_only,
             wait_token_returns_once_the_claim_ends,
@@ -79,14 +104,22 @@ macro_rules! conformance_tests {
             bulk_related_items_list_in_case_order_and_import_atomically,
         );
     };
-    (@each $make:path; $($name:ident,)*) => {
+    (@each $mode:ident $make:path; $($name:ident,)*) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let subject = $make().await;
+                let Some(subject) = $crate::conformance_tests!(@make $mode $make) else {
+                    return;
+                };
                 $crate::conformance::$name(&*subject).await;
             }
         )*
+    };
+    (@make always $make:path) => {
+        Some($make().await)
+    };
+    (@make optional $make:path) => {
+        $make().await
     };
 }
 

@@ -35,10 +35,24 @@ impl PgError {
 
 /// SQLSTATE classes and codes that mean "the server cannot serve now" rather than "this request is
 /// wrong": connection exceptions (08), operator intervention (57: shutdown, starting up, cancelled
-/// by the administrator), insufficient resources (53, e.g. too many connections).
+/// by the administrator), insufficient resources (53, e.g. too many connections), and a lock not
+/// granted within `lock_timeout` (55P03: another transaction holds it for now).
 fn unavailable_code(code: &SqlState) -> bool {
     let code = code.code();
-    code.starts_with("08") || code.starts_with("57") || code.starts_with("53")
+    code.starts_with("08") || code.starts_with("57") || code.starts_with("53") || code == "55P03"
+}
+
+/// Whether a driver error without SQLSTATE is about reaching the server (the driver's error kinds
+/// are private: an I/O cause, a closed connection, or one of the connection-level messages).
+fn connection_trouble(e: &tokio_postgres::Error) -> bool {
+    const CONNECTION_LEVEL: [&str; 4] = [
+        "timeout waiting for server",
+        "unexpected message from server",
+        "error performing TLS handshake",
+        "error connecting to server",
+    ];
+    let io_cause = std::error::Error::source(e).is_some_and(|c| c.is::<std::io::Error>());
+    e.is_closed() || io_cause || CONNECTION_LEVEL.contains(&e.to_string().as_str())
 }
 
 impl From<tokio_postgres::Error> for PgError {
@@ -49,8 +63,11 @@ impl From<tokio_postgres::Error> for PgError {
             .as_db_error()
             .map_or_else(|| e.to_string(), |d| d.to_string());
         match e.code() {
-            // No SQLSTATE: the error is the connection's own (refused, reset, closed, timed out).
-            None => PgError::Unavailable(text),
+            // No SQLSTATE: the connection's own trouble (refused, reset, closed, timed out), or
+            // this side's mistake (a parameter or column of the wrong type), which retrying
+            // cannot mend.
+            None if connection_trouble(&e) => PgError::Unavailable(text),
+            None => PgError::Backend(text),
             Some(code) if unavailable_code(code) => PgError::Unavailable(text),
             Some(code)
                 if *code == SqlState::T_R_SERIALIZATION_FAILURE

@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "change_log",
         sql: include_str!("../../migrations/postgres/0002_change_log.sql"),
     },
+    Migration {
+        version: 3,
+        name: "bytewise_keys",
+        sql: include_str!("../../migrations/postgres/0003_bytewise_keys.sql"),
+    },
 ];
 
 /// The advisory lock key the migration step holds ("caseload" in ASCII, then a 1 for the

@@ -217,11 +217,20 @@ pub fn get_fields(
     else {
         return Ok(None);
     };
-    use serde::de::DeserializeSeed;
-    let mut de = serde_json::Deserializer::from_str(&fields);
-    case.fields = Selected(ids).deserialize(&mut de).map_err(backend)?;
+    case.fields = decode_selected_fields(&fields, ids)?;
     case.tags = tags_from_text(&tags)?;
     Ok(Some(case))
+}
+
+/// Decodes a stored `fields` object keeping only the members named in `ids` (the PostgreSQL
+/// backend stores the same text).
+pub(crate) fn decode_selected_fields(
+    fields: &str,
+    ids: &[String],
+) -> StoreResult<std::collections::BTreeMap<String, caseload_domain::value::Value>> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(fields);
+    Selected(ids).deserialize(&mut de).map_err(backend)
 }
 
 /// Decodes a stored `fields` object keeping only the members named in `.0`; the others are

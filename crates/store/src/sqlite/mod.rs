@@ -15,6 +15,7 @@ mod resources;
 mod tokens;
 
 use crate::index::{Mode, SearchIndex};
+pub(crate) use cases::decode_selected_fields;
 pub use check::DomainReport;
 
 use caseload_domain::store::{

@@ -1,24 +1,17 @@
 //! Related items in SQLite, and the domain-wide related-item search.
 //!
 //! A search within one case loads the case's items (a quota bounds them) and runs the domain
-//! layer's reference evaluator. A domain-wide search (SearchAllRelatedItems) walks an index
-//! instead, one walk per filter: the index whose prefix is the filter's scope (the domain; its
-//! type; its type and `ref_key`) and whose next column is the query's first sort (association
-//! time or case id). Rows come in that order in chunks; rows sharing the first sort's value form
-//! a group, which is completed and put into the query's full order before it is used. Each row
-//! is checked against the whole filter, so the index only narrows. A walk stops when it has one
-//! match more than a page, at the end of its index, or when it has examined `scan_budget` rows;
-//! the walks' results are merged up to the earliest point every walk got to, and a page that
-//! stopped on the budget ends there with a token to resume (possibly short, even empty). So a
-//! request's cost is bounded whatever the domain's size, and following `nextToken` visits every
-//! match exactly once.
+//! layer's reference evaluator. A domain-wide search (SearchAllRelatedItems) walks an index per
+//! filter, in chunks and within a scan budget, as `related_walk` plans it; this module reads the
+//! rows it asks for.
 
 use super::{backend, cases, outbox, tags_from_text, tags_to_text, tokens};
-use caseload_domain::related::query::{compare, matches_one, run};
+use crate::related_walk::{self, CHUNK, Next, Primary, Walk, Walked};
+use caseload_domain::related::query::run;
 use caseload_domain::store::{
     AuditRecord, CaseRecord, Created, DomainKey, EventRecord, IdempotencyRecord, ItemFilter,
-    ItemKey, NewRelatedItem, RelatedItemKey, RelatedItemRecord, RelatedPage, RelatedQuery,
-    SortProperty, StoreError, StoreResult,
+    NewRelatedItem, RelatedItemKey, RelatedItemRecord, RelatedPage, RelatedQuery, StoreError,
+    StoreResult,
 };
 use caseload_model::Timestamp;
 use caseload_model::shapes::{CaseSummary, RelatedItemType};
@@ -26,8 +19,6 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 const COLUMNS: &str = "seq, account_id, domain_id, case_id, related_item_id, type, association_ms, ref_key, body, tags, version";
-/// Rows read per query of an index walk.
-const CHUNK: usize = 256;
 
 fn from_row(r: &Row) -> rusqlite::Result<(RelatedItemRecord, String, String, String)> {
     Ok((
@@ -330,7 +321,7 @@ pub fn search(c: &mut Connection, q: &RelatedQuery) -> StoreResult<RelatedPage> 
         let items = list_case(&tx, &q.account_id, &q.domain_id, case_id)?;
         return Ok(run(q, items));
     }
-    let walks: Vec<Walk> = if q.filters.is_empty() {
+    let walks: Vec<Walked> = if q.filters.is_empty() {
         vec![walk(&tx, q, None)?]
     } else {
         q.filters
@@ -338,52 +329,19 @@ pub fn search(c: &mut Connection, q: &RelatedQuery) -> StoreResult<RelatedPage> 
             .map(|f| walk(&tx, q, Some(f)))
             .collect::<StoreResult<_>>()?
     };
-    // Results are only complete up to the earliest point a walk stopped at.
-    let bound = walks
-        .iter()
-        .filter_map(|w| w.complete_to.clone())
-        .min_by(|a, b| compare(a, b, &q.sorts));
-    let mut items: Vec<RelatedItemRecord> = walks
-        .into_iter()
-        .flat_map(|w| w.matches)
-        .filter(|i| {
-            bound
-                .as_ref()
-                .is_none_or(|b| compare(&i.key(), b, &q.sorts).is_le())
-        })
-        .collect();
-    items.sort_by(|a, b| compare(&a.key(), &b.key(), &q.sorts));
-    // An item matching several filters was found by several walks.
-    items.dedup_by_key(|i| i.seq);
-    let next = if items.len() > q.limit {
-        items.truncate(q.limit);
-        items.last().map(RelatedItemRecord::key)
-    } else {
-        bound
-    };
-    Ok(RelatedPage { items, next })
+    Ok(related_walk::page(q, walks))
 }
 
-/// What one index walk found: its matches in order, and how far it got (`None`: to the end).
-struct Walk {
-    matches: Vec<RelatedItemRecord>,
-    complete_to: Option<ItemKey>,
-}
-
-fn primary_value(k: &ItemKey, p: SortProperty) -> Sql {
+fn sql_value(p: &Primary) -> Sql {
     match p {
-        SortProperty::AssociationTime => Sql::Integer(k.association_ms),
-        SortProperty::CaseId => Sql::Text(k.case_id.clone()),
+        Primary::Time(ms) => Sql::Integer(*ms),
+        Primary::Case(id) => Sql::Text(id.clone()),
     }
 }
 
-fn walk(c: &Connection, q: &RelatedQuery, f: Option<&ItemFilter>) -> StoreResult<Walk> {
-    let primary = q.sorts[0];
-    let col = match primary.property {
-        SortProperty::AssociationTime => "association_ms",
-        SortProperty::CaseId => "case_id",
-    };
-    let dir = if primary.descending { "DESC" } else { "ASC" };
+/// One filter's walk (see `related_walk`).
+fn walk(c: &Connection, q: &RelatedQuery, f: Option<&ItemFilter>) -> StoreResult<Walked> {
+    let (column, dir) = related_walk::order_by(q);
     let mut scope =
         format!("SELECT {COLUMNS} FROM related_items WHERE account_id = ? AND domain_id = ?");
     let mut args = vec![
@@ -398,93 +356,29 @@ fn walk(c: &Connection, q: &RelatedQuery, f: Option<&ItemFilter>) -> StoreResult
             args.push(Sql::Text(k.clone()));
         }
     }
-    let budget = q.scan_budget.max(1);
-    // The first group is the cursor's own (inclusive), the rest strictly beyond.
-    let mut from: Option<(Sql, bool)> = q
-        .after
-        .as_ref()
-        .map(|a| (primary_value(a, primary.property), true));
-    let mut examined = 0;
-    let mut matches = vec![];
-    let mut last_seen: Option<ItemKey> = None;
+    let mut walk = Walk::new(q, f);
+    let mut next = Next::Chunk;
     loop {
-        let mut sql = scope.clone();
-        let mut a = args.clone();
-        if let Some((v, inclusive)) = &from {
-            let op = match (primary.descending, inclusive) {
-                (false, true) => ">=",
-                (false, false) => ">",
-                (true, true) => "<=",
-                (true, false) => "<",
-            };
-            sql.push_str(&format!(" AND {col} {op} ?"));
-            a.push(v.clone());
-        }
-        sql.push_str(&format!(" ORDER BY {col} {dir} LIMIT {CHUNK}"));
-        let rows = query(c, &sql, &a)?;
-        let full = rows.len() == CHUNK;
-        let mut groups: Vec<Vec<RelatedItemRecord>> = vec![];
-        for r in rows {
-            let v = primary_value(&r.key(), primary.property);
-            match groups.last_mut() {
-                Some(g) if primary_value(&g[0].key(), primary.property) == v => g.push(r),
-                _ => groups.push(vec![r]),
-            }
-        }
-        if groups.is_empty() {
-            return Ok(Walk {
-                matches,
-                complete_to: None,
-            });
-        }
-        if full {
-            // The chunk's last group may continue past it: leave it to the next chunk, unless it
-            // is the only one, which is then read whole.
-            let last = groups.pop().expect("not empty");
-            if groups.is_empty() {
-                let v = primary_value(&last[0].key(), primary.property);
+        next = match next {
+            Next::Chunk => {
+                let mut sql = scope.clone();
                 let mut a = args.clone();
-                a.push(v);
-                groups.push(query(c, &format!("{scope} AND {col} = ?"), &a)?);
-            }
-        }
-        for mut g in groups {
-            g.sort_by(|a, b| compare(&a.key(), &b.key(), &q.sorts));
-            let v = primary_value(&g[0].key(), primary.property);
-            for item in g {
-                let k = item.key();
-                if q.after
-                    .as_ref()
-                    .is_some_and(|a| compare(&k, a, &q.sorts).is_le())
-                {
-                    continue;
+                if let Some((v, inclusive)) = walk.from() {
+                    sql.push_str(&format!(
+                        " AND {column} {} ?",
+                        related_walk::from_op(q, *inclusive)
+                    ));
+                    a.push(sql_value(v));
                 }
-                examined += 1;
-                let hit = f.is_none_or(|f| matches_one(f, &item, q.now));
-                last_seen = Some(k);
-                if hit {
-                    matches.push(item);
-                    if matches.len() > q.limit {
-                        return Ok(Walk {
-                            matches,
-                            complete_to: last_seen,
-                        });
-                    }
-                }
+                sql.push_str(&format!(" ORDER BY {column} {dir} LIMIT {CHUNK}"));
+                walk.chunk(query(c, &sql, &a)?)
             }
-            from = Some((v, false));
-            if examined >= budget && last_seen.is_some() {
-                return Ok(Walk {
-                    matches,
-                    complete_to: last_seen,
-                });
+            Next::Group(v) => {
+                let mut a = args.clone();
+                a.push(sql_value(&v));
+                walk.group(query(c, &format!("{scope} AND {column} = ?"), &a)?)
             }
-        }
-        if !full {
-            return Ok(Walk {
-                matches,
-                complete_to: None,
-            });
-        }
+            Next::Done(walked) => return Ok(walked),
+        };
     }
 }

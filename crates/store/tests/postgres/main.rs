@@ -7,5 +7,7 @@
 mod harness;
 
 mod changelog;
+mod conformance;
 mod migrations;
 mod pool;
+mod store;

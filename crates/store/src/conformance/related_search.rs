@@ -1,7 +1,7 @@
 //! The domain-wide related-item search (index walks with a scan budget, short pages included)
 //! must visit exactly what the reference evaluator (`related::query::run`) returns, in the same
 //! order, when its pages are followed to the end. Random items (with association times that tie),
-//! filters, sorts, page sizes and budgets, through the real `SqliteStore`.
+//! filters, sorts, page sizes and budgets, through the backend's store.
 
 use caseload_domain::related::ItemDoc;
 use caseload_domain::related::query::{
@@ -13,7 +13,6 @@ use caseload_domain::store::{AuditRecord, CaseRecord, NewRelatedItem, RelatedIte
 use caseload_domain::value::Value;
 use caseload_model::Timestamp;
 use caseload_model::shapes::*;
-use caseload_store::SqliteStore;
 
 const ACCOUNT: &str = "000000000000";
 const DOMAIN: &str = "d";
@@ -175,9 +174,7 @@ fn sorts(rng: &mut Rng) -> Vec<ItemSort> {
     }
 }
 
-#[tokio::test]
-async fn index_walks_visit_what_the_evaluator_returns() {
-    let store = SqliteStore::in_memory().unwrap();
+pub async fn related_search_visits_what_the_evaluator_returns(store: &dyn Store) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     const CASES: usize = 6;
     for i in 0..CASES {
