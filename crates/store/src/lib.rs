@@ -7,8 +7,8 @@
 //! - `index`: the Tantivy search index serving SearchCases, derived from the system of record
 //!   through its change log and rebuildable from it at any time.
 //! - `postgres`: the scale-out backend, `PgStore` (many servers on one PostgreSQL database), with
-//!   its connection pool, migrations and the change log read in commit order. Its SearchCases
-//!   waits for the search index to be fed from that change log; the server does not use it yet.
+//!   its connection pool, migrations, the change log read in commit order and each node's search
+//!   index fed from it. The server does not use it yet.
 //!
 //! - `stats`: what a backend tells the server's `GET /metrics` (group-commit sizes, pool use,
 //!   the index's position against the database), the same for every backend.

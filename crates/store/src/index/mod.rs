@@ -1,4 +1,5 @@
-//! The search index: derived state that serves SearchCases, rebuilt from SQLite whenever needed.
+//! The search index: derived state that serves SearchCases, rebuilt from the system of record
+//! (SQLite, or PostgreSQL in the scale-out mode) whenever needed.
 //!
 //! One Tantivy document per case:
 //! - `terms` (raw tokens): the domain scope, the case key, and per field value its equality,
@@ -6,13 +7,16 @@
 //! - `case_id` (fast): the tie-breaker of every order and the id results are loaded by;
 //! - `sort` (JSON, fast): field id → sort key, for ordering and for verifying `contains`.
 //!
-//! A single indexer thread applies the SQLite `changes` log in batches and commits with the last
-//! applied sequence number as the commit payload; at start-up it resumes from that number (or
-//! rebuilds everything when there is no index). A search first reads the log's current sequence
-//! number, wakes the indexer, and waits until the index has caught up with it: every write that
-//! completed before the search is visible (read-your-writes), and a search waits only when such a
-//! write is not indexed yet. Without a waiting search, applied changes are committed within a
-//! second (`MAX_COMMIT_DELAY`).
+//! A single indexer thread applies a change log (`ChangeLog`) in batches and commits with its
+//! position after the last applied change as the commit payload; at start-up it resumes from that
+//! position (or rebuilds everything when there is no index, or when the log was pruned past it).
+//! A position is the log's own type (`Position`): SQLite's is the last sequence number applied,
+//! PostgreSQL's the set of transactions whose changes were applied (sequence numbers are not in
+//! commit order there). A search first reads the log's horizon (what is committed now), wakes the
+//! indexer, and waits until the index's position covers it: every write that completed before the
+//! search is visible (read-your-writes), and a search waits only when such a write is not indexed
+//! yet. Without a waiting search, applied changes are committed within a second
+//! (`MAX_COMMIT_DELAY`).
 //!
 //! Durability: the indexer's position moves in two steps. `applied` is what was handed to
 //! Tantivy's writer, `committed` what a durable commit holds (the payload). Only `committed`
@@ -32,15 +36,17 @@ mod eval;
 #[cfg(feature = "failpoints")]
 mod faulty;
 mod order;
+mod position;
 mod query;
 mod texts;
 
 pub use order::Tuning;
+pub use position::Position;
 
 use bits::DenseTerms;
 use caseload_domain::search::DEFAULT_SORT_FIELD;
 use caseload_domain::store::CaseQuery;
-use caseload_domain::store::{CaseRecord, StoreError, StoreResult};
+use caseload_domain::store::{CaseRecord, ResourceRecord, StoreError, StoreResult};
 use caseload_model::shapes::FieldType;
 use check::DomainKey;
 use collect::{Hit, SegmentSort, SortCollector};
@@ -109,22 +115,29 @@ pub struct Change {
 
 /// What the indexer needs from the system of record.
 pub trait ChangeLog: Send + Sync + 'static {
-    /// The sequence number of the last committed change (0 if none).
-    fn last_seq(&self) -> StoreResult<i64>;
-    /// Changes after `after`, at most `limit`, with each case's current row; and the sequence
-    /// number of the last one returned.
-    fn changes_after(&self, after: i64, limit: usize) -> StoreResult<(Vec<Change>, i64)>;
+    /// Where a reader of this log stands (see `Position`).
+    type Position: Position;
+    /// The position after every change committed so far.
+    fn horizon(&self) -> StoreResult<Self::Position>;
+    /// Changes after `after`, about `limit` of them, with each case's current row; and the
+    /// position after them. `None` when the log no longer holds every change after `after` (it
+    /// was pruned while this index was away): the index is then rebuilt from the tables.
+    fn changes_after(
+        &self,
+        after: &Self::Position,
+        limit: usize,
+    ) -> StoreResult<Option<(Vec<Change>, Self::Position)>>;
     /// Every case, in batches after the given position, for a full rebuild.
     fn all_cases(
         &self,
         after: Option<(String, String, String)>,
         limit: usize,
     ) -> StoreResult<Vec<CaseRecord>>;
-    /// Forget changes up to `seq`: a durable commit of the index holds them.
-    fn prune(&self, seq: i64) -> StoreResult<()>;
-    /// The number of cases of every domain that has any, and the sequence number of the last
-    /// change, read together (one snapshot).
-    fn case_counts(&self) -> StoreResult<(i64, BTreeMap<DomainKey, u64>)>;
+    /// Forget changes up to `upto`: a durable commit of the index holds them.
+    fn prune(&self, upto: &Self::Position) -> StoreResult<()>;
+    /// The number of cases of every domain that has any, read in one snapshot, if the tables
+    /// are still exactly at `at` (no change after it is committed); `None` when they moved on.
+    fn case_counts(&self, at: &Self::Position) -> StoreResult<Option<BTreeMap<DomainKey, u64>>>;
     /// A domain's cases ordered by id, after `after`, at most `limit` (to rebuild its part of
     /// the index).
     fn domain_cases(
@@ -143,7 +156,26 @@ pub trait ChangeLog: Send + Sync + 'static {
 
 pub type FieldTypeMap = HashMap<String, FieldType>;
 
-pub struct SearchIndex {
+/// The types of a domain's fields (`ResourceKind::Field` records, deleted ones too), for
+/// `ChangeLog::field_types`. A field whose type cannot be read is left out, with a warning: its
+/// values are then indexed for every query.
+pub fn field_type_map(fields: Vec<ResourceRecord>) -> FieldTypeMap {
+    let mut types = FieldTypeMap::new();
+    for field in fields {
+        match caseload_domain::schema::fields::field_type(&field) {
+            Ok(t) => {
+                types.insert(field.id, t);
+            }
+            Err(e) => {
+                tracing::warn!(account = %field.account_id, domain = %field.domain_id, field = %field.id, error = %e, "a stored field's type cannot be read")
+            }
+        }
+    }
+    types
+}
+
+/// The index over a log whose positions are `P` (SQLite's sequence numbers by default).
+pub struct SearchIndex<P: Position = i64> {
     fields: Arc<Fields>,
     reader: IndexReader,
     orders: Arc<Orders>,
@@ -151,7 +183,7 @@ pub struct SearchIndex {
     dense: Arc<DenseTerms>,
     /// Shared with the indexer, which reads the few-valued thresholds.
     tuning: Arc<Mutex<Tuning>>,
-    indexed: watch::Receiver<i64>,
+    indexed: watch::Receiver<P>,
     wake: Arc<(Mutex<bool>, Condvar)>,
     /// Set while a bulk load is running (see `Mode::Bulk`); cleared by `finish_bulk`.
     bulk: Arc<AtomicBool>,
@@ -170,9 +202,9 @@ struct Repair {
 
 /// What the indexer is doing, for readiness probes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IndexStatus {
-    /// The last change searches see.
-    pub indexed: i64,
+pub struct IndexStatus<P = i64> {
+    /// The position searches see.
+    pub indexed: P,
     /// Why the indexer's last attempt failed (it retries), if it did.
     pub failing: Option<String>,
 }
@@ -193,7 +225,7 @@ pub enum Mode {
     Check,
 }
 
-struct Indexer {
+struct Indexer<P: Position> {
     index: Index,
     /// `None` after a rollback failed: made anew from `index` on next use.
     writer: Option<IndexWriter>,
@@ -204,16 +236,18 @@ struct Indexer {
     warm: mpsc::SyncSender<()>,
     reader: IndexReader,
     fields: Arc<Fields>,
-    log: Arc<dyn ChangeLog>,
-    indexed: watch::Sender<i64>,
+    log: Arc<dyn ChangeLog<Position = P>>,
+    indexed: watch::Sender<P>,
     wake: Arc<(Mutex<bool>, Condvar)>,
     bulk: Arc<AtomicBool>,
     mode: Mode,
-    /// The last change added to the writer; ahead of `committed` until the next commit.
-    applied: i64,
-    /// The last change a durable commit holds (the commit's payload). Never ahead of what the
-    /// index holds: a failed commit leaves it where it was (see `discard_uncommitted`).
-    committed: i64,
+    /// The position after the last change added to the writer; ahead of `committed` until the
+    /// next commit.
+    applied: P,
+    /// The position after the last change a durable commit holds. Never ahead of what the index
+    /// holds: a failed commit leaves it where it was (see `discard_uncommitted`). It may be ahead
+    /// of the commit's payload only by positions that changed no document (see `apply_log`).
+    committed: P,
     failing: Arc<Mutex<Option<String>>>,
     repairs: Arc<Mutex<Vec<Repair>>>,
     /// Whether to compare per-domain counts with the database once caught up (see
@@ -226,6 +260,9 @@ struct Indexer {
     /// Changes added to the writer since the last commit, and since when.
     pending: usize,
     pending_since: Option<Instant>,
+    /// Whether the reader shows the last durable commit: a position reached without a document
+    /// changed (PostgreSQL's, moved by other transactions) is then published without a reload.
+    reader_current: bool,
 }
 
 /// Which Text fields have few distinct values, per domain, as this indexer has seen them: a
@@ -297,7 +334,11 @@ struct TypeCache {
 }
 
 impl TypeCache {
-    fn for_case(&mut self, log: &dyn ChangeLog, c: &CaseRecord) -> StoreResult<&FieldTypeMap> {
+    fn for_case<L: ChangeLog + ?Sized>(
+        &mut self,
+        log: &L,
+        c: &CaseRecord,
+    ) -> StoreResult<&FieldTypeMap> {
         let key = (c.account_id.clone(), c.domain_id.clone());
         let stale = match self.domains.get(&key) {
             None => true,
@@ -332,15 +373,15 @@ const BULK_HEAP: usize = 1_000_000_000;
 /// How long the indexer waits before trying again after a failure (a full disk, say).
 const RETRY_DELAY: Duration = Duration::from_millis(500);
 
-impl SearchIndex {
+impl<P: Position> SearchIndex<P> {
     /// Opens the index in `dir` (or in memory when `None`), catches it up with `log`, and starts
     /// the indexer thread.
     pub fn open(
         dir: Option<&Path>,
-        log: Arc<dyn ChangeLog>,
+        log: Arc<dyn ChangeLog<Position = P>>,
         rebuild: bool,
         mode: Mode,
-    ) -> StoreResult<Arc<SearchIndex>> {
+    ) -> StoreResult<Arc<SearchIndex<P>>> {
         let fields = Fields::new();
         let index = match dir {
             None => Index::create_in_ram(fields.schema.clone()),
@@ -370,7 +411,7 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(backend)?;
-        let (tx, rx) = watch::channel(0);
+        let (tx, rx) = watch::channel(P::origin());
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let fields = Arc::new(fields);
         let orders = Arc::<Orders>::default();
@@ -390,8 +431,8 @@ impl SearchIndex {
             wake: wake.clone(),
             bulk: bulk.clone(),
             mode,
-            applied: 0,
-            committed: 0,
+            applied: P::origin(),
+            committed: P::origin(),
             failing: failing.clone(),
             repairs: repairs.clone(),
             check_at_start: false,
@@ -401,6 +442,7 @@ impl SearchIndex {
             scratch: encode::Scratch::default(),
             pending: 0,
             pending_since: None,
+            reader_current: true,
         };
         // Resume from the last committed change, or rebuild from the cases table. Both happen on
         // the indexer thread: the server starts serving at once, and searches wait for the index
@@ -408,11 +450,11 @@ impl SearchIndex {
         // An index written by another document format is rebuilt, like a missing one.
         let resume_from = payload
             .and_then(|p| p.strip_prefix(FORMAT).map(str::to_owned))
-            .and_then(|seq| seq.parse::<i64>().ok());
-        if let Some(seq) = resume_from {
-            indexer.indexed.send_replace(seq);
-            indexer.applied = seq;
-            indexer.committed = seq;
+            .and_then(|position| P::decode(&position));
+        if let Some(position) = &resume_from {
+            indexer.indexed.send_replace(position.clone());
+            indexer.applied = position.clone();
+            indexer.committed = position.clone();
             // A rebuilt index matches the database by construction; a resumed one is checked.
             indexer.check_at_start = mode == Mode::Serve && dir.is_some();
         }
@@ -464,22 +506,44 @@ impl SearchIndex {
         }
     }
 
+    /// Stops the indexer and waits until it has ended, so that another `open` may use the
+    /// directory; fails if the index is still shared (a search holds it). Blocks.
+    pub fn close(self: Arc<Self>) -> StoreResult<()> {
+        let index = Arc::try_unwrap(self).map_err(|_| backend("the index is still in use"))?;
+        let thread = index
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let wake = index.wake.clone();
+        // The indexer ends once no `SearchIndex` watches its position.
+        drop(index);
+        let (flag, cv) = &*wake;
+        *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_one();
+        match thread {
+            Some(t) => t.join().map_err(|_| backend("the indexer panicked"))?,
+            None => Ok(()),
+        }
+    }
+
     fn nudge(&self) {
         let (flag, cv) = &*self.wake;
         *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
         cv.notify_one();
     }
 
-    /// Waits until every change up to `seq` is searchable; past `bound` (if any) it gives up
-    /// with `StoreError::Unavailable`, so that a search never hangs on an indexer that cannot
-    /// commit (a full disk): the client retries, and succeeds once the indexer has recovered.
-    pub async fn wait_for(&self, seq: i64, bound: Option<Duration>) -> StoreResult<()> {
-        if *self.indexed.borrow() >= seq {
+    /// Waits until every change up to `seq` (a horizon of the log) is searchable; past `bound`
+    /// (if any) it gives up with `StoreError::Unavailable`, so that a search never hangs on an
+    /// indexer that cannot commit (a full disk): the client retries, and succeeds once the
+    /// indexer has recovered.
+    pub async fn wait_for(&self, seq: P, bound: Option<Duration>) -> StoreResult<()> {
+        if self.indexed.borrow().covers(&seq) {
             return Ok(());
         }
         self.nudge();
         let mut rx = self.indexed.clone();
-        let reached = rx.wait_for(|s| *s >= seq);
+        let reached = rx.wait_for(|s| s.covers(&seq));
         let outcome = match bound {
             None => reached.await.map(|_| ()),
             Some(bound) => match tokio::time::timeout(bound, reached).await {
@@ -506,9 +570,9 @@ impl SearchIndex {
     }
 
     /// The position searches see and whether the indexer is failing.
-    pub fn status(&self) -> IndexStatus {
+    pub fn status(&self) -> IndexStatus<P> {
         IndexStatus {
-            indexed: *self.indexed.borrow(),
+            indexed: self.indexed.borrow().clone(),
             failing: self
                 .failing
                 .lock()
@@ -734,7 +798,7 @@ fn spawn_order_warmer(
     Ok(tx)
 }
 
-impl Indexer {
+impl<P: Position> Indexer<P> {
     fn tuning(&self) -> Tuning {
         *self.tuning.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -837,18 +901,27 @@ impl Indexer {
         // Up to the end of the log as it is now, not as it grows meanwhile: under a write load
         // faster than indexing, chasing the end would put off the commit a waiting search needs
         // until `BATCH` changes had piled up. Later changes are the next round's.
-        let end = self.log.last_seq()?;
+        let end = self.log.horizon()?;
         loop {
-            let from = self.applied;
-            if end <= from {
+            if self.applied.covers(&end) {
                 break;
             }
-            let (changes, last) = self.log.changes_after(from, BATCH)?;
+            let Some((changes, last)) = self.log.changes_after(&self.applied, BATCH)? else {
+                tracing::warn!(
+                    position = %self.applied,
+                    "the change log was pruned past the search index's position; rebuilding it from the tables"
+                );
+                self.discard_uncommitted();
+                return self.rebuild_all();
+            };
             if changes.is_empty() {
-                // Sequence numbers with no entry left: they change no document.
-                self.applied = last.max(from);
+                // Positions with no change left (SQLite), or transactions that changed no case
+                // (PostgreSQL): they change no document.
+                if last.covers(&self.applied) {
+                    self.applied = last;
+                }
                 if self.pending == 0 {
-                    self.committed = self.applied;
+                    self.committed = self.applied.clone();
                 }
                 break;
             }
@@ -883,10 +956,14 @@ impl Indexer {
         if !bulk && visible {
             if self.pending > 0 {
                 self.commit()?;
-            } else if self.committed > *self.indexed.borrow() {
+            } else if self.committed != *self.indexed.borrow() {
                 // Committed but not published yet (a reload failed, or entries that change no
                 // document).
-                self.publish()?;
+                if self.reader_current {
+                    self.indexed.send_replace(self.committed.clone());
+                } else {
+                    self.publish()?;
+                }
             }
         }
         Ok(())
@@ -914,7 +991,7 @@ impl Indexer {
                 }
             }
         }
-        self.applied = self.committed;
+        self.applied = self.committed.clone();
         self.pending = 0;
         self.pending_since = None;
     }
@@ -937,16 +1014,17 @@ impl Indexer {
     /// `committed`, prunes the log and publishes. The caller discards the uncommitted state on
     /// an error.
     fn commit(&mut self) -> StoreResult<()> {
-        let seq = self.applied;
+        let position = self.applied.clone();
         let writer = self.writer()?;
         let mut prepared = writer.prepare_commit().map_err(backend)?;
-        prepared.set_payload(&format!("{FORMAT}{seq}"));
+        prepared.set_payload(&format!("{FORMAT}{}", position.encode()));
         prepared.commit().map_err(backend)?;
-        self.committed = seq;
+        self.reader_current = false;
+        self.committed = position;
         self.pending = 0;
         self.pending_since = None;
         // A failed prune only keeps entries longer: they are applied again, to the same effect.
-        if let Err(e) = self.log.prune(seq) {
+        if let Err(e) = self.log.prune(&self.committed) {
             tracing::warn!(error = %e, "pruning the change log failed; retried after the next commit");
         }
         self.publish()
@@ -955,10 +1033,11 @@ impl Indexer {
     /// Makes the committed state visible to searches.
     fn publish(&mut self) -> StoreResult<()> {
         self.reader.reload().map_err(backend)?;
+        self.reader_current = true;
         // Recovered before the searches waiting for this commit see it, so that none of them
         // finds the indexer still reported as failing.
         self.succeeded();
-        self.indexed.send_replace(self.committed);
+        self.indexed.send_replace(self.committed.clone());
         self.warm_default_order();
         Ok(())
     }
@@ -979,7 +1058,9 @@ impl Indexer {
     }
 
     fn rebuild_all(&mut self) -> StoreResult<()> {
-        let seq = self.log.last_seq()?;
+        // Taken before the tables are read: every change it covers is in what they show, and the
+        // changes after it are applied again on top.
+        let seq = self.log.horizon()?;
         self.writer()?.delete_all_documents().map_err(backend)?;
         let mut after = None;
         loop {
@@ -1010,11 +1091,14 @@ impl Indexer {
     fn check_counts(&mut self) -> StoreResult<()> {
         // Writes arriving meanwhile move the database on; the comparison needs a quiet moment.
         for _ in 0..20 {
-            let (seq, database) = self.log.case_counts()?;
-            if seq != self.applied || self.pending > 0 {
+            let counts = match self.pending {
+                0 => self.log.case_counts(&self.applied)?,
+                _ => None,
+            };
+            let Some(database) = counts else {
                 self.catch_up(false, true)?;
                 continue;
-            }
+            };
             let index =
                 check::domain_counts(&self.reader.searcher(), &self.fields).map_err(backend)?;
             let differ = check::count_differences(&database, &index);

@@ -95,6 +95,20 @@ pub async fn snapshot_transaction(client: &mut Client) -> PgResult<(Transaction<
 /// finished without a change).
 pub async fn read_changes(client: &mut Client, after: &Snapshot, limit: usize) -> PgResult<Batch> {
     let (tx, now) = snapshot_transaction(client).await?;
+    let batch = read_changes_in(&tx, &now, after, limit).await?;
+    tx.commit().await?;
+    Ok(batch)
+}
+
+/// `read_changes` in the caller's `snapshot_transaction` (whose snapshot is `now`), so that the
+/// caller can read the tables as of the same snapshot (the search index reads each changed case's
+/// row).
+pub async fn read_changes_in(
+    tx: &Transaction<'_>,
+    now: &Snapshot,
+    after: &Snapshot,
+    limit: usize,
+) -> PgResult<Batch> {
     let floor: i64 = tx
         .query_one("SELECT xid FROM change_log_floor", &[])
         .await?
@@ -134,11 +148,10 @@ pub async fn read_changes(client: &mut Client, after: &Snapshot, limit: usize) -
                 )
                 .await?;
             changes.extend(rest.iter().map(change_from_row));
-            after.advanced_through(&now, through)
+            after.advanced_through(now, through)
         }
-        _ => now,
+        _ => now.clone(),
     };
-    tx.commit().await?;
     Ok(Batch { changes, position })
 }
 

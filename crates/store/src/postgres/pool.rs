@@ -36,6 +36,8 @@ impl PgConfig {
 #[derive(Clone)]
 pub struct PgPool {
     pool: Pool,
+    /// How its connections are made, for a connection of one's own (the search indexer's).
+    connect: tokio_postgres::Config,
 }
 
 impl PgPool {
@@ -54,7 +56,7 @@ impl PgPool {
             pg.application_name("caseload");
         }
         let manager = Manager::from_config(
-            pg,
+            pg.clone(),
             NoTls,
             ManagerConfig {
                 // A connection closed by a server restart is noticed by its connection task and
@@ -70,12 +72,17 @@ impl PgPool {
             .recycle_timeout(Some(config.wait_timeout))
             .build()
             .map_err(|e| PgError::Backend(format!("building the connection pool: {e}")))?;
-        Ok(PgPool { pool })
+        Ok(PgPool { pool, connect: pg })
     }
 
     /// A connection, returned to the pool when dropped.
     pub async fn get(&self) -> PgResult<Object> {
         Ok(self.pool.get().await?)
+    }
+
+    /// The settings the pool's connections are made with (timeouts and keepalives included).
+    pub fn connect_config(&self) -> &tokio_postgres::Config {
+        &self.connect
     }
 
     /// Connections open now and how many of them are in use (for metrics).

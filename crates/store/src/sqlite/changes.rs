@@ -2,7 +2,7 @@
 
 use super::{backend, cases, resources};
 use crate::index::check::DomainKey as IndexDomain;
-use crate::index::{Change, ChangeLog, FieldTypeMap};
+use crate::index::{Change, ChangeLog, FieldTypeMap, field_type_map};
 use caseload_domain::store::{CaseRecord, DomainKey, ResourceKind, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{BTreeMap, HashSet};
@@ -23,14 +23,21 @@ pub struct SqliteLog {
     pub db: super::db::Db,
 }
 
+/// Positions are sequence numbers: SQLite commits one transaction at a time, so they are taken in
+/// commit order. The log is pruned only below every position an index committed (there is one
+/// index per database), so `changes_after` never finds it pruned.
 impl ChangeLog for SqliteLog {
-    fn last_seq(&self) -> StoreResult<i64> {
+    type Position = i64;
+
+    fn horizon(&self) -> StoreResult<i64> {
         self.db.read_blocking(|c| last_seq(c))
     }
 
-    fn changes_after(&self, after: i64, limit: usize) -> StoreResult<(Vec<Change>, i64)> {
+    fn changes_after(&self, after: &i64, limit: usize) -> StoreResult<Option<(Vec<Change>, i64)>> {
+        let after = *after;
         self.db
             .read_blocking(move |conn| changes_after(conn, after, limit))
+            .map(Some)
     }
 
     fn all_cases(
@@ -47,7 +54,8 @@ impl ChangeLog for SqliteLog {
         self.db.read_blocking(move |conn| field_types(conn, &a, &d))
     }
 
-    fn prune(&self, seq: i64) -> StoreResult<()> {
+    fn prune(&self, upto: &i64) -> StoreResult<()> {
+        let seq = *upto;
         self.db.write_blocking(move |conn| {
             crate::fault::point!(
                 "changes.prune",
@@ -60,8 +68,9 @@ impl ChangeLog for SqliteLog {
         })
     }
 
-    fn case_counts(&self) -> StoreResult<(i64, BTreeMap<IndexDomain, u64>)> {
-        self.db.read_blocking(case_counts)
+    fn case_counts(&self, at: &i64) -> StoreResult<Option<BTreeMap<IndexDomain, u64>>> {
+        let (seq, counts) = self.db.read_blocking(case_counts)?;
+        Ok((seq == *at).then_some(counts))
     }
 
     fn domain_cases(
@@ -132,23 +141,11 @@ pub fn case_versions(conn: &mut Connection, key: &IndexDomain) -> StoreResult<Ve
     rows.collect::<Result<_, _>>().map_err(backend)
 }
 
-/// Every field of the domain (deleted ones too) with its type. A field whose type cannot be read
-/// is left out, with a warning: its values are then indexed for every query (see `FieldTypeMap`).
+/// Every field of the domain (deleted ones too) with its type (see `field_type_map`).
 fn field_types(conn: &mut Connection, account: &str, domain: &str) -> StoreResult<FieldTypeMap> {
     let key = DomainKey::new(account, domain);
     let fields = resources::list(conn, &key, ResourceKind::Field, None, usize::MAX, true)?;
-    let mut types = FieldTypeMap::new();
-    for field in fields {
-        match caseload_domain::schema::fields::field_type(&field) {
-            Ok(t) => {
-                types.insert(field.id, t);
-            }
-            Err(e) => {
-                tracing::warn!(account, domain, field = %field.id, error = %e, "a stored field's type cannot be read")
-            }
-        }
-    }
-    Ok(types)
+    Ok(field_type_map(fields))
 }
 
 fn changes_after(

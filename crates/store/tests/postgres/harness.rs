@@ -219,6 +219,44 @@ impl PrivateServer {
         Some(server)
     }
 
+    /// `start`, off the runtime's threads (it waits for initdb and pg_ctl).
+    pub async fn start_off_runtime() -> Option<PrivateServer> {
+        tokio::task::spawn_blocking(PrivateServer::start)
+            .await
+            .expect("starting the private server")
+    }
+
+    /// `stop`, off the runtime's threads.
+    pub async fn stopped(self) -> PrivateServer {
+        tokio::task::spawn_blocking(move || {
+            self.stop();
+            self
+        })
+        .await
+        .expect("stopping the private server")
+    }
+
+    /// `start_again`, off the runtime's threads.
+    pub async fn restarted(self) -> PrivateServer {
+        tokio::task::spawn_blocking(move || {
+            self.start_again();
+            self
+        })
+        .await
+        .expect("restarting the private server")
+    }
+
+    /// A small pool with short bounded waits, for tests that stop the server under it.
+    pub fn short_wait_pool(&self) -> PgPool {
+        PgPool::new(&PgConfig {
+            pool_size: 4,
+            connect_timeout: Duration::from_secs(2),
+            wait_timeout: Duration::from_secs(3),
+            ..PgConfig::new(self.url())
+        })
+        .expect("a pool for the private server")
+    }
+
     pub fn url(&self) -> String {
         format!(
             "host=127.0.0.1 port={} user=postgres dbname=postgres",

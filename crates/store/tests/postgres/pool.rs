@@ -23,19 +23,10 @@ async fn select_one(pool: &PgPool) -> Result<i32, PgError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_down_or_restarting_answers_retryable_errors_and_the_pool_recovers() {
-    let Some(server) = tokio::task::spawn_blocking(PrivateServer::start)
-        .await
-        .unwrap()
-    else {
+    let Some(server) = PrivateServer::start_off_runtime().await else {
         return;
     };
-    let pool = PgPool::new(&PgConfig {
-        pool_size: 4,
-        connect_timeout: Duration::from_secs(2),
-        wait_timeout: Duration::from_secs(3),
-        ..PgConfig::new(server.url())
-    })
-    .unwrap();
+    let pool = server.short_wait_pool();
     {
         let mut client = pool.get().await.unwrap();
         migrate(&mut client, MIGRATIONS).await.unwrap();
@@ -46,12 +37,7 @@ async fn a_database_down_or_restarting_answers_retryable_errors_and_the_pool_rec
     let busy = pool.get().await.unwrap();
     let in_flight = tokio::spawn(async move { busy.query_one("SELECT pg_sleep(60)", &[]).await });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let server = tokio::task::spawn_blocking(move || {
-        server.stop();
-        server
-    })
-    .await
-    .unwrap();
+    let server = server.stopped().await;
     let cut = bounded("a statement during shutdown", in_flight)
         .await
         .unwrap()
@@ -68,12 +54,7 @@ async fn a_database_down_or_restarting_answers_retryable_errors_and_the_pool_rec
     let usage = pool.usage();
     assert_eq!(usage.max, 4);
 
-    let server = tokio::task::spawn_blocking(move || {
-        server.start_again();
-        server
-    })
-    .await
-    .unwrap();
+    let server = server.restarted().await;
     // Back up: the first call after the restart may still meet a connection from before it, but
     // within a few calls every one succeeds, with no action from the caller.
     let mut recovered = false;
