@@ -18,6 +18,20 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The machine and the build measured, as a report's opening sentence names them:
+    /// "CPU (2 cores, 8 GB RAM, Linux 6.1), caseload abc1234 (release build)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({} cores, {:.0} GB RAM, Linux {}), caseload {} ({} build)",
+            self.cpu,
+            self.cores,
+            self.memory_bytes as f64 / 1e9,
+            self.kernel,
+            self.commit,
+            self.profile
+        )
+    }
+
     pub fn here() -> Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
@@ -344,15 +358,10 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
     );
     let _ = writeln!(
         m,
-        "- Run {} on {} ({} cores, {:.0} GB RAM, Linux {}), caseload {} ({} build).\n- Durability: {}.\n- Baselines, measured in the same run: a bare HTTP endpoint on the same server stack \
+        "- Run {} on {}.\n- Durability: {}.\n- Baselines, measured in the same run: a bare HTTP endpoint on the same server stack \
          returning the same bytes as GetCase ({} bytes), and raw SQLite single-row transactions: **{:.0}/s**, p50 {} ms, p99 {} ms.\n",
         r.started,
-        r.machine.cpu,
-        r.machine.cores,
-        r.machine.memory_bytes as f64 / 1e9,
-        r.machine.kernel,
-        r.machine.commit,
-        r.machine.profile,
+        r.machine.describe(),
         r.durability,
         r.sizes.first().map_or(0, |s| s.get_case_bytes),
         r.sqlite_baseline.per_second,

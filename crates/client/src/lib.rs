@@ -8,8 +8,9 @@
 //! answers with its output shape or the API's `Error`; method, URI labels, query string and body
 //! come from the model's tables (`request`), and error answers are read back into the error the
 //! server raised (`service_error`), so a change of the model breaks callers at compile time.
-//! Below it, `send` and `call` take a method, a path and a body as given, for what the model
-//! does not describe (the server's `/_caseload/` endpoints) and for requests built by hand.
+//! Below it, `send` takes a method, a path and a body as given, for what the model does not
+//! describe (the server's `/_caseload/` endpoints), and `send_request` sends a request built
+//! once by `build_request` many times (the benchmark's load).
 
 mod request;
 mod service_error;
@@ -29,13 +30,6 @@ use std::time::SystemTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The server answered with an error: its HTTP status, `X-Amzn-ErrorType` and message.
-    #[error("{code} (HTTP {status}): {message}")]
-    Api {
-        status: u16,
-        code: String,
-        message: String,
-    },
     #[error("request failed: {0}")]
     Transport(String),
     #[error("cannot sign the request: {0}")]
@@ -218,28 +212,6 @@ impl Client {
         })
     }
 
-    /// Calls an operation: `input` as the JSON body, a 2xx answer read as `O`, any other answer
-    /// as `ClientError::Api`.
-    pub async fn call<I, O>(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        input: &I,
-    ) -> Result<O, ClientError>
-    where
-        I: serde::Serialize + ?Sized,
-        O: serde::de::DeserializeOwned,
-    {
-        let body = serde_json::to_vec(input).map_err(|e| ClientError::Body(e.to_string()))?;
-        let r = self.send(method, path_and_query, body.into()).await?;
-        if !(200..300).contains(&r.status) {
-            return Err(api_error(&r));
-        }
-        // Operations without output answer with an empty body.
-        let body: &[u8] = if r.body.is_empty() { b"{}" } else { &r.body };
-        serde_json::from_slice(body).map_err(|e| ClientError::Body(e.to_string()))
-    }
-
     fn sign(&self, request: &mut Request<Full<Bytes>>, body: &[u8]) -> Result<(), ClientError> {
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&self.identity)
@@ -270,27 +242,6 @@ impl Client {
     }
 }
 
-/// The `ClientError::Api` of a non-2xx answer.
-pub fn api_error(r: &Response) -> ClientError {
-    let message = serde_json::from_slice::<serde_json::Value>(&r.body)
-        .ok()
-        .and_then(|v| {
-            v.get("message")
-                .or_else(|| v.get("Message"))
-                .and_then(|m| m.as_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| String::from_utf8_lossy(&r.body).into_owned());
-    ClientError::Api {
-        status: r.status,
-        code: r
-            .error_type
-            .clone()
-            .unwrap_or_else(|| "UnknownError".into()),
-        message,
-    }
-}
-
 /// An output shape from a 2xx body. Operations without output (TagResource, UntagResource)
 /// answer with an empty body or `{}`, and their output, `()`, reads only from `null`.
 fn read_output<O: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<O> {
@@ -302,11 +253,6 @@ fn read_output<O: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Resul
             Err(e)
         }
     })
-}
-
-/// Percent-encodes one path segment as the SDKs encode a URI label (ARNs and names need it).
-pub fn segment(s: &str) -> String {
-    request::encode_label(s)
 }
 
 pub use http::Method as HttpMethod;

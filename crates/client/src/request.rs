@@ -116,13 +116,6 @@ pub fn build<I: OperationInput>(input: &I) -> Result<HttpRequest, String> {
     })
 }
 
-/// `s` escaped as a non-greedy URI label.
-pub fn encode_label(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    push_encoded(&mut out, s, UNRESERVED);
-    out
-}
-
 fn push_encoded(out: &mut String, s: &str, set: &'static AsciiSet) {
     out.extend(percent_encoding::utf8_percent_encode(s, set));
 }

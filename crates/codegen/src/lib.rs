@@ -144,6 +144,18 @@ impl<'a> Model<'a> {
         targets.into_iter().any(|t| self.reaches(t, to, seen))
     }
 
+    /// The Rust type of a member `m` of structure or union `owner`: boxed where the member can
+    /// hold an `owner` again.
+    fn member_type(&self, owner: &str, m: &Map<String, Value>) -> String {
+        let target = m["shape"].as_str().unwrap();
+        let ty = self.rust_type(target);
+        if self.kind(target) == "structure" && self.reaches(target, owner, &mut BTreeSet::new()) {
+            format!("Box<{ty}>")
+        } else {
+            ty
+        }
+    }
+
     /// The Rust type that holds a value of shape `name`.
     fn rust_type(&self, name: &str) -> String {
         let s = self.shape(name);
@@ -212,13 +224,7 @@ impl<'a> Model<'a> {
             if self.is_union(name) {
                 writeln!(out, "\n#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]\npub enum {name} {{").unwrap();
                 for (mname, m) in self.members(name) {
-                    let target = m["shape"].as_str().unwrap();
-                    let mut ty = self.rust_type(target);
-                    if self.kind(target) == "structure"
-                        && self.reaches(target, name, &mut BTreeSet::new())
-                    {
-                        ty = format!("Box<{ty}>");
-                    }
+                    let ty = self.member_type(name, m);
                     writeln!(
                         out,
                         "    #[serde(rename = \"{mname}\")]\n    {}({ty}),",
@@ -235,13 +241,7 @@ impl<'a> Model<'a> {
             let derive_default = if required.is_empty() { "Default, " } else { "" };
             writeln!(out, "\n#[derive(Clone, Debug, {derive_default}PartialEq, Serialize, Deserialize)]\npub struct {name} {{").unwrap();
             for (mname, m) in self.members(name) {
-                let target = m["shape"].as_str().unwrap();
-                let mut ty = self.rust_type(target);
-                if self.kind(target) == "structure"
-                    && self.reaches(target, name, &mut BTreeSet::new())
-                {
-                    ty = format!("Box<{ty}>");
-                }
+                let ty = self.member_type(name, m);
                 let field = snake_field(mname);
                 if required.contains(mname) {
                     writeln!(

@@ -68,9 +68,40 @@ impl Arn {
     }
 }
 
+/// Whether `s` is the ARN of an Amazon Connect resource of `kind` (`queue`, `contact`, `file`):
+/// `arn:PARTITION:connect:REGION:ACCOUNT:instance/INSTANCE_ID/{kind}/ID`.
+pub(crate) fn is_connect(s: &str, kind: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [arn, partition, service, _region, _account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let segments: Vec<&str> = resource.split('/').collect();
+    *arn == "arn"
+        && !partition.is_empty()
+        && *service == "connect"
+        && matches!(segments.as_slice(), ["instance", i, k, id] if !i.is_empty() && *k == kind && !id.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connect_arns() {
+        assert!(is_connect(
+            "arn:aws:connect:us-east-1:000000000000:instance/i-1/contact/c-1",
+            "contact"
+        ));
+        assert!(!is_connect(
+            "arn:aws:connect:us-east-1:000000000000:instance/i-1/file/c-1",
+            "contact"
+        ));
+        assert!(!is_connect("contact-1", "contact"));
+        assert!(!is_connect(
+            "arn:aws:connect:us-east-1:1:instance//contact/c",
+            "contact"
+        ));
+    }
 
     #[test]
     fn round_trip() {

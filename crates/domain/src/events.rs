@@ -188,16 +188,34 @@ impl<'a> Change<'a> {
 
 /// The event `change` produces under the domain configuration `config`, or `None` when the
 /// domain's events are not enabled.
-fn event_for(
+fn event_for<'a>(
     config: &EventBridgeConfiguration,
     region: &str,
-    change: Change<'_>,
+    change: Change<'a>,
 ) -> Option<EventRecord> {
     if !config.enabled {
         return None;
     }
     let default = EventIncludedData::default();
     let included = config.included_data.as_ref().unwrap_or(&default);
+    // Who the event is about, when, the case's ARN and the detail, for a case's event.
+    let case_event = |case: &'a CaseRecord, time, detail| {
+        let arn = crate::arn::resource(
+            region,
+            &case.account_id,
+            &case.domain_id,
+            "case",
+            &case.case_id,
+        );
+        (
+            &case.account_id,
+            &case.domain_id,
+            &case.case_id,
+            time,
+            arn,
+            detail,
+        )
+    };
     let (account_id, domain_id, case_id, time, resource, detail) = match change {
         Change::Case { case, audit } => {
             let a: AuditEvent = serde_json::from_value(audit.body.clone()).ok()?;
@@ -205,12 +223,7 @@ fn event_for(
                 AuditEventType::CaseCreated => "CASE.CREATED",
                 _ => "CASE.UPDATED",
             };
-            let changed: Vec<&str> = a
-                .fields
-                .iter()
-                .flatten()
-                .map(|f| f.event_field_id.as_str())
-                .collect();
+            let changed = changed_ids(&a);
             let mut case_json = case_summary(case);
             if let Some(case_data) = &included.case_data {
                 case_json.insert("fields".into(), case_fields(case, case_data).into());
@@ -223,21 +236,7 @@ fn event_for(
                 "performedBy": a.performed_by,
                 "case": case_json,
             });
-            let arn = crate::arn::resource(
-                region,
-                &case.account_id,
-                &case.domain_id,
-                "case",
-                &case.case_id,
-            );
-            (
-                &case.account_id,
-                &case.domain_id,
-                &case.case_id,
-                a.performed_time,
-                arn,
-                detail,
-            )
+            case_event(case, a.performed_time, detail)
         }
         Change::CaseDeleted {
             case,
@@ -252,21 +251,7 @@ fn event_for(
                 "performedBy": performed_by,
                 "case": case_summary(case),
             });
-            let arn = crate::arn::resource(
-                region,
-                &case.account_id,
-                &case.domain_id,
-                "case",
-                &case.case_id,
-            );
-            (
-                &case.account_id,
-                &case.domain_id,
-                &case.case_id,
-                time,
-                arn,
-                detail,
-            )
+            case_event(case, time, detail)
         }
         Change::RelatedItem { item, audit } => {
             let a: AuditEvent = serde_json::from_value(audit.body.clone()).ok()?;
@@ -275,12 +260,7 @@ fn event_for(
                 AuditEventType::RelatedItemDeleted => "RELATED_ITEM.DELETED",
                 _ => "RELATED_ITEM.UPDATED",
             };
-            let changed: Vec<&str> = a
-                .fields
-                .iter()
-                .flatten()
-                .map(|f| f.event_field_id.as_str())
-                .collect();
+            let changed = changed_ids(&a);
             let mut related = Map::new();
             related.insert("relatedItemType".into(), item.item_type.as_str().into());
             related.insert("relatedItemId".into(), item.related_item_id.clone().into());
@@ -345,6 +325,15 @@ fn event_for(
         time,
         body,
     })
+}
+
+/// The ids of the fields (or attributes) an audit event changed.
+fn changed_ids(a: &AuditEvent) -> Vec<&str> {
+    a.fields
+        .iter()
+        .flatten()
+        .map(|f| f.event_field_id.as_str())
+        .collect()
 }
 
 fn case_summary(case: &CaseRecord) -> Map<String, serde_json::Value> {

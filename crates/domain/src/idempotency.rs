@@ -15,7 +15,7 @@
 //! and the fence stops the old claimant should it only have been slow.
 
 use crate::Service;
-use crate::store::{Claim, IdempotencyRecord, TokenClaim};
+use crate::store::{Claim, DomainKey, IdempotencyRecord, TokenClaim, TokenKey};
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
@@ -88,6 +88,25 @@ pub(crate) fn replay<T: serde::de::DeserializeOwned>(
         return Err(reused(operation, &seen.token));
     }
     serde_json::from_value(seen.response).map_err(Error::internal)
+}
+
+/// The response remembered for `token` of `operation` in the caller's domain `domain_id`, if a
+/// request with that token was answered before; ConflictException if that was another request
+/// (`digest` differs). Looked up before any validation: the original request was valid when it
+/// was made, even if the schema has changed since.
+pub(crate) async fn remembered<T: serde::de::DeserializeOwned>(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    operation: &'static str,
+    token: &str,
+    digest: &str,
+) -> Result<Option<T>> {
+    let key = TokenKey::new(DomainKey::new(&ctx.account_id, domain_id), operation, token);
+    match svc.store.get_idempotency(key).await? {
+        Some(seen) => replay(operation, seen, digest).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// `claim` renewed now: what a fenced write carries.

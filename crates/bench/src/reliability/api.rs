@@ -1,27 +1,33 @@
 //! One API call of the reliability run: bounded in time, and classified by what its answer says
-//! about the write: applied, not applied, or unknown.
+//! about the write: applied, not applied, or unknown. Calls go through the typed client
+//! (`Client::execute` with the model's input shapes), so a model change breaks them at compile
+//! time.
 
-use bytes::Bytes;
-use caseload_client::{Client, HttpMethod as Method};
-use serde_json::Value as Json;
+use caseload_client::{CallError, Client};
+use caseload_model::OperationInput;
+use caseload_model::shapes::{
+    FieldValue, FieldValueUnion, GetCaseAuditEventsRequest, SearchCasesRequest,
+    SearchRelatedItemsRequest,
+};
 use std::time::{Duration, Instant};
 
 /// What came back.
 #[derive(Clone, Debug)]
-pub enum Answer {
-    /// 2xx, with its body.
-    Ok(Json),
+pub enum Answer<T> {
+    /// 2xx, with the operation's output.
+    Ok(T),
     /// Any other status: the error type (`ConflictException`, …), the status and the message.
     Error {
         code: String,
         status: u16,
         message: String,
     },
-    /// No answer: the connection failed or broke (the server was killed), or `timeout` passed.
+    /// No answer: the connection failed or broke (the server was killed), `timeout` passed, or
+    /// the answer could not be read.
     Lost(String),
 }
 
-impl Answer {
+impl<T> Answer<T> {
     /// Whether a write with this answer may have been applied although it was not acknowledged:
     /// no answer at all, or a server error (a commit that failed after it reached the disk is
     /// as possible as one that did not). A 4xx means nothing was written.
@@ -49,42 +55,44 @@ impl Answer {
             _ => "",
         }
     }
+
+    /// Whether the server refused the call with the error `code`.
+    pub fn is_error(&self, code: &str) -> bool {
+        matches!(self, Answer::Error { code: c, .. } if c == code)
+    }
 }
 
-/// Sends `body` (JSON) and waits at most `timeout`; also returns how long the answer took.
-pub async fn call(
+/// Calls `input`'s operation and waits at most `timeout`; also returns how long the answer took.
+pub async fn call<I: OperationInput>(
     client: &Client,
-    method: Method,
-    path: &str,
-    body: &Json,
+    input: &I,
     timeout: Duration,
-) -> (Answer, Duration) {
-    let bytes = Bytes::from(serde_json::to_vec(body).expect("JSON values serialize"));
+) -> (Answer<I::Output>, Duration) {
     let started = Instant::now();
-    let answer = match tokio::time::timeout(timeout, client.send(method, path, bytes)).await {
+    let answer = match tokio::time::timeout(timeout, client.execute(input)).await {
         Err(_) => Answer::Lost(format!("no answer within {} ms", timeout.as_millis())),
-        Ok(Err(e)) => Answer::Lost(e.to_string()),
-        Ok(Ok(r)) if (200..300).contains(&r.status) => {
-            let body: &[u8] = if r.body.is_empty() { b"{}" } else { &r.body };
-            match serde_json::from_slice(body) {
-                Ok(json) => Answer::Ok(json),
-                Err(e) => Answer::Lost(format!("unreadable answer: {e}")),
-            }
-        }
-        Ok(Ok(r)) => match caseload_client::api_error(&r) {
-            caseload_client::ClientError::Api {
-                status,
-                code,
-                message,
-            } => Answer::Error {
-                code,
-                status,
-                message,
-            },
-            other => Answer::Lost(other.to_string()),
+        Ok(Ok(output)) => Answer::Ok(output),
+        Ok(Err(CallError::Service {
+            status,
+            code,
+            error,
+        })) => Answer::Error {
+            code,
+            status,
+            message: sent_message(error),
         },
+        Ok(Err(e)) => Answer::Lost(e.to_string()),
     };
     (answer, started.elapsed())
+}
+
+/// The message as the server sent it: `Error`'s own text, but without the prefix `Internal`
+/// adds for logs.
+fn sent_message(error: caseload_model::Error) -> String {
+    match error {
+        caseload_model::Error::Internal(message) => message,
+        other => other.to_string(),
+    }
 }
 
 /// How long a verification read keeps retrying a retryable answer (a 5xx or a 429): a server
@@ -93,7 +101,7 @@ pub async fn call(
 /// such an answer is not a divergence unless it lasts.
 pub const RECOVERY: Duration = Duration::from_secs(90);
 
-impl Answer {
+impl<T> Answer<T> {
     /// Whether an SDK would send the request again after this answer.
     fn retryable(&self) -> bool {
         matches!(self, Answer::Error { status, .. } if *status >= 500 || *status == 429)
@@ -102,17 +110,15 @@ impl Answer {
 
 /// `call`, sent again with back-off while the answer is retryable, for at most `RECOVERY`; for
 /// reads, which are safe to repeat.
-pub async fn read(
+pub async fn read<I: OperationInput>(
     client: &Client,
-    method: Method,
-    path: &str,
-    body: &Json,
+    input: &I,
     timeout: Duration,
-) -> (Answer, Duration) {
+) -> (Answer<I::Output>, Duration) {
     let started = Instant::now();
     let mut pause = Duration::from_millis(100);
     loop {
-        let (answer, took) = call(client, method.clone(), path, body, timeout).await;
+        let (answer, took) = call(client, input, timeout).await;
         if !answer.retryable() || started.elapsed() + pause >= RECOVERY {
             return (answer, took);
         }
@@ -122,50 +128,74 @@ pub async fn read(
 }
 
 /// `call`, for requests that must succeed: the 2xx body, or what came instead.
-pub async fn ok(
+pub async fn ok<I: OperationInput>(
     client: &Client,
-    method: Method,
-    path: &str,
-    body: &Json,
+    input: &I,
     timeout: Duration,
-) -> Result<Json, String> {
-    match call(client, method, path, body, timeout).await.0 {
-        Answer::Ok(json) => Ok(json),
-        other => Err(format!("{path}: {}", other.describe())),
+) -> Result<I::Output, String> {
+    match call(client, input, timeout).await.0 {
+        Answer::Ok(output) => Ok(output),
+        other => Err(format!("{}: {}", I::OPERATION.name(), other.describe())),
     }
 }
 
-/// Every element of the list `key` of a paged POST, following `nextToken`, at most `pages`
-/// pages.
-pub async fn all_pages(
+/// An input read page by page: where its `nextToken` goes, and where its output's comes from.
+pub trait Paged: OperationInput {
+    fn set_token(&mut self, token: String);
+    fn token(output: &Self::Output) -> Option<&str>;
+}
+
+macro_rules! paged {
+    ($($input:ty),*) => {$(
+        impl Paged for $input {
+            fn set_token(&mut self, token: String) {
+                self.next_token = Some(token);
+            }
+            fn token(output: &Self::Output) -> Option<&str> {
+                output.next_token.as_deref()
+            }
+        }
+    )*};
+}
+
+paged!(
+    SearchCasesRequest,
+    SearchRelatedItemsRequest,
+    GetCaseAuditEventsRequest
+);
+
+/// Every page of a paged read (`read`, so retried while retryable), at most `pages` pages.
+pub async fn all_pages<I: Paged>(
     client: &Client,
-    path: &str,
-    mut body: Json,
-    key: &str,
+    mut input: I,
     pages: usize,
     timeout: Duration,
-) -> Result<Vec<Json>, String> {
-    let mut items = Vec::new();
+) -> Result<Vec<I::Output>, String> {
+    let mut out = Vec::new();
     for _ in 0..pages {
-        let mut out = match read(client, Method::POST, path, &body, timeout).await.0 {
-            Answer::Ok(json) => json,
-            other => return Err(format!("{path}: {}", other.describe())),
+        let page = match read(client, &input, timeout).await.0 {
+            Answer::Ok(page) => page,
+            other => return Err(format!("{}: {}", I::OPERATION.name(), other.describe())),
         };
-        if let Some(list) = out[key].as_array_mut() {
-            items.append(list);
-        }
-        match out["nextToken"].as_str() {
-            Some(t) => body["nextToken"] = Json::from(t),
+        let next = I::token(&page).map(str::to_owned);
+        out.push(page);
+        match next {
+            Some(t) => input.set_token(t),
             None => break,
         }
     }
-    Ok(items)
+    Ok(out)
 }
 
-/// The string at `pointer` (`/relatedItemId`) in each of `items` that has one.
-pub fn strings(items: &[Json], pointer: &str) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|i| i.pointer(pointer)?.as_str().map(str::to_owned))
-        .collect()
+/// A field value of a write.
+pub fn value(id: &str, value: FieldValueUnion) -> FieldValue {
+    FieldValue {
+        id: id.to_owned(),
+        value,
+    }
+}
+
+/// A Text value.
+pub fn text(s: impl Into<String>) -> FieldValueUnion {
+    FieldValueUnion::StringValue(s.into())
 }

@@ -9,8 +9,7 @@ use super::report::{DiskFullResult, Probe};
 use super::verify::verify;
 use super::workload::{Schema, Writers};
 use super::{Args, say, start};
-use caseload_client::HttpMethod as Method;
-use serde_json::json;
+use caseload_model::shapes::SearchCasesRequest;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -134,16 +133,13 @@ async fn episode(
         t.elapsed().as_secs_f64(),
     ));
 
-    let search = format!("{}-search", schema.cases_path());
+    let search = SearchCasesRequest {
+        fields: None,
+        max_results: Some(10),
+        ..schema.search(None)
+    };
     for _ in 0..PROBES {
-        let (answer, took) = call(
-            &client,
-            Method::POST,
-            &search,
-            &json!({ "maxResults": 10 }),
-            args.search_bound,
-        )
-        .await;
+        let (answer, took) = call(&client, &search, args.search_bound).await;
         result.probes.push(Probe {
             ms: took.as_secs_f64() * 1000.0,
             answer: answer.describe(),

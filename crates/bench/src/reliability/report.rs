@@ -266,19 +266,13 @@ pub fn markdown(r: &Results, plot: &str) -> String {
     );
     let _ = writeln!(
         m,
-        "Reproduce: `{}` (this run took {:.0} s). Run {} on {} ({} cores, {:.0} GB RAM, Linux {}), \
-         caseload {} ({} build), seed {}. The server is the real binary on a loopback port; \
+        "Reproduce: `{}` (this run took {:.0} s). Run {} on {}, seed {}. The server is the real binary on a loopback port; \
          the writers are the benchmark's closed-loop clients, and each acknowledged write \
          (a 200) is recorded, then checked through GetCase, SearchRelatedItems and SearchCases.\n",
         r.command,
         r.run_seconds,
         r.started,
-        r.machine.cpu,
-        r.machine.cores,
-        r.machine.memory_bytes as f64 / 1e9,
-        r.machine.kernel,
-        r.machine.commit,
-        r.machine.profile,
+        r.machine.describe(),
         r.seed
     );
     if failures.is_empty() {

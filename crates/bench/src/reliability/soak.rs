@@ -8,8 +8,7 @@ use super::workload::{Schema, Writers};
 use super::{Args, api, start};
 use crate::load;
 use crate::server::memory_of;
-use caseload_client::HttpMethod as Method;
-use serde_json::json;
+use caseload_model::shapes::{Order, SearchCasesRequest, Sort};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -60,7 +59,7 @@ async fn soak(bin: &Path, args: &Args, result: &mut SoakResult) -> Result<(), St
         })
     };
     let readers = {
-        let (client, path) = (client.clone(), format!("{}-search", schema.cases_path()));
+        let (client, schema) = (client.clone(), schema.clone());
         let never = Arc::new(AtomicBool::new(false));
         tokio::spawn(load::run_until(
             READERS,
@@ -68,16 +67,23 @@ async fn soak(bin: &Path, args: &Args, result: &mut SoakResult) -> Result<(), St
             u64::MAX,
             never,
             move |i| {
-                let (client, path) = (client.clone(), path.clone());
+                let client = client.clone();
                 // Newest first, a page deep or not, with a term or not: the index's caches fill.
-                let body = if i % 2 == 0 {
-                    json!({ "maxResults": 25, "searchTerm": "case" })
-                } else {
-                    json!({ "maxResults": 25, "sorts": [{ "fieldId": "created_datetime", "sortOrder": "Asc" }] })
+                let mut input = SearchCasesRequest {
+                    fields: None,
+                    max_results: Some(25),
+                    ..schema.search(None)
                 };
+                if i % 2 == 0 {
+                    input.search_term = Some("case".into());
+                } else {
+                    input.sorts = Some(vec![Sort {
+                        field_id: "created_datetime".into(),
+                        sort_order: Order::Asc,
+                    }]);
+                }
                 async move {
-                    let answer =
-                        api::call(&client, Method::POST, &path, &body, Duration::from_secs(30));
+                    let answer = api::call(&client, &input, Duration::from_secs(30));
                     matches!(answer.await.0, api::Answer::Ok(_))
                 }
             },

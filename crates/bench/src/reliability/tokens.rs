@@ -4,12 +4,13 @@
 //! others. What acted is counted in the audit history (GetCaseAuditEvents), in SearchCases and
 //! in SearchRelatedItems, never taken from the answers.
 
-use super::api::{self, Answer, all_pages, call, strings};
+use super::api::{self, Answer, all_pages, call, text, value};
 use super::report::TokenResult;
-use super::workload::Schema;
+use super::workload::{Schema, case_id, comment};
 use super::{Args, start};
-use caseload_client::{Client, HttpMethod as Method};
-use serde_json::{Value as Json, json};
+use caseload_client::Client;
+use caseload_model::OperationInput;
+use caseload_model::shapes::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -88,65 +89,59 @@ async fn check(
         ids
     };
     // Body `k` (all the same body when `same`): its marker says which body acted.
-    let body = |k: usize| -> Json {
-        let marker = if same {
+    let marker = |k: usize| {
+        if same {
             tag.clone()
         } else {
             format!("{tag}-{k}")
-        };
-        let cases: Vec<Json> = targets
-            .iter()
-            .map(|id| json!({ "caseIdentifier": { "caseId": id } }))
-            .collect();
-        match op {
-            Op::CreateCase => json!({
-                "templateId": s.template,
-                "fields": [
-                    { "id": "title", "value": { "stringValue": marker } },
-                    { "id": s.note, "value": { "stringValue": tag } },
-                ],
-                "clientToken": tag,
-            }),
-            Op::BatchUpdateCase => json!({
-                "domainId": s.domain,
-                "cases": cases,
-                "fields": [{ "fieldIdentifier": { "id": s.note }, "value": { "stringValue": marker } }],
-                "clientToken": tag,
-            }),
-            Op::BatchCreateRelatedItem => json!({
-                "domainId": s.domain,
-                "cases": cases,
-                "content": { "comment": { "body": marker, "contentType": "Text/Plain" } },
-                "clientToken": tag,
-            }),
         }
     };
-    let (method, path) = match op {
-        Op::CreateCase => (Method::POST, s.cases_path()),
-        Op::BatchUpdateCase => (Method::PUT, "/cases:batchUpdateCase".to_owned()),
-        Op::BatchCreateRelatedItem => (Method::POST, "/cases:batchCreateRelatedItem".to_owned()),
+    let token = Some(tag.clone());
+    let answers = match op {
+        Op::CreateCase => {
+            let create = |k| {
+                let fields = vec![value("title", text(marker(k))), value(&s.note, text(&tag))];
+                s.new_case(fields, token.clone())
+            };
+            Answers::of(race(client, (0..n).map(create).collect()).await?)
+        }
+        Op::BatchUpdateCase => {
+            let update = |k| BatchUpdateCaseRequest {
+                cases: targets
+                    .iter()
+                    .map(|id| BatchUpdateCaseIdentifier {
+                        case_identifier: case_id(id),
+                    })
+                    .collect(),
+                client_token: token.clone(),
+                customer_id: None,
+                domain_id: s.domain.clone(),
+                fields: vec![FieldValueInput {
+                    field_identifier: FieldIdentifierUnion::Id(s.note.clone()),
+                    value: text(marker(k)),
+                }],
+                performed_by: None,
+                status: None,
+                title: None,
+            };
+            Answers::of(race(client, (0..n).map(update).collect()).await?)
+        }
+        Op::BatchCreateRelatedItem => {
+            let add = |k| BatchCreateRelatedItemRequest {
+                cases: targets
+                    .iter()
+                    .map(|id| BatchCreateRelatedItemIdentifier {
+                        case_identifier: case_id(id),
+                    })
+                    .collect(),
+                client_token: token.clone(),
+                content: comment(marker(k)),
+                domain_id: s.domain.clone(),
+                performed_by: None,
+            };
+            Answers::of(race(client, (0..n).map(add).collect()).await?)
+        }
     };
-    // All requests leave together: each task waits at the barrier with its body ready.
-    let barrier = Arc::new(Barrier::new(n));
-    let tasks: Vec<_> = (0..n)
-        .map(|k| {
-            let (client, barrier, path, method) = (
-                client.clone(),
-                barrier.clone(),
-                path.clone(),
-                method.clone(),
-            );
-            let b = body(k);
-            tokio::spawn(async move {
-                barrier.wait().await;
-                call(&client, method, &path, &b, TIMEOUT).await.0
-            })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for t in tasks {
-        answers.push(t.await.map_err(|e| e.to_string())?);
-    }
 
     let mut r = TokenResult {
         operation: op.name().into(),
@@ -157,17 +152,12 @@ async fn check(
         }
         .into(),
         requests: n,
+        ok: answers.ok_bodies.len(),
+        conflicts: answers.conflicts,
+        other_answers: answers.others,
         ..Default::default()
     };
-    let mut others: BTreeMap<String, u64> = BTreeMap::new();
-    for a in &answers {
-        match a {
-            Answer::Ok(_) => r.ok += 1,
-            Answer::Error { code, .. } if code == "ConflictException" => r.conflicts += 1,
-            other => *others.entry(other.describe()).or_default() += 1,
-        }
-    }
-    r.other_answers = others;
+    let ok_bodies = answers.ok_bodies;
     let mut problems = Vec::new();
     if r.ok == 0 {
         problems.push("no request succeeded".to_owned());
@@ -176,21 +166,10 @@ async fn check(
         problems.push(format!("unexpected answers {:?}", r.other_answers));
     }
     // The bodies that were answered 200: one body only, and with identical bodies, one answer.
-    let ok_bodies: Vec<usize> = (0..n)
-        .filter(|k| matches!(answers[*k], Answer::Ok(_)))
-        .collect();
-    let mut distinct_answers: Vec<&Json> = Vec::new();
-    for a in &answers {
-        if let Answer::Ok(j) = a
-            && !distinct_answers.contains(&j)
-        {
-            distinct_answers.push(j);
-        }
-    }
-    if distinct_answers.len() > 1 {
+    if answers.distinct_ok > 1 {
         problems.push(format!(
             "{} different successful answers",
-            distinct_answers.len()
+            answers.distinct_ok
         ));
     }
 
@@ -204,7 +183,10 @@ async fn check(
             }
             for id in &found {
                 let events = audit(client, s, id).await?;
-                let created = events.iter().filter(|e| *e == "Case.Created").count();
+                let created = events
+                    .iter()
+                    .filter(|e| **e == AuditEventType::CaseCreated)
+                    .count();
                 if created != 1 {
                     problems.push(format!("case {id} has {created} Case.Created events"));
                 }
@@ -218,15 +200,15 @@ async fn check(
         }
         Op::BatchUpdateCase | Op::BatchCreateRelatedItem => {
             let kind = if op == Op::BatchUpdateCase {
-                "Case.Updated"
+                AuditEventType::CaseUpdated
             } else {
-                "RelatedItem.Created"
+                AuditEventType::RelatedItemCreated
             };
             let mut per_case = Vec::new();
             let mut winners = Vec::new();
             for id in &targets {
                 let events = audit(client, s, id).await?;
-                per_case.push(events.iter().filter(|e| *e == kind).count());
+                per_case.push(events.iter().filter(|e| **e == kind).count());
                 winners.push(if op == Op::BatchUpdateCase {
                     note_of(client, s, id).await?
                 } else {
@@ -237,6 +219,7 @@ async fn check(
                     bodies.into_iter().next().unwrap_or_default()
                 });
             }
+            let kind = kind.as_str();
             r.effect = format!("{kind} events per case: {per_case:?}");
             if per_case.iter().any(|&c| c != 1) {
                 problems.push(format!("{kind} events per case {per_case:?}, not 1 each"));
@@ -280,70 +263,110 @@ fn winner_answered(ok_bodies: &[usize], tag: &str, marker: &str, n: usize) -> Op
     })
 }
 
-async fn ok(client: &Client, method: Method, path: &str, body: &Json) -> Result<Json, String> {
-    api::ok(client, method, path, body, TIMEOUT).await
+/// Sends all `inputs` at once: each task waits at a barrier with its request ready.
+async fn race<I>(client: &Client, inputs: Vec<I>) -> Result<Vec<Answer<I::Output>>, String>
+where
+    I: OperationInput + Send + Sync + 'static,
+    I::Output: Send,
+{
+    let barrier = Arc::new(Barrier::new(inputs.len()));
+    let tasks: Vec<_> = inputs
+        .into_iter()
+        .map(|input| {
+            let (client, barrier) = (client.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                call(&client, &input, TIMEOUT).await.0
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.map_err(|e| e.to_string())?);
+    }
+    Ok(answers)
+}
+
+/// The answers to the requests of one check, by kind.
+struct Answers {
+    /// The bodies answered 200, by number.
+    ok_bodies: Vec<usize>,
+    conflicts: usize,
+    /// Other answers by kind.
+    others: BTreeMap<String, u64>,
+    /// How many different successful answers there were.
+    distinct_ok: usize,
+}
+
+impl Answers {
+    fn of<T: PartialEq>(answers: Vec<Answer<T>>) -> Answers {
+        let mut out = Answers {
+            ok_bodies: Vec::new(),
+            conflicts: 0,
+            others: BTreeMap::new(),
+            distinct_ok: 0,
+        };
+        let mut distinct: Vec<&T> = Vec::new();
+        for (k, a) in answers.iter().enumerate() {
+            match a {
+                Answer::Ok(output) => {
+                    out.ok_bodies.push(k);
+                    if !distinct.contains(&output) {
+                        distinct.push(output);
+                    }
+                }
+                a if a.is_error("ConflictException") => out.conflicts += 1,
+                other => *out.others.entry(other.describe()).or_default() += 1,
+            }
+        }
+        out.distinct_ok = distinct.len();
+        out
+    }
+}
+
+async fn ok<I: OperationInput>(client: &Client, input: &I) -> Result<I::Output, String> {
+    api::ok(client, input, TIMEOUT).await
 }
 
 async fn create(client: &Client, s: &Schema, title: &str) -> Result<String, String> {
-    let body = json!({
-        "templateId": s.template,
-        "fields": [{ "id": "title", "value": { "stringValue": title } }],
-    });
-    let out = ok(client, Method::POST, &s.cases_path(), &body).await?;
-    out["caseId"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no caseId in {out}"))
+    let input = s.new_case(vec![value("title", text(title))], None);
+    Ok(ok(client, &input).await?.case_id)
 }
 
 /// Ids of the cases whose note is `note` (at most 100).
 async fn search_note(client: &Client, s: &Schema, note: &str) -> Result<Vec<String>, String> {
-    let body = json!({
-        "maxResults": 100,
-        "filter": { "field": { "equalTo": { "id": s.note, "value": { "stringValue": note } } } },
-    });
-    let out = ok(
-        client,
-        Method::POST,
-        &format!("{}-search", s.cases_path()),
-        &body,
-    )
-    .await?;
-    Ok(out["cases"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["caseId"].as_str().map(str::to_owned))
-        .collect())
+    let input = SearchCasesRequest {
+        fields: None,
+        ..s.search(Some(s.holding(&s.note, note)))
+    };
+    let out = ok(client, &input).await?;
+    Ok(out.cases.into_iter().flatten().map(|c| c.case_id).collect())
 }
 
 /// The types of a case's audit events, every page.
-async fn audit(client: &Client, s: &Schema, id: &str) -> Result<Vec<String>, String> {
-    let path = format!("{}/audit-history", s.case_path(id));
-    let events = all_pages(
-        client,
-        &path,
-        json!({ "maxResults": 25 }),
-        "auditEvents",
-        20,
-        TIMEOUT,
-    )
-    .await?;
-    Ok(strings(&events, "/type"))
+async fn audit(client: &Client, s: &Schema, id: &str) -> Result<Vec<AuditEventType>, String> {
+    let input = GetCaseAuditEventsRequest {
+        case_id: id.to_owned(),
+        domain_id: s.domain.clone(),
+        max_results: Some(25),
+        next_token: None,
+    };
+    let pages = all_pages(client, input, 20, TIMEOUT).await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.audit_events)
+        .flatten()
+        .map(|e| e.r#type)
+        .collect())
 }
 
+/// The Text value of `field` of case `id` (empty when it has none).
 async fn field(client: &Client, s: &Schema, id: &str, field: &str) -> Result<String, String> {
-    let out = ok(
-        client,
-        Method::POST,
-        &s.case_path(id),
-        &json!({ "fields": [{ "id": field }] }),
-    )
-    .await?;
-    Ok(out["fields"][0]["value"]["stringValue"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned())
+    let out = ok(client, &s.get_case(id, &[field])).await?;
+    Ok(match out.fields.into_iter().next().map(|f| f.value) {
+        Some(FieldValueUnion::StringValue(v)) => v,
+        _ => String::new(),
+    })
 }
 
 async fn title(client: &Client, s: &Schema, id: &str) -> Result<String, String> {
@@ -355,8 +378,14 @@ async fn note_of(client: &Client, s: &Schema, id: &str) -> Result<String, String
 }
 
 async fn comment_bodies(client: &Client, s: &Schema, id: &str) -> Result<Vec<String>, String> {
-    let path = format!("{}/related-items-search", s.case_path(id));
-    let body = json!({ "maxResults": 25, "filters": [{ "comment": {} }] });
-    let items = all_pages(client, &path, body, "relatedItems", 10, TIMEOUT).await?;
-    Ok(strings(&items, "/content/comment/body"))
+    let pages = all_pages(client, s.comments(id), 10, TIMEOUT).await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.related_items)
+        .flatten()
+        .filter_map(|i| match i.content {
+            RelatedItemContent::Comment(c) => Some(c.body),
+            _ => None,
+        })
+        .collect())
 }

@@ -5,13 +5,13 @@
 //! included), with the values GetCase shows, and find each by its current `note` (which asks
 //! the search index, where a listing's values come from the database).
 
-use super::api::{Answer, all_pages, call, read, strings};
+use super::api::{Answer, Paged, all_pages, call, read};
 use super::ledger::{Finding, Ledger, judge, judge_comments};
 use super::workload::{Schema, WRITE_TIMEOUT};
 use crate::load;
-use caseload_client::{Client, HttpMethod as Method};
+use caseload_client::Client;
+use caseload_model::shapes::{FieldValue, FieldValueUnion, SearchCasesRequest};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -63,26 +63,18 @@ impl Verdict {
     }
 }
 
-/// The numeric and text values of the fields of a GetCase or SearchCases answer, by id.
-fn fields(answer: &Json) -> BTreeMap<String, Json> {
-    answer["fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| Some((f["id"].as_str()?.to_owned(), f["value"].clone())))
-        .collect()
-}
-
-fn seq_and_note(s: &Schema, answer: &Json) -> (u64, String) {
-    let f = fields(answer);
+/// The `seq` and `note` among the field values of a GetCase or SearchCases answer.
+fn seq_and_note(s: &Schema, fields: &[FieldValue]) -> (u64, String) {
+    let of = |id: &str| fields.iter().find(|f| f.id == id).map(|f| &f.value);
     (
-        f.get(&s.seq)
-            .and_then(|v| v["doubleValue"].as_f64())
-            .unwrap_or(-1.0) as u64,
-        f.get(&s.note)
-            .and_then(|v| v["stringValue"].as_str())
-            .unwrap_or_default()
-            .to_owned(),
+        match of(&s.seq) {
+            Some(FieldValueUnion::DoubleValue(v)) => *v,
+            _ => -1.0,
+        } as u64,
+        match of(&s.note) {
+            Some(FieldValueUnion::StringValue(v)) => v.clone(),
+            _ => String::new(),
+        },
     )
 }
 
@@ -152,19 +144,13 @@ async fn retry_creates(
 ) {
     let pending = std::mem::take(&mut ledger.lock().expect("ledger").pending);
     for p in pending {
-        let answer = call(
-            client,
-            Method::POST,
-            &schema.cases_path(),
-            &schema.create_body(p.seq),
-            WRITE_TIMEOUT,
-        )
-        .await
-        .0;
+        let answer = call(client, &schema.create_case(p.seq), WRITE_TIMEOUT)
+            .await
+            .0;
         let mut l = ledger.lock().expect("ledger");
         match answer {
-            Answer::Ok(out) if out["caseId"].is_string() => {
-                let id = out["caseId"].as_str().unwrap_or_default().to_owned();
+            Answer::Ok(out) => {
+                let id = out.case_id;
                 if l.position(&id).is_some() {
                     v.add(Finding::Divergent(format!(
                         "CreateCase retried with token {} answered {id}, a case another create made",
@@ -196,13 +182,11 @@ async fn read_case(
     id: &str,
     timeout: Duration,
 ) -> Result<(Held, Vec<Finding>), String> {
-    let body = json!({ "fields": [{ "id": schema.seq }, { "id": schema.note }] });
-    let answer = read(client, Method::POST, &schema.case_path(id), &body, timeout)
-        .await
-        .0;
+    let input = schema.get_case(id, &[&schema.seq, &schema.note]);
+    let answer = read(client, &input, timeout).await.0;
     let held = match answer {
-        Answer::Ok(out) => Some(seq_and_note(schema, &out)),
-        Answer::Error { ref code, .. } if code == "ResourceNotFoundException" => None,
+        Answer::Ok(out) => Some(seq_and_note(schema, &out.fields)),
+        a if a.is_error("ResourceNotFoundException") => None,
         other => return Err(format!("GetCase {id}: {}", other.describe())),
     };
     let mut out = Vec::new();
@@ -227,16 +211,13 @@ async fn comments(
     id: &str,
     timeout: Duration,
 ) -> Result<Vec<String>, String> {
-    let items = all_pages(
-        client,
-        &format!("{}/related-items-search", schema.case_path(id)),
-        json!({ "maxResults": 25, "filters": [{ "comment": {} }] }),
-        "relatedItems",
-        10,
-        timeout,
-    )
-    .await?;
-    Ok(strings(&items, "/relatedItemId"))
+    let pages = all_pages(client, schema.comments(id), 10, timeout).await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.related_items)
+        .flatten()
+        .map(|i| i.related_item_id)
+        .collect())
 }
 
 /// SearchCases: the whole domain page by page, then each case by its note.
@@ -248,16 +229,11 @@ async fn search(
     timeout: Duration,
     v: &mut Verdict,
 ) {
-    let path = format!(
-        "/domains/{}/cases-search",
-        caseload_client::segment(&schema.domain)
-    );
-    let mut body =
-        json!({ "maxResults": 100, "fields": [{ "id": schema.seq }, { "id": schema.note }] });
+    let mut input = schema.search(None);
     let mut listed: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let pages = ids.len() / 100 + 10;
     for _ in 0..pages {
-        let out = match read(client, Method::POST, &path, &body, timeout).await.0 {
+        let out = match read(client, &input, timeout).await.0 {
             Answer::Ok(out) => out,
             other => {
                 v.add(Finding::Divergent(format!(
@@ -268,15 +244,13 @@ async fn search(
             }
         };
         if v.search_total.is_none() {
-            v.search_total = out["totalCount"].as_u64();
+            v.search_total = out.total_count.map(|n| n as u64);
         }
-        for c in out["cases"].as_array().into_iter().flatten() {
-            if let Some(id) = c["caseId"].as_str() {
-                listed.insert(id.to_owned(), seq_and_note(schema, c));
-            }
+        for c in out.cases.into_iter().flatten() {
+            listed.insert(c.case_id, seq_and_note(schema, &c.fields));
         }
-        match out["nextToken"].as_str() {
-            Some(t) => body["nextToken"] = json!(t),
+        match out.next_token {
+            Some(t) => input.set_token(t),
             None => break,
         }
     }
@@ -323,7 +297,7 @@ async fn search(
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stats = {
         let (client, findings, stop2) = (client.clone(), findings.clone(), stop.clone());
-        let (wanted, note_field) = (Arc::new(wanted), schema.note.clone());
+        let (wanted, schema) = (Arc::new(wanted), schema.clone());
         load::run_until(
             READERS,
             Duration::from_secs(600),
@@ -331,22 +305,17 @@ async fn search(
             stop,
             move |i| {
                 let (client, findings, stop) = (client.clone(), findings.clone(), stop2.clone());
-                let (wanted, path) = (wanted.clone(), path.clone());
-                let note_field = note_field.clone();
+                let (wanted, schema) = (wanted.clone(), schema.clone());
                 async move {
                     let (note, want) = &wanted[i as usize];
-                    let body = json!({
-                        "maxResults": 100,
-                        "filter": { "field": { "equalTo": { "id": note_field, "value": { "stringValue": note } } } },
-                    });
-                    let finding = match read(&client, Method::POST, &path, &body, timeout).await.0 {
+                    let input = SearchCasesRequest {
+                        fields: None,
+                        ..schema.search(Some(schema.holding(&schema.note, note)))
+                    };
+                    let finding = match read(&client, &input, timeout).await.0 {
                         Answer::Ok(out) => {
-                            let mut got: Vec<&str> = out["cases"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .filter_map(|c| c["caseId"].as_str())
-                                .collect();
+                            let mut got: Vec<String> =
+                                out.cases.into_iter().flatten().map(|c| c.case_id).collect();
                             got.sort_unstable();
                             (got != *want).then(|| {
                                 Finding::Divergent(format!(

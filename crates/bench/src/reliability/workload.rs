@@ -2,13 +2,14 @@
 //! CreateCase, UpdateCase, BatchUpdateCase and CreateRelatedItem through the benchmark's load
 //! generator (`load::run_until`), recording every answer in the `Ledger`.
 
-use super::api::{self, Answer, call};
+use super::api::{self, Answer, call, text, value};
 use super::ledger::{Ledger, Plan, create_token, note};
 use crate::load::{self, Stats};
 use crate::rng::Rng;
-use caseload_client::{Client, HttpMethod as Method, segment};
+use caseload_client::Client;
+use caseload_model::OperationInput;
+use caseload_model::shapes::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,15 +30,13 @@ pub struct Schema {
     pub pad_chars: usize,
 }
 
-async fn ok(client: &Client, method: Method, path: &str, body: &Json) -> Result<Json, String> {
-    api::ok(client, method, path, body, WRITE_TIMEOUT).await
+async fn ok<I: OperationInput>(client: &Client, input: &I) -> Result<I::Output, String> {
+    api::ok(client, input, WRITE_TIMEOUT).await
 }
 
-fn id_of(answer: &Json, key: &str) -> Result<String, String> {
-    answer[key]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no {key} in {answer}"))
+/// A case of a batch operation's `cases`.
+pub fn case_id(id: &str) -> CaseIdentifierUnion {
+    CaseIdentifierUnion::CaseId(id.to_owned())
 }
 
 impl Schema {
@@ -48,42 +47,45 @@ impl Schema {
         pads: usize,
         pad_chars: usize,
     ) -> Result<Schema, String> {
-        let domain = id_of(
-            &ok(client, Method::POST, "/domains", &json!({ "name": name })).await?,
-            "domainId",
-        )?;
-        let d = segment(&domain);
-        let field = |name: String, kind: &'static str| {
-            let path = format!("/domains/{d}/fields");
-            async move {
-                id_of(
-                    &ok(
-                        client,
-                        Method::POST,
-                        &path,
-                        &json!({ "name": name, "type": kind }),
-                    )
-                    .await?,
-                    "fieldId",
-                )
-            }
+        let domain = ok(
+            client,
+            &CreateDomainRequest {
+                name: name.to_owned(),
+            },
+        )
+        .await?
+        .domain_id;
+        let field = |name: String, r#type: FieldType| {
+            let input = CreateFieldRequest {
+                attributes: None,
+                description: None,
+                domain_id: domain.clone(),
+                name,
+                r#type,
+            };
+            async move { Ok::<_, String>(ok(client, &input).await?.field_id) }
         };
-        let seq = field("seq".into(), "Number").await?;
-        let note = field("note".into(), "Text").await?;
+        let seq = field("seq".into(), FieldType::Number).await?;
+        let note = field("note".into(), FieldType::Text).await?;
         let mut pad_ids = Vec::new();
         for i in 0..pads {
-            pad_ids.push(field(format!("pad{i}"), "Text").await?);
+            pad_ids.push(field(format!("pad{i}"), FieldType::Text).await?);
         }
-        let template = id_of(
-            &ok(
-                client,
-                Method::POST,
-                &format!("/domains/{d}/templates"),
-                &json!({ "name": "reliability", "status": "Active" }),
-            )
-            .await?,
-            "templateId",
-        )?;
+        let template = ok(
+            client,
+            &CreateTemplateRequest {
+                description: None,
+                domain_id: domain.clone(),
+                layout_configuration: None,
+                name: "reliability".into(),
+                required_fields: None,
+                rules: None,
+                status: Some(TemplateStatus::Active),
+                tag_propagation_configurations: None,
+            },
+        )
+        .await?
+        .template_id;
         Ok(Schema {
             domain,
             template,
@@ -95,38 +97,100 @@ impl Schema {
     }
 
     /// The values one write sets: `seq`, its note and the pads, all derived from `seq`.
-    pub fn values(&self, seq: u64) -> Vec<(String, Json)> {
+    pub fn values(&self, seq: u64) -> Vec<FieldValue> {
         let mut v = vec![
-            (self.seq.clone(), json!({ "doubleValue": seq as f64 })),
-            (self.note.clone(), json!({ "stringValue": note(seq) })),
+            value(&self.seq, FieldValueUnion::DoubleValue(seq as f64)),
+            value(&self.note, text(note(seq))),
         ];
         let word = format!("p{seq} ");
         let pad: String = word.chars().cycle().take(self.pad_chars).collect();
         for p in &self.pads {
-            v.push((p.clone(), json!({ "stringValue": pad })));
+            v.push(value(p, text(pad.clone())));
         }
         v
     }
 
-    /// The CreateCase body of `seq`, with its `clientToken`.
-    pub fn create_body(&self, seq: u64) -> Json {
-        let mut fields =
-            vec![json!({ "id": "title", "value": { "stringValue": format!("case {seq}") } })];
-        fields.extend(
-            self.values(seq)
-                .into_iter()
-                .map(|(id, value)| json!({ "id": id, "value": value })),
-        );
-        json!({ "templateId": self.template, "fields": fields, "clientToken": create_token(seq) })
+    /// The CreateCase of `seq`, with its `clientToken`.
+    pub fn create_case(&self, seq: u64) -> CreateCaseRequest {
+        let mut fields = vec![value("title", text(format!("case {seq}")))];
+        fields.extend(self.values(seq));
+        self.new_case(fields, Some(create_token(seq)))
     }
 
-    pub fn cases_path(&self) -> String {
-        format!("/domains/{}/cases", segment(&self.domain))
+    /// A CreateCase from the template with `fields`.
+    pub fn new_case(
+        &self,
+        fields: Vec<FieldValue>,
+        client_token: Option<String>,
+    ) -> CreateCaseRequest {
+        CreateCaseRequest {
+            client_token,
+            domain_id: self.domain.clone(),
+            fields,
+            performed_by: None,
+            tags: None,
+            template_id: self.template.clone(),
+        }
     }
 
-    pub fn case_path(&self, id: &str) -> String {
-        format!("{}/{}", self.cases_path(), segment(id))
+    /// A SearchCases of the domain: a page of 100 (with `seq` and `note`) matching `filter`.
+    pub fn search(&self, filter: Option<CaseFilter>) -> SearchCasesRequest {
+        SearchCasesRequest {
+            domain_id: self.domain.clone(),
+            fields: Some(vec![
+                FieldIdentifier {
+                    id: self.seq.clone(),
+                },
+                FieldIdentifier {
+                    id: self.note.clone(),
+                },
+            ]),
+            filter,
+            max_results: Some(100),
+            next_token: None,
+            search_term: None,
+            sorts: None,
+        }
     }
+
+    /// The filter of cases whose `field` holds the Text `value`.
+    pub fn holding(&self, field: &str, value: &str) -> CaseFilter {
+        CaseFilter::Field(FieldFilter::EqualTo(api::value(field, text(value))))
+    }
+
+    /// GetCase of case `id`, with `fields`.
+    pub fn get_case(&self, id: &str, fields: &[&str]) -> GetCaseRequest {
+        GetCaseRequest {
+            case_id: id.to_owned(),
+            domain_id: self.domain.clone(),
+            fields: fields
+                .iter()
+                .map(|f| FieldIdentifier {
+                    id: (*f).to_owned(),
+                })
+                .collect(),
+            next_token: None,
+        }
+    }
+
+    /// SearchRelatedItems of case `id`'s comments, 25 a page.
+    pub fn comments(&self, id: &str) -> SearchRelatedItemsRequest {
+        SearchRelatedItemsRequest {
+            case_id: id.to_owned(),
+            domain_id: self.domain.clone(),
+            filters: Some(vec![RelatedItemTypeFilter::Comment(CommentFilter {})]),
+            max_results: Some(25),
+            next_token: None,
+        }
+    }
+}
+
+/// A plain-text comment.
+pub fn comment(body: String) -> RelatedItemInputContent {
+    RelatedItemInputContent::Comment(CommentContent {
+        body,
+        content_type: CommentBodyTextType::TextPlain,
+    })
 }
 
 /// How often one kind of failed answer came, and the first one's message.
@@ -188,7 +252,7 @@ impl Writers {
     }
 
     /// Counts a failed answer by its kind, keeping the first message.
-    fn failed(&self, answer: &Answer) {
+    fn failed<T>(&self, answer: &Answer<T>) {
         if !matches!(answer, Answer::Ok(_)) {
             let mut all = self.failures.lock().expect("failures");
             let f = all.entry(answer.describe()).or_default();
@@ -218,28 +282,14 @@ impl Writers {
         let c = &self.client;
         match plan {
             Plan::Create { seq } => {
-                let answer = call(
-                    c,
-                    Method::POST,
-                    &s.cases_path(),
-                    &s.create_body(seq),
-                    WRITE_TIMEOUT,
-                )
-                .await
-                .0;
+                let answer = call(c, &s.create_case(seq), WRITE_TIMEOUT).await.0;
                 self.failed(&answer);
                 let mut l = self.ledger.lock().expect("ledger");
                 match answer {
-                    Answer::Ok(out) => match out["caseId"].as_str() {
-                        Some(id) => {
-                            l.created(seq, id.to_owned());
-                            true
-                        }
-                        None => {
-                            l.create_failed(seq, true);
-                            false
-                        }
-                    },
+                    Answer::Ok(out) => {
+                        l.created(seq, out.case_id);
+                        true
+                    }
                     other => {
                         l.create_failed(seq, other.in_doubt());
                         false
@@ -247,20 +297,13 @@ impl Writers {
                 }
             }
             Plan::Update { case, seq } => {
-                let fields: Vec<Json> = s
-                    .values(seq)
-                    .into_iter()
-                    .map(|(id, value)| json!({ "id": id, "value": value }))
-                    .collect();
-                let answer = call(
-                    c,
-                    Method::PUT,
-                    &s.case_path(&ids[0]),
-                    &json!({ "fields": fields }),
-                    WRITE_TIMEOUT,
-                )
-                .await
-                .0;
+                let input = UpdateCaseRequest {
+                    case_id: ids[0].clone(),
+                    domain_id: s.domain.clone(),
+                    fields: s.values(seq),
+                    performed_by: None,
+                };
+                let answer = call(c, &input, WRITE_TIMEOUT).await.0;
                 self.failed(&answer);
                 let applied = match &answer {
                     Answer::Ok(_) => Some(true),
@@ -274,36 +317,37 @@ impl Writers {
                 applied == Some(true)
             }
             Plan::Batch { cases, seq } => {
-                let fields: Vec<Json> = s
-                    .values(seq)
-                    .into_iter()
-                    .map(|(id, value)| json!({ "fieldIdentifier": { "id": id }, "value": value }))
-                    .collect();
-                let body = json!({
-                    "domainId": s.domain,
-                    "cases": ids.iter().map(|id| json!({ "caseIdentifier": { "caseId": id } })).collect::<Vec<_>>(),
-                    "fields": fields,
-                    "clientToken": format!("batch-{seq}"),
-                });
-                let answer = call(
-                    c,
-                    Method::PUT,
-                    "/cases:batchUpdateCase",
-                    &body,
-                    WRITE_TIMEOUT,
-                )
-                .await
-                .0;
+                let input = BatchUpdateCaseRequest {
+                    cases: ids
+                        .iter()
+                        .map(|id| BatchUpdateCaseIdentifier {
+                            case_identifier: case_id(id),
+                        })
+                        .collect(),
+                    client_token: Some(format!("batch-{seq}")),
+                    customer_id: None,
+                    domain_id: s.domain.clone(),
+                    fields: s
+                        .values(seq)
+                        .into_iter()
+                        .map(|v| FieldValueInput {
+                            field_identifier: FieldIdentifierUnion::Id(v.id),
+                            value: v.value,
+                        })
+                        .collect(),
+                    performed_by: None,
+                    status: None,
+                    title: None,
+                };
+                let answer = call(c, &input, WRITE_TIMEOUT).await.0;
                 self.failed(&answer);
                 let mut l = self.ledger.lock().expect("ledger");
                 for (case, id) in cases.iter().zip(&ids) {
                     let applied = match &answer {
                         Answer::Ok(out) => Some(
-                            out["successfulCases"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .any(|ok| ok["caseIdentifier"]["caseId"].as_str() == Some(id)),
+                            out.successful_cases
+                                .iter()
+                                .any(|ok| ok.case_identifier.case_id.as_ref() == Some(id)),
                         ),
                         a if a.in_doubt() => None,
                         _ => Some(false),
@@ -313,15 +357,17 @@ impl Writers {
                 matches!(answer, Answer::Ok(_))
             }
             Plan::Comment { case, seq } => {
-                let body = json!({
-                    "type": "Comment",
-                    "content": { "comment": { "body": format!("c{seq}"), "contentType": "Text/Plain" } },
-                });
-                let path = format!("{}/related-items/", s.case_path(&ids[0]));
-                let answer = call(c, Method::POST, &path, &body, WRITE_TIMEOUT).await.0;
+                let input = CreateRelatedItemRequest {
+                    case_id: ids[0].clone(),
+                    content: comment(format!("c{seq}")),
+                    domain_id: s.domain.clone(),
+                    performed_by: None,
+                    r#type: RelatedItemType::Comment,
+                };
+                let answer = call(c, &input, WRITE_TIMEOUT).await.0;
                 self.failed(&answer);
-                let result = match &answer {
-                    Answer::Ok(out) => out["relatedItemId"].as_str().map(str::to_owned).ok_or(true),
+                let result = match answer {
+                    Answer::Ok(out) => Ok(out.related_item_id),
                     a => Err(a.in_doubt()),
                 };
                 let acked = result.is_ok();

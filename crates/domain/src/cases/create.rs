@@ -8,7 +8,6 @@ use crate::events::{self, Change};
 use crate::idempotency;
 use crate::schema::templates::TemplateDoc;
 use crate::store::{CaseRecord, Created, IdempotencyRecord, StoreError, Tags};
-use crate::store::{DomainKey, TokenKey};
 use crate::tags::check_tag_keys;
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
@@ -69,19 +68,11 @@ pub(crate) async fn create_case(
     let domain_id = domain.domain_id.as_str();
     let digest = idempotency::request_digest(OPERATION, &input, &["fields"])?;
     let token = input.client_token.as_deref().filter(|t| !t.is_empty());
-    // A token seen before answers before any validation: the original request was valid
-    // when it was made, even if the schema has changed since.
     if let Some(t) = token
-        && let Some(seen) = svc
-            .store
-            .get_idempotency(TokenKey::new(
-                DomainKey::new(&ctx.account_id, domain_id),
-                OPERATION,
-                t,
-            ))
-            .await?
+        && let Some(out) =
+            idempotency::remembered(svc, ctx, domain_id, OPERATION, t, &digest).await?
     {
-        return idempotency::replay(OPERATION, seen, &digest);
+        return Ok(out);
     }
 
     let template = case_template(svc, ctx, domain_id, &input.template_id).await?;

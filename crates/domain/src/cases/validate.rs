@@ -104,9 +104,11 @@ fn check_rules(
                 )))
             }
         }
-        _ if id == "assigned_queue" && !is_queue_arn(s) => Err(Error::validation(format!(
-            "Field 'assigned_queue' takes the ARN of an Amazon Connect queue (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/queue/QUEUE_ID), not '{s}'"
-        ))),
+        _ if id == "assigned_queue" && !crate::arn::is_connect(s, "queue") => {
+            Err(Error::validation(format!(
+                "Field 'assigned_queue' takes the ARN of an Amazon Connect queue (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/queue/QUEUE_ID), not '{s}'"
+            )))
+        }
         _ if id == "customer_id" && !is_profile_arn(s) => Err(Error::validation(format!(
             "Field 'customer_id' takes a Customer Profiles profile ARN, and '{s}' is not one"
         ))),
@@ -189,19 +191,6 @@ pub fn is_http_url(s: &str) -> bool {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '%' | ':' | '~'));
     host_ok && port_ok
-}
-
-/// `arn:PARTITION:connect:REGION:ACCOUNT:instance/INSTANCE_ID/queue/QUEUE_ID`.
-fn is_queue_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    let [arn, partition, service, _region, _account, resource] = parts.as_slice() else {
-        return false;
-    };
-    let segments: Vec<&str> = resource.split('/').collect();
-    *arn == "arn"
-        && !partition.is_empty()
-        && *service == "connect"
-        && matches!(segments.as_slice(), ["instance", i, "queue", q] if !i.is_empty() && !q.is_empty())
 }
 
 /// The model's `CustomerProfileArn` pattern, `[a-zA-Z0-9/_\-:.]+`.

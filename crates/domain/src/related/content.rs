@@ -12,13 +12,13 @@
 //! report changes in.
 
 use super::sla;
-use crate::Service;
 use crate::cases::fields::CaseFields;
 use crate::cases::validate::check_values;
 use crate::schema::fields::system_field;
 use crate::store::CaseKey;
 use crate::store::CaseRecord;
 use crate::value::Value;
+use crate::{Service, arn};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use std::collections::BTreeMap;
@@ -50,19 +50,6 @@ pub(crate) fn member(t: RelatedItemType) -> &'static str {
         RelatedItemType::ConnectCase => "connectCase",
         RelatedItemType::Custom => "custom",
     }
-}
-
-/// `arn:PARTITION:connect:REGION:ACCOUNT:instance/INSTANCE_ID/{kind}/ID`.
-fn is_connect_arn(s: &str, kind: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    let [arn, partition, service, _region, _account, resource] = parts.as_slice() else {
-        return false;
-    };
-    let segments: Vec<&str> = resource.split('/').collect();
-    *arn == "arn"
-        && !partition.is_empty()
-        && *service == "connect"
-        && matches!(segments.as_slice(), ["instance", i, k, id] if !i.is_empty() && *k == kind && !id.is_empty())
 }
 
 /// Checks a Custom item's values: at most `max` of them (a quota), custom fields only, each
@@ -112,7 +99,7 @@ pub(crate) async fn new_content(
     }
     Ok(match input {
         RelatedItemInputContent::Contact(c) => {
-            if !is_connect_arn(&c.contact_arn, "contact") {
+            if !arn::is_connect(&c.contact_arn, "contact") {
                 return Err(Error::validation(format!(
                     "content.contact.contactArn takes the ARN of an Amazon Connect contact (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/contact/CONTACT_ID), not '{}'",
                     c.contact_arn
@@ -126,7 +113,7 @@ pub(crate) async fn new_content(
         }
         RelatedItemInputContent::Comment(c) => RelatedItemContent::Comment(c.clone()),
         RelatedItemInputContent::File(f) => {
-            if !is_connect_arn(&f.file_arn, "file") {
+            if !arn::is_connect(&f.file_arn, "file") {
                 return Err(Error::validation(format!(
                     "content.file.fileArn takes the ARN of an Amazon Connect attached file (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/file/FILE_ID), not '{}'",
                     f.file_arn
@@ -225,23 +212,6 @@ pub(crate) fn attributes(content: &RelatedItemContent) -> BTreeMap<String, Value
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn connect_arns() {
-        assert!(is_connect_arn(
-            "arn:aws:connect:us-east-1:000000000000:instance/i-1/contact/c-1",
-            "contact"
-        ));
-        assert!(!is_connect_arn(
-            "arn:aws:connect:us-east-1:000000000000:instance/i-1/file/c-1",
-            "contact"
-        ));
-        assert!(!is_connect_arn("contact-1", "contact"));
-        assert!(!is_connect_arn(
-            "arn:aws:connect:us-east-1:1:instance//contact/c",
-            "contact"
-        ));
-    }
 
     #[test]
     fn attributes_name_each_member() {

@@ -8,7 +8,7 @@ use crate::Service;
 use crate::cases::audit;
 use crate::events::{self, Change};
 use crate::idempotency;
-use crate::store::{CaseKey, DomainKey, TokenKey};
+use crate::store::{CaseKey, DomainKey};
 use crate::store::{
     CaseRecord, Created, IdempotencyRecord, NewRelatedItem, RelatedItemRecord, StoreError,
 };
@@ -41,14 +41,7 @@ async fn quota_breach(
     case: &CaseRecord,
     t: RelatedItemType,
 ) -> Result<Option<Error>> {
-    let items = svc
-        .store
-        .list_related_items(CaseKey::new(
-            &case.account_id,
-            &case.domain_id,
-            &case.case_id,
-        ))
-        .await?;
+    let items = svc.store.list_related_items(case.key()).await?;
     let max = svc.quotas.related_items_per_case;
     if items.len() >= max {
         return Ok(Some(Error::QuotaExceeded(format!(
@@ -210,16 +203,10 @@ pub(crate) async fn batch_create_related_item(
     let digest = idempotency::request_digest(BATCH_OPERATION, &input, &[])?;
     let token = input.client_token.as_deref().filter(|t| !t.is_empty());
     if let Some(t) = token
-        && let Some(seen) = svc
-            .store
-            .get_idempotency(TokenKey::new(
-                DomainKey::new(&ctx.account_id, domain_id),
-                BATCH_OPERATION,
-                t,
-            ))
-            .await?
+        && let Some(out) =
+            idempotency::remembered(svc, ctx, domain_id, BATCH_OPERATION, t, &digest).await?
     {
-        return idempotency::replay(BATCH_OPERATION, seen, &digest);
+        return Ok(out);
     }
     if !matches!(input.content, RelatedItemInputContent::Comment(_)) {
         return Err(Error::validation(format!(

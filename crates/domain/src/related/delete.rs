@@ -6,31 +6,17 @@ use super::{ItemDoc, attributes};
 use crate::Service;
 use crate::cases::audit;
 use crate::events::{self, Change};
-use crate::store::StoreError;
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use std::collections::BTreeMap;
-
-/// Attempts before giving up on an item that other requests keep changing.
-const MAX_ATTEMPTS: usize = 16;
 
 pub(crate) async fn delete_related_item(
     svc: &Service,
     ctx: &RequestContext,
     input: DeleteRelatedItemRequest,
 ) -> Result<DeleteRelatedItemResponse> {
-    // A running merge's secondary case and its related items are read-only.
-    crate::merge::status::refuse_merging_secondary(svc, ctx, &input.domain_id, &input.case_id)
-        .await?;
-    for _ in 0..MAX_ATTEMPTS {
-        let item = svc
-            .related_item(
-                ctx,
-                &input.domain_id,
-                &input.case_id,
-                &input.related_item_id,
-            )
-            .await?;
+    let (domain_id, case_id) = (&input.domain_id, &input.case_id);
+    super::change_item(svc, ctx, domain_id, case_id, &input.related_item_id, |item| async move {
         if item.item_type == RelatedItemType::File {
             return Err(Error::validation(format!(
                 "Related item {} is a File; File related items are removed by deleting the attached file (Amazon Connect DeleteAttachedFile), not with DeleteRelatedItem",
@@ -54,18 +40,11 @@ pub(crate) async fn delete_related_item(
             None,
         )?;
         let published = events::event(svc, ctx, Change::item(&item, &event)).await?;
-        match svc
+        Ok(svc
             .store
             .delete_related_item(&item, &event, published.as_ref(), case_update.as_ref())
             .await
-        {
-            Ok(()) => return Ok(DeleteRelatedItemResponse {}),
-            Err(StoreError::VersionMismatch) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Error::conflict(format!(
-        "Related item {} is being changed by other requests; retry",
-        input.related_item_id
-    )))
+            .map(|()| DeleteRelatedItemResponse {}))
+    })
+    .await
 }

@@ -19,8 +19,8 @@ pub(crate) mod search;
 pub(crate) mod sla;
 pub(crate) mod update;
 
-use crate::arn;
-use crate::store::RelatedItemRecord;
+use crate::store::{RelatedItemRecord, StoreError, StoreResult};
+use crate::{Service, arn};
 use caseload_model::shapes::{RelatedItemContent, UserUnion};
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -70,4 +70,39 @@ pub(crate) fn item_arn(ctx: &RequestContext, item: &RelatedItemRecord) -> String
 
 pub(crate) fn not_found(related_item_id: &str) -> Error {
     Error::not_found("RelatedItem", related_item_id)
+}
+
+/// Attempts before giving up on an item that other requests keep changing.
+const MAX_ATTEMPTS: usize = 16;
+
+/// Changes related item `related_item_id` of case `case_id` (UpdateRelatedItem,
+/// DeleteRelatedItem). `attempt` gets the item as stored now and returns the store's answer to
+/// its write; when the item or its case changed since it was read (`VersionMismatch`), it runs
+/// again on a fresh read. A running merge's secondary case and its related items are read-only.
+pub(super) async fn change_item<T, F, Fut>(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    case_id: &str,
+    related_item_id: &str,
+    mut attempt: F,
+) -> Result<T>
+where
+    F: FnMut(RelatedItemRecord) -> Fut,
+    Fut: Future<Output = Result<StoreResult<T>>>,
+{
+    crate::merge::status::refuse_merging_secondary(svc, ctx, domain_id, case_id).await?;
+    for _ in 0..MAX_ATTEMPTS {
+        let item = svc
+            .related_item(ctx, domain_id, case_id, related_item_id)
+            .await?;
+        match attempt(item).await? {
+            Ok(done) => return Ok(done),
+            Err(StoreError::VersionMismatch) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::conflict(format!(
+        "Related item {related_item_id} is being changed by other requests; retry"
+    )))
 }

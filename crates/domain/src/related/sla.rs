@@ -8,7 +8,6 @@
 use super::ItemDoc;
 use crate::Service;
 use crate::cases::fields::CaseFields;
-use crate::store::CaseKey;
 use crate::store::{CaseRecord, RelatedItemRecord};
 use crate::value::Value;
 use caseload_model::shapes::{
@@ -143,14 +142,7 @@ pub(crate) async fn case_slas(
     svc: &Service,
     case: &CaseRecord,
 ) -> Result<Vec<(RelatedItemRecord, ItemDoc)>> {
-    let items = svc
-        .store
-        .list_related_items(CaseKey::new(
-            &case.account_id,
-            &case.domain_id,
-            &case.case_id,
-        ))
-        .await?;
+    let items = svc.store.list_related_items(case.key()).await?;
     items
         .into_iter()
         .filter(|i| i.item_type == RelatedItemType::Sla)

@@ -8,12 +8,9 @@ use super::{ItemDoc, attributes, item_arn, query, sla};
 use crate::Service;
 use crate::cases::audit;
 use crate::events::{self, Change};
-use crate::store::{CaseRecord, RelatedItemRecord, StoreError};
+use crate::store::{CaseRecord, RelatedItemRecord};
 use caseload_model::shapes::*;
 use caseload_model::{Error, RequestContext, Result, Timestamp};
-
-/// Attempts before giving up on an item that other requests keep changing.
-const MAX_ATTEMPTS: usize = 16;
 
 fn update_member(u: &RelatedItemUpdateContent) -> &'static str {
     match u {
@@ -49,104 +46,97 @@ pub(crate) async fn update_related_item(
     ctx: &RequestContext,
     input: UpdateRelatedItemRequest,
 ) -> Result<UpdateRelatedItemResponse> {
-    // A running merge's secondary case and its related items are read-only.
-    crate::merge::status::refuse_merging_secondary(svc, ctx, &input.domain_id, &input.case_id)
-        .await?;
-    for _ in 0..MAX_ATTEMPTS {
-        let item = svc
-            .related_item(
+    let input = &input;
+    let (domain_id, case_id) = (&input.domain_id, &input.case_id);
+    super::change_item(
+        svc,
+        ctx,
+        domain_id,
+        case_id,
+        &input.related_item_id,
+        |item| async move {
+            let mut doc = ItemDoc::from_body(&item.body)?;
+            let before = attributes(&doc.content);
+            let now = Timestamp::now();
+            let mut case_update = None;
+            match (&mut doc.content, &input.content) {
+                (RelatedItemContent::Comment(c), RelatedItemUpdateContent::Comment(u)) => {
+                    c.body.clone_from(&u.body);
+                    c.content_type = u.content_type;
+                }
+                (RelatedItemContent::Custom(c), RelatedItemUpdateContent::Custom(u)) => {
+                    let fields = svc.case_fields(ctx, &item.domain_id).await?;
+                    c.fields =
+                        custom_fields(&fields, &u.fields, svc.quotas.fields_per_custom_item)?;
+                }
+                (
+                    RelatedItemContent::Sla(s),
+                    RelatedItemUpdateContent::Sla(SlaUpdateContent::SlaUpdateConfiguration(u)),
+                ) => {
+                    let c = &mut s.sla_configuration;
+                    sla::retarget(c, item.association_time, u.target_sla_minutes, now);
+                    case_update = Some(case_with_sla(svc, ctx, &item, Some(c)).await?);
+                }
+                (_, u) => return Err(not_updatable(&item, u)),
+            }
+            if input.performed_by.is_some() {
+                doc.last_updated_user.clone_from(&input.performed_by);
+            }
+            let event = audit::related_record(
                 ctx,
-                &input.domain_id,
-                &input.case_id,
-                &input.related_item_id,
+                &item.case_id,
+                AuditEventType::RelatedItemUpdated,
+                item.item_type,
+                now,
+                audit::changed_fields(&before, &attributes(&doc.content)),
+                input.performed_by.as_ref(),
+            )?;
+            let mut next = item.clone();
+            next.body = doc.to_body()?;
+            next.ref_key = query::ref_key(&doc.content);
+            next.version += 1;
+            let published = events::event(svc, ctx, Change::item(&next, &event)).await?;
+            let written = svc
+                .store
+                .update_related_item(&next, &event, published.as_ref(), case_update.as_ref())
+                .await;
+            Ok(written.map(|()| UpdateRelatedItemResponse {
+                association_time: next.association_time,
+                content: doc.content_at(now),
+                created_by: doc.created_by,
+                last_updated_user: doc.last_updated_user,
+                related_item_arn: item_arn(ctx, &next),
+                related_item_id: next.related_item_id,
+                tags: Some(next.tags),
+                r#type: next.item_type,
+            }))
+        },
+    )
+    .await
+}
+
+/// Why `update` does not apply to `item`: an update for another type, or a type that cannot
+/// be updated.
+fn not_updatable(item: &RelatedItemRecord, update: &RelatedItemUpdateContent) -> Error {
+    let t = item.item_type;
+    Error::validation(
+        if matches!(
+            t,
+            RelatedItemType::Comment | RelatedItemType::Custom | RelatedItemType::Sla
+        ) {
+            format!(
+                "Related item {} is of type {} and takes a content.{} update, not content.{}",
+                item.related_item_id,
+                t.as_str(),
+                member(t),
+                update_member(update)
             )
-            .await?;
-        let mut doc = ItemDoc::from_body(&item.body)?;
-        let before = attributes(&doc.content);
-        let now = Timestamp::now();
-        let mut case_update = None;
-        match (&mut doc.content, &input.content) {
-            (RelatedItemContent::Comment(c), RelatedItemUpdateContent::Comment(u)) => {
-                c.body.clone_from(&u.body);
-                c.content_type = u.content_type;
-            }
-            (RelatedItemContent::Custom(c), RelatedItemUpdateContent::Custom(u)) => {
-                let fields = svc.case_fields(ctx, &item.domain_id).await?;
-                c.fields = custom_fields(&fields, &u.fields, svc.quotas.fields_per_custom_item)?;
-            }
-            (
-                RelatedItemContent::Sla(s),
-                RelatedItemUpdateContent::Sla(SlaUpdateContent::SlaUpdateConfiguration(u)),
-            ) => {
-                let c = &mut s.sla_configuration;
-                sla::retarget(c, item.association_time, u.target_sla_minutes, now);
-                case_update = Some(case_with_sla(svc, ctx, &item, Some(c)).await?);
-            }
-            (_, u) => {
-                let t = item.item_type;
-                return Err(Error::validation(
-                    if matches!(
-                        t,
-                        RelatedItemType::Comment | RelatedItemType::Custom | RelatedItemType::Sla
-                    ) {
-                        format!(
-                            "Related item {} is of type {} and takes a content.{} update, not content.{}",
-                            item.related_item_id,
-                            t.as_str(),
-                            member(t),
-                            update_member(u)
-                        )
-                    } else {
-                        format!(
-                            "Related item {} is of type {}, which cannot be updated; only Comment, Custom and Sla items can",
-                            item.related_item_id,
-                            t.as_str()
-                        )
-                    },
-                ));
-            }
-        }
-        if input.performed_by.is_some() {
-            doc.last_updated_user.clone_from(&input.performed_by);
-        }
-        let event = audit::related_record(
-            ctx,
-            &item.case_id,
-            AuditEventType::RelatedItemUpdated,
-            item.item_type,
-            now,
-            audit::changed_fields(&before, &attributes(&doc.content)),
-            input.performed_by.as_ref(),
-        )?;
-        let mut next = item.clone();
-        next.body = doc.to_body()?;
-        next.ref_key = query::ref_key(&doc.content);
-        next.version += 1;
-        let published = events::event(svc, ctx, Change::item(&next, &event)).await?;
-        match svc
-            .store
-            .update_related_item(&next, &event, published.as_ref(), case_update.as_ref())
-            .await
-        {
-            Ok(()) => {
-                return Ok(UpdateRelatedItemResponse {
-                    association_time: next.association_time,
-                    content: doc.content_at(now),
-                    created_by: doc.created_by,
-                    last_updated_user: doc.last_updated_user,
-                    related_item_arn: item_arn(ctx, &next),
-                    related_item_id: next.related_item_id,
-                    tags: Some(next.tags),
-                    r#type: next.item_type,
-                });
-            }
-            // The item or its case changed since it was read: start again from the store.
-            Err(StoreError::VersionMismatch) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Error::conflict(format!(
-        "Related item {} is being changed by other requests; retry",
-        input.related_item_id
-    )))
+        } else {
+            format!(
+                "Related item {} is of type {}, which cannot be updated; only Comment, Custom and Sla items can",
+                item.related_item_id,
+                t.as_str()
+            )
+        },
+    )
 }

@@ -5,11 +5,12 @@
 use super::definition::{self, CaseRuleDoc, FieldFacts, Purpose, rule_type};
 use crate::Service;
 use crate::arn;
+use crate::schema::resource;
 use crate::schema::templates::TemplateDoc;
 use crate::store::DomainKey;
 use crate::store::{ResourceKind, ResourceRecord};
 use caseload_model::shapes::*;
-use caseload_model::{Error, RequestContext, Result, Timestamp};
+use caseload_model::{Error, RequestContext, Result};
 
 const KIND: ResourceKind = ResourceKind::CaseRule;
 
@@ -30,16 +31,6 @@ fn describe(ctx: &RequestContext, r: ResourceRecord) -> Result<GetCaseRuleRespon
         last_modified_time: Some(r.modified),
         tags: Some(r.tags),
     })
-}
-
-fn check_not_deleted(r: &ResourceRecord) -> Result<()> {
-    if r.deleted {
-        return Err(Error::validation(format!(
-            "Case rule {} has been deleted and cannot be updated",
-            r.id
-        )));
-    }
-    Ok(())
 }
 
 /// A template that attaches a case rule, and how.
@@ -76,8 +67,7 @@ async fn rule_uses(
 ) -> Result<Vec<Use>> {
     let mut uses = Vec::new();
     let templates =
-        crate::schema::resource::all_of_kind(svc, ctx, domain_id, ResourceKind::Template, false)
-            .await?;
+        resource::all_of_kind(svc, ctx, domain_id, ResourceKind::Template, false).await?;
     for t in templates {
         let doc = TemplateDoc::from_record(&t)?;
         for r in doc.rules.iter().filter(|r| r.case_rule_id == rule_id) {
@@ -103,21 +93,16 @@ pub(crate) async fn create_case_rule(
         description: input.description,
         rule: input.rule,
     };
-    let now = Timestamp::now();
-    let record = ResourceRecord {
-        account_id: ctx.account_id.clone(),
-        domain_id: input.domain_id,
-        kind: KIND,
-        id: crate::new_id(),
-        name: input.name,
-        deleted: false,
-        created: now,
-        modified: now,
-        body: crate::schema::to_body(&doc)?,
-        tags: Default::default(),
-    };
-    crate::schema::resource::insert_resource(svc, &record, svc.quotas.case_rules_per_domain)
-        .await?;
+    let record = resource::create(
+        svc,
+        ctx,
+        input.domain_id,
+        KIND,
+        input.name,
+        &doc,
+        svc.quotas.case_rules_per_domain,
+    )
+    .await?;
     Ok(CreateCaseRuleResponse {
         case_rule_arn: case_rule_arn(ctx, &record.domain_id, &record.id),
         case_rule_id: record.id,
@@ -161,7 +146,7 @@ pub(crate) async fn list_case_rules(
     ctx: &RequestContext,
     input: ListCaseRulesRequest,
 ) -> Result<ListCaseRulesResponse> {
-    let (page, next_token) = crate::schema::resource::list_page(
+    let (page, next_token) = resource::list_page(
         svc,
         ctx,
         &input.domain_id,
@@ -204,10 +189,7 @@ pub(crate) async fn update_case_rule(
         ));
     }
     let domain_id = input.domain_id.as_str();
-    let current = svc
-        .resource(ctx, domain_id, KIND, &input.case_rule_id)
-        .await?;
-    check_not_deleted(&current)?;
+    resource::live_resource(svc, ctx, domain_id, KIND, &input.case_rule_id).await?;
     if let Some(rule) = &input.rule {
         check_rule(svc, ctx, domain_id, rule).await?;
         let fields = svc.case_fields(ctx, domain_id).await?;
@@ -223,22 +205,24 @@ pub(crate) async fn update_case_rule(
             }
         }
     }
-    crate::schema::resource::update_resource(svc, ctx, domain_id, KIND, &input.case_rule_id, |r| {
-        check_not_deleted(r)?;
-        let mut doc = CaseRuleDoc::from_record(r)?;
-        if let Some(name) = &input.name {
-            r.name.clone_from(name);
-        }
-        if let Some(d) = &input.description {
-            doc.description = Some(d.clone());
-        }
-        if let Some(rule) = &input.rule {
-            doc.rule = rule.clone();
-        }
-        r.body = crate::schema::to_body(&doc)?;
-        r.modified = Timestamp::now();
-        Ok(())
-    })
+    resource::update_doc(
+        svc,
+        ctx,
+        domain_id,
+        KIND,
+        &input.case_rule_id,
+        input.name.as_deref(),
+        |r, doc: &mut CaseRuleDoc| {
+            resource::check_not_deleted(r)?;
+            if let Some(d) = &input.description {
+                doc.description = Some(d.clone());
+            }
+            if let Some(rule) = &input.rule {
+                doc.rule = rule.clone();
+            }
+            Ok(())
+        },
+    )
     .await?;
     Ok(UpdateCaseRuleResponse {})
 }
@@ -265,14 +249,6 @@ pub(crate) async fn delete_case_rule(
         )));
     }
     // AWS documents no limit on deleted case rules, unlike fields, templates and layouts.
-    crate::schema::resource::soft_delete(
-        svc,
-        ctx,
-        domain_id,
-        KIND,
-        &input.case_rule_id,
-        usize::MAX,
-    )
-    .await?;
+    resource::soft_delete(svc, ctx, domain_id, KIND, &input.case_rule_id, usize::MAX).await?;
     Ok(DeleteCaseRuleResponse {})
 }

@@ -1,7 +1,7 @@
 //! Fields: the system fields every domain has, and CreateField, UpdateField, DeleteField,
 //! ListFields, BatchGetField for custom ones. SingleSelect options live in `options`.
 
-use super::resource::to_body;
+use super::resource::{self, new_record};
 use crate::Service;
 use crate::arn;
 use crate::store::DomainKey;
@@ -31,6 +31,42 @@ pub struct FieldOptionDoc {
     pub name: String,
     pub value: String,
     pub active: bool,
+}
+
+impl From<&FieldOption> for FieldOptionDoc {
+    fn from(o: &FieldOption) -> FieldOptionDoc {
+        FieldOptionDoc {
+            name: o.name.clone(),
+            value: o.value.clone(),
+            active: o.active,
+        }
+    }
+}
+
+impl From<FieldOptionDoc> for FieldOption {
+    fn from(o: FieldOptionDoc) -> FieldOption {
+        FieldOption {
+            name: o.name,
+            value: o.value,
+            active: o.active,
+        }
+    }
+}
+
+/// The options system field `id` starts with in a new domain: `status` has `open` and
+/// `closed`, the others none.
+pub fn default_options(id: &str) -> Vec<FieldOptionDoc> {
+    if id != "status" {
+        return vec![];
+    }
+    super::options::FIXED_STATUS_OPTIONS
+        .iter()
+        .map(|v| FieldOptionDoc {
+            name: (*v).to_owned(),
+            value: (*v).to_owned(),
+            active: true,
+        })
+        .collect()
 }
 
 /// A system field: (id, display name, type, server-maintained).
@@ -116,7 +152,7 @@ pub fn system_field(id: &str) -> Option<&'static SystemField> {
 
 impl FieldDoc {
     pub fn from_record(r: &ResourceRecord) -> Result<FieldDoc> {
-        serde_json::from_value(r.body.clone()).map_err(Error::internal)
+        resource::from_body(r)
     }
 }
 
@@ -125,6 +161,20 @@ impl FieldDoc {
 /// shape stays the domain's own.
 pub fn field_type(r: &ResourceRecord) -> Result<FieldType> {
     FieldDoc::from_record(r).map(|d| d.field_type)
+}
+
+/// Field `field_id` of the caller's domain `domain_id` (deleted or not) and its document.
+pub(crate) async fn read_field(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    field_id: &str,
+) -> Result<(ResourceRecord, FieldDoc)> {
+    let field = svc
+        .resource(ctx, domain_id, ResourceKind::Field, field_id)
+        .await?;
+    let doc = FieldDoc::from_record(&field)?;
+    Ok((field, doc))
 }
 
 pub(crate) fn field_arn(ctx: &RequestContext, domain_id: &str, field_id: &str) -> String {
@@ -169,38 +219,22 @@ pub(crate) async fn create_system_fields(
 ) -> Result<()> {
     let now = Timestamp::now();
     for f in SYSTEM_FIELDS {
-        let options = if f.id == "status" {
-            super::options::FIXED_STATUS_OPTIONS
-                .iter()
-                .map(|v| FieldOptionDoc {
-                    name: (*v).to_owned(),
-                    value: (*v).to_owned(),
-                    active: true,
-                })
-                .collect()
-        } else {
-            vec![]
-        };
         let doc = FieldDoc {
             v: 1,
             field_type: f.field_type,
             namespace: FieldNamespace::System,
             description: None,
             attributes: None,
-            options,
+            options: default_options(f.id),
         };
-        let record = ResourceRecord {
-            account_id: ctx.account_id.clone(),
-            domain_id: domain.domain_id.clone(),
-            kind: ResourceKind::Field,
-            id: f.id.to_owned(),
-            name: f.name.to_owned(),
-            deleted: false,
-            created: now,
-            modified: now,
-            body: to_body(&doc)?,
-            tags: Default::default(),
-        };
+        let record = new_record(
+            DomainKey::new(&ctx.account_id, &domain.domain_id),
+            ResourceKind::Field,
+            f.id.to_owned(),
+            f.name.to_owned(),
+            &doc,
+            now,
+        )?;
         // System fields do not count against the custom-field quota.
         svc.store.insert_resource(&record, usize::MAX).await?;
     }
@@ -222,34 +256,29 @@ pub(crate) async fn create_field(
         attributes: input.attributes,
         options: vec![],
     };
-    let now = Timestamp::now();
-    let record = ResourceRecord {
-        account_id: ctx.account_id.clone(),
-        domain_id: input.domain_id,
-        kind: ResourceKind::Field,
-        id: crate::new_id(),
-        name: input.name,
-        deleted: false,
-        created: now,
-        modified: now,
-        body: to_body(&doc)?,
-        tags: Default::default(),
-    };
     // The store counts every live field; system fields exist in every domain, cannot be
     // deleted and are not the customer's, so the quota is on top of them.
     let quota = svc
         .quotas
         .fields_per_domain
         .saturating_add(SYSTEM_FIELDS.len());
-    crate::schema::resource::insert_resource(svc, &record, quota)
-        .await
-        .map_err(|e| match e {
-            Error::QuotaExceeded(_) => Error::QuotaExceeded(format!(
-                "The domain already has the maximum of {} custom fields",
-                svc.quotas.fields_per_domain
-            )),
-            e => e,
-        })?;
+    let record = resource::create(
+        svc,
+        ctx,
+        input.domain_id,
+        ResourceKind::Field,
+        input.name,
+        &doc,
+        quota,
+    )
+    .await
+    .map_err(|e| match e {
+        Error::QuotaExceeded(_) => Error::QuotaExceeded(format!(
+            "The domain already has the maximum of {} custom fields",
+            svc.quotas.fields_per_domain
+        )),
+        e => e,
+    })?;
     Ok(CreateFieldResponse {
         field_arn: field_arn(ctx, &record.domain_id, &record.id),
         field_id: record.id,
@@ -261,20 +290,15 @@ pub(crate) async fn update_field(
     ctx: &RequestContext,
     input: UpdateFieldRequest,
 ) -> Result<UpdateFieldResponse> {
-    crate::schema::resource::update_resource(
+    resource::update_doc(
         svc,
         ctx,
         &input.domain_id,
         ResourceKind::Field,
         &input.field_id,
-        |r| {
-            let mut doc = FieldDoc::from_record(r)?;
-            if r.deleted {
-                return Err(Error::validation(format!(
-                    "Field {} has been deleted and cannot be updated",
-                    r.id
-                )));
-            }
+        input.name.as_deref(),
+        |r, doc: &mut FieldDoc| {
+            resource::check_not_deleted(r)?;
             // The admin guide: system fields cannot be renamed or re-described.
             if doc.namespace == FieldNamespace::System {
                 return Err(Error::validation(format!(
@@ -283,17 +307,12 @@ pub(crate) async fn update_field(
                 )));
             }
             check_attributes(doc.field_type, &input.attributes)?;
-            if let Some(name) = &input.name {
-                r.name.clone_from(name);
-            }
             if let Some(d) = &input.description {
                 doc.description = Some(d.clone());
             }
             if let Some(a) = &input.attributes {
                 doc.attributes = Some(a.clone());
             }
-            r.body = to_body(&doc)?;
-            r.modified = Timestamp::now();
             Ok(())
         },
     )
@@ -306,16 +325,14 @@ pub(crate) async fn delete_field(
     ctx: &RequestContext,
     input: DeleteFieldRequest,
 ) -> Result<DeleteFieldResponse> {
-    let field = svc
-        .resource(ctx, &input.domain_id, ResourceKind::Field, &input.field_id)
-        .await?;
-    if FieldDoc::from_record(&field)?.namespace == FieldNamespace::System {
+    let (field, doc) = read_field(svc, ctx, &input.domain_id, &input.field_id).await?;
+    if doc.namespace == FieldNamespace::System {
         return Err(Error::validation(format!(
             "Field {} is a system field and cannot be deleted",
             field.id
         )));
     }
-    crate::schema::resource::soft_delete(
+    resource::soft_delete(
         svc,
         ctx,
         &input.domain_id,
@@ -332,7 +349,7 @@ pub(crate) async fn list_fields(
     ctx: &RequestContext,
     input: ListFieldsRequest,
 ) -> Result<ListFieldsResponse> {
-    let (page, next_token) = crate::schema::resource::list_page(
+    let (page, next_token) = resource::list_page(
         svc,
         ctx,
         &input.domain_id,

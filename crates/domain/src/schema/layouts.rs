@@ -1,13 +1,13 @@
 //! Layouts: how the agent UI arranges a case's fields. CreateLayout, GetLayout, UpdateLayout,
 //! DeleteLayout, ListLayouts.
 
-use super::resource::to_body;
+use super::resource;
 use crate::Service;
 use crate::arn;
 use crate::store::DomainKey;
 use crate::store::{ResourceKind, ResourceRecord};
 use caseload_model::shapes::*;
-use caseload_model::{Error, RequestContext, Result, Timestamp};
+use caseload_model::{Error, RequestContext, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -20,7 +20,7 @@ pub struct LayoutDoc {
 
 impl LayoutDoc {
     pub fn from_record(r: &ResourceRecord) -> Result<LayoutDoc> {
-        serde_json::from_value(r.body.clone()).map_err(Error::internal)
+        resource::from_body(r)
     }
 }
 
@@ -96,23 +96,20 @@ pub(crate) async fn create_layout(
 ) -> Result<CreateLayoutResponse> {
     svc.domain(ctx, &input.domain_id).await?;
     check_layout(svc, ctx, &input.domain_id, &input.content).await?;
-    let now = Timestamp::now();
-    let record = ResourceRecord {
-        account_id: ctx.account_id.clone(),
-        domain_id: input.domain_id,
-        kind: ResourceKind::Layout,
-        id: crate::new_id(),
-        name: input.name,
-        deleted: false,
-        created: now,
-        modified: now,
-        body: to_body(&LayoutDoc {
-            v: 1,
-            content: input.content,
-        })?,
-        tags: Default::default(),
+    let doc = LayoutDoc {
+        v: 1,
+        content: input.content,
     };
-    crate::schema::resource::insert_resource(svc, &record, svc.quotas.layouts_per_domain).await?;
+    let record = resource::create(
+        svc,
+        ctx,
+        input.domain_id,
+        ResourceKind::Layout,
+        input.name,
+        &doc,
+        svc.quotas.layouts_per_domain,
+    )
+    .await?;
     Ok(CreateLayoutResponse {
         layout_arn: layout_arn(ctx, &record.domain_id, &record.id),
         layout_id: record.id,
@@ -168,35 +165,29 @@ pub(crate) async fn update_layout(
     ctx: &RequestContext,
     input: UpdateLayoutRequest,
 ) -> Result<UpdateLayoutResponse> {
-    let current = svc
-        .resource(
-            ctx,
-            &input.domain_id,
-            ResourceKind::Layout,
-            &input.layout_id,
-        )
-        .await?;
-    check_not_deleted(&current)?;
-    if let Some(content) = &input.content {
-        check_layout(svc, ctx, &input.domain_id, content).await?;
-    }
-    crate::schema::resource::update_resource(
+    resource::live_resource(
         svc,
         ctx,
         &input.domain_id,
         ResourceKind::Layout,
         &input.layout_id,
-        |r| {
-            check_not_deleted(r)?;
-            let mut doc = LayoutDoc::from_record(r)?;
-            if let Some(name) = &input.name {
-                r.name.clone_from(name);
-            }
+    )
+    .await?;
+    if let Some(content) = &input.content {
+        check_layout(svc, ctx, &input.domain_id, content).await?;
+    }
+    resource::update_doc(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Layout,
+        &input.layout_id,
+        input.name.as_deref(),
+        |r, doc: &mut LayoutDoc| {
+            resource::check_not_deleted(r)?;
             if let Some(content) = &input.content {
                 doc.content = content.clone();
             }
-            r.body = to_body(&doc)?;
-            r.modified = Timestamp::now();
             Ok(())
         },
     )
@@ -209,7 +200,7 @@ pub(crate) async fn delete_layout(
     ctx: &RequestContext,
     input: DeleteLayoutRequest,
 ) -> Result<DeleteLayoutResponse> {
-    crate::schema::resource::soft_delete(
+    resource::soft_delete(
         svc,
         ctx,
         &input.domain_id,
@@ -226,7 +217,7 @@ pub(crate) async fn list_layouts(
     ctx: &RequestContext,
     input: ListLayoutsRequest,
 ) -> Result<ListLayoutsResponse> {
-    let (page, next_token) = crate::schema::resource::list_page(
+    let (page, next_token) = resource::list_page(
         svc,
         ctx,
         &input.domain_id,
@@ -247,14 +238,4 @@ pub(crate) async fn list_layouts(
             .collect(),
         next_token,
     })
-}
-
-fn check_not_deleted(r: &ResourceRecord) -> Result<()> {
-    if r.deleted {
-        return Err(Error::validation(format!(
-            "Layout {} has been deleted and cannot be updated",
-            r.id
-        )));
-    }
-    Ok(())
 }

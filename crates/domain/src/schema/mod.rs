@@ -8,5 +8,3 @@ pub mod layouts;
 pub(crate) mod options;
 pub(crate) mod resource;
 pub mod templates;
-
-pub(crate) use resource::to_body;

@@ -3,11 +3,11 @@
 //! deactivated, so a position in that list is a stable paging cursor.
 
 use super::fields::{FieldDoc, FieldOptionDoc};
-use super::resource::{DEFAULT_PAGE, to_body};
+use super::resource::{self, DEFAULT_PAGE};
 use crate::Service;
 use crate::store::ResourceKind;
 use caseload_model::shapes::*;
-use caseload_model::{Error, RequestContext, Result, Timestamp};
+use caseload_model::{Error, RequestContext, Result};
 use std::collections::HashSet;
 
 /// The options of the system `status` field that a domain starts with. The admin guide says they
@@ -62,11 +62,7 @@ fn put_options(
                 existing.name.clone_from(&o.name);
                 existing.active = o.active;
             }
-            None => doc.options.push(FieldOptionDoc {
-                name: o.name.clone(),
-                value: o.value.clone(),
-                active: o.active,
-            }),
+            None => doc.options.push(o.into()),
         }
     }
     errors
@@ -79,14 +75,14 @@ pub(crate) async fn batch_put_field_options(
 ) -> Result<BatchPutFieldOptionsResponse> {
     let quota = svc.quotas.options_per_field;
     let mut errors = Vec::new();
-    crate::schema::resource::update_resource(
+    resource::update_doc(
         svc,
         ctx,
         &input.domain_id,
         ResourceKind::Field,
         &input.field_id,
-        |r| {
-            let mut doc = FieldDoc::from_record(r)?;
+        None,
+        |r, doc: &mut FieldDoc| {
             if r.deleted {
                 return Err(Error::validation(format!(
                     "Field {} has been deleted; its options cannot be changed",
@@ -100,7 +96,7 @@ pub(crate) async fn batch_put_field_options(
                     doc.field_type.as_str()
                 )));
             }
-            errors = put_options(&r.id, &mut doc, &input.options);
+            errors = put_options(&r.id, doc, &input.options);
             // All or nothing for the quota: a batch that would overflow adds no option.
             if doc.options.len() > quota {
                 return Err(Error::QuotaExceeded(format!(
@@ -109,8 +105,6 @@ pub(crate) async fn batch_put_field_options(
                     doc.options.len()
                 )));
             }
-            r.body = to_body(&doc)?;
-            r.modified = Timestamp::now();
             Ok(())
         },
     )
@@ -125,10 +119,7 @@ pub(crate) async fn list_field_options(
     ctx: &RequestContext,
     input: ListFieldOptionsRequest,
 ) -> Result<ListFieldOptionsResponse> {
-    let field = svc
-        .resource(ctx, &input.domain_id, ResourceKind::Field, &input.field_id)
-        .await?;
-    let doc = FieldDoc::from_record(&field)?;
+    let (_, doc) = super::fields::read_field(svc, ctx, &input.domain_id, &input.field_id).await?;
     let values = input.values.unwrap_or_default();
     let digest = crate::paging::query_digest(&(
         "ListFieldOptions",
@@ -156,14 +147,7 @@ pub(crate) async fn list_field_options(
         _ => None,
     };
     Ok(ListFieldOptionsResponse {
-        options: page
-            .into_iter()
-            .map(|(_, o)| FieldOption {
-                name: o.name,
-                value: o.value,
-                active: o.active,
-            })
-            .collect(),
+        options: page.into_iter().map(|(_, o)| o.into()).collect(),
         next_token,
     })
 }

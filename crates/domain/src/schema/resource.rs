@@ -4,9 +4,10 @@
 use crate::Service;
 use crate::paging::PageRequest;
 use crate::store::DomainKey;
-use crate::store::{ResourceKind, ResourceRecord, StoreError};
+use crate::store::{ResourceKind, ResourceRecord, Store, StoreError, StoreResult};
 use caseload_model::{Error, RequestContext, Result, Timestamp};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Page size of ListFields, ListTemplates, ListLayouts and ListFieldOptions when `maxResults` is
 /// absent. AWS does not document a default; this is the model's maximum, so a client that never
@@ -36,9 +37,88 @@ fn noun(kind: ResourceKind) -> &'static str {
     }
 }
 
+/// The kind at the start of a sentence ("Case rule … has been deleted").
+fn title(kind: ResourceKind) -> String {
+    let noun = noun(kind);
+    noun[..1].to_uppercase() + &noun[1..]
+}
+
 /// A stored document as JSON.
 pub(crate) fn to_body(doc: &impl Serialize) -> Result<serde_json::Value> {
     serde_json::to_value(doc).map_err(Error::internal)
+}
+
+/// A record's stored document (a `FieldDoc`, `TemplateDoc`, …). A body that does not read is
+/// an internal error: only this crate writes bodies.
+pub(crate) fn from_body<D: DeserializeOwned>(r: &ResourceRecord) -> Result<D> {
+    serde_json::from_value(r.body.clone()).map_err(Error::internal)
+}
+
+/// A resource about to be created: not deleted, untagged, created and modified at `now`.
+pub(crate) fn new_record(
+    domain: DomainKey,
+    kind: ResourceKind,
+    id: String,
+    name: String,
+    doc: &impl Serialize,
+    now: Timestamp,
+) -> Result<ResourceRecord> {
+    Ok(ResourceRecord {
+        account_id: domain.account_id,
+        domain_id: domain.domain_id,
+        kind,
+        id,
+        name,
+        deleted: false,
+        created: now,
+        modified: now,
+        body: to_body(doc)?,
+        tags: Default::default(),
+    })
+}
+
+/// Creates a resource of `kind` with a new id in the caller's domain `domain_id`, within the
+/// domain's `quota` of that kind (errors as `insert_resource`), and returns it.
+pub(crate) async fn create(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: String,
+    kind: ResourceKind,
+    name: String,
+    doc: &impl Serialize,
+    quota: usize,
+) -> Result<ResourceRecord> {
+    let domain = DomainKey::new(&ctx.account_id, &domain_id);
+    let record = new_record(domain, kind, crate::new_id(), name, doc, Timestamp::now())?;
+    insert_resource(svc, &record, quota).await?;
+    Ok(record)
+}
+
+/// Refuses a change to a deleted resource (UpdateField, UpdateTemplate, UpdateLayout,
+/// UpdateCaseRule) with a ValidationException.
+pub(crate) fn check_not_deleted(r: &ResourceRecord) -> Result<()> {
+    if r.deleted {
+        return Err(Error::validation(format!(
+            "{} {} has been deleted and cannot be updated",
+            title(r.kind),
+            r.id
+        )));
+    }
+    Ok(())
+}
+
+/// The resource an update names, refused before the update's references are checked when it
+/// is missing (ResourceNotFoundException) or deleted (as `check_not_deleted`).
+pub(crate) async fn live_resource(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<ResourceRecord> {
+    let r = svc.resource(ctx, domain_id, kind, id).await?;
+    check_not_deleted(&r)?;
+    Ok(r)
 }
 
 fn name_taken(kind: ResourceKind, name: &str) -> Error {
@@ -97,6 +177,36 @@ where
     )))
 }
 
+/// Applies `change` to a resource's document `D` (it sees the record as read, to refuse the
+/// change) and saves the document, renamed to `rename` if given, with `modified` set to now;
+/// concurrent changes are never lost, as in `update_resource`.
+pub(crate) async fn update_doc<D, F>(
+    svc: &Service,
+    ctx: &RequestContext,
+    domain_id: &str,
+    kind: ResourceKind,
+    id: &str,
+    rename: Option<&str>,
+    mut change: F,
+) -> Result<()>
+where
+    D: Serialize + DeserializeOwned,
+    F: FnMut(&ResourceRecord, &mut D) -> Result<()> + Send,
+{
+    update_resource(svc, ctx, domain_id, kind, id, |r| {
+        let mut doc: D = from_body(r)?;
+        change(r, &mut doc)?;
+        if let Some(name) = rename {
+            name.clone_into(&mut r.name);
+        }
+        r.body = to_body(&doc)?;
+        r.modified = Timestamp::now();
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
 /// Soft-deletes a resource: it stays readable where AWS keeps it readable, frees its name
 /// and its place in the quota, and disappears from the List operation. AWS documents that
 /// at most `max_deleted` resources of a kind can be deleted per domain; deleting more is a
@@ -134,7 +244,7 @@ pub(crate) async fn soft_delete(
 }
 
 /// Every resource of a kind in the caller's domain `domain_id` (deleted ones too if asked),
-/// ordered by id, read a batch at a time.
+/// ordered by id.
 pub(crate) async fn all_of_kind(
     svc: &Service,
     ctx: &RequestContext,
@@ -142,14 +252,25 @@ pub(crate) async fn all_of_kind(
     kind: ResourceKind,
     include_deleted: bool,
 ) -> Result<Vec<ResourceRecord>> {
+    let key = DomainKey::new(&ctx.account_id, domain_id);
+    Ok(list_all(svc.store.as_ref(), &key, kind, include_deleted).await?)
+}
+
+/// Every resource of a kind in a domain (deleted ones too if asked), ordered by id, read from
+/// the store a batch at a time. A domain holds at most its quotas' worth of each kind, so the
+/// whole list fits in memory.
+pub(crate) async fn list_all(
+    store: &dyn Store,
+    domain: &DomainKey,
+    kind: ResourceKind,
+    include_deleted: bool,
+) -> StoreResult<Vec<ResourceRecord>> {
     const BATCH: usize = 1000;
     let mut out: Vec<ResourceRecord> = Vec::new();
     loop {
         let after = out.last().map(|r| r.id.as_str());
-        let key = DomainKey::new(&ctx.account_id, domain_id);
-        let batch = svc
-            .store
-            .list_resources(key, kind, after, BATCH, include_deleted)
+        let batch = store
+            .list_resources(domain.clone(), kind, after, BATCH, include_deleted)
             .await?;
         let done = batch.len() < BATCH;
         out.extend(batch);

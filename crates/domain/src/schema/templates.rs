@@ -1,14 +1,14 @@
 //! Templates: which fields a case must have, its layout, its rules, and tags to propagate.
 //! CreateTemplate, GetTemplate, UpdateTemplate, DeleteTemplate, ListTemplates.
 
-use super::resource::to_body;
+use super::resource;
 use crate::Service;
 use crate::arn;
 use crate::rules::definition::{CaseRuleDoc, template_rule_problem};
 use crate::store::DomainKey;
 use crate::store::{ResourceKind, ResourceRecord};
 use caseload_model::shapes::*;
-use caseload_model::{Error, RequestContext, Result, Timestamp};
+use caseload_model::{Error, RequestContext, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -32,7 +32,7 @@ pub struct TemplateDoc {
 
 impl TemplateDoc {
     pub fn from_record(r: &ResourceRecord) -> Result<TemplateDoc> {
-        serde_json::from_value(r.body.clone()).map_err(Error::internal)
+        resource::from_body(r)
     }
 }
 
@@ -52,6 +52,18 @@ struct Settings<'a> {
     required_fields: Option<&'a [RequiredField]>,
     rules: Option<&'a [TemplateRule]>,
     tag_propagation_configurations: Option<&'a [TagPropagationConfiguration]>,
+}
+
+/// The `Settings` of a CreateTemplate or UpdateTemplate request, whose members share names.
+macro_rules! settings_of {
+    ($input:expr) => {
+        Settings {
+            layout_configuration: $input.layout_configuration.as_ref(),
+            required_fields: $input.required_fields.as_deref(),
+            rules: $input.rules.as_deref(),
+            tag_propagation_configurations: $input.tag_propagation_configurations.as_deref(),
+        }
+    };
 }
 
 /// Checks that everything a template refers to exists in the domain and is not deleted:
@@ -171,13 +183,7 @@ pub(crate) async fn create_template(
     input: CreateTemplateRequest,
 ) -> Result<CreateTemplateResponse> {
     svc.domain(ctx, &input.domain_id).await?;
-    let settings = Settings {
-        layout_configuration: input.layout_configuration.as_ref(),
-        required_fields: input.required_fields.as_deref(),
-        rules: input.rules.as_deref(),
-        tag_propagation_configurations: input.tag_propagation_configurations.as_deref(),
-    };
-    check_template(svc, ctx, &input.domain_id, &settings).await?;
+    check_template(svc, ctx, &input.domain_id, &settings_of!(input)).await?;
     let doc = TemplateDoc {
         v: 1,
         description: input.description,
@@ -193,20 +199,16 @@ pub(crate) async fn create_template(
         rules: input.rules.unwrap_or_default(),
         tag_propagation_configurations: input.tag_propagation_configurations.unwrap_or_default(),
     };
-    let now = Timestamp::now();
-    let record = ResourceRecord {
-        account_id: ctx.account_id.clone(),
-        domain_id: input.domain_id,
-        kind: ResourceKind::Template,
-        id: crate::new_id(),
-        name: input.name,
-        deleted: false,
-        created: now,
-        modified: now,
-        body: to_body(&doc)?,
-        tags: Default::default(),
-    };
-    crate::schema::resource::insert_resource(svc, &record, svc.quotas.templates_per_domain).await?;
+    let record = resource::create(
+        svc,
+        ctx,
+        input.domain_id,
+        ResourceKind::Template,
+        input.name,
+        &doc,
+        svc.quotas.templates_per_domain,
+    )
+    .await?;
     Ok(CreateTemplateResponse {
         template_arn: template_arn(ctx, &record.domain_id, &record.id),
         template_id: record.id,
@@ -273,34 +275,24 @@ pub(crate) async fn update_template(
         ));
     }
     // Refuse a deleted or missing template before checking what the update refers to.
-    let current = svc
-        .resource(
-            ctx,
-            &input.domain_id,
-            ResourceKind::Template,
-            &input.template_id,
-        )
-        .await?;
-    check_not_deleted(&current)?;
-    let settings = Settings {
-        layout_configuration: input.layout_configuration.as_ref(),
-        required_fields: input.required_fields.as_deref(),
-        rules: input.rules.as_deref(),
-        tag_propagation_configurations: input.tag_propagation_configurations.as_deref(),
-    };
-    check_template(svc, ctx, &input.domain_id, &settings).await?;
-    crate::schema::resource::update_resource(
+    resource::live_resource(
         svc,
         ctx,
         &input.domain_id,
         ResourceKind::Template,
         &input.template_id,
-        |r| {
-            check_not_deleted(r)?;
-            let mut doc = TemplateDoc::from_record(r)?;
-            if let Some(name) = &input.name {
-                r.name.clone_from(name);
-            }
+    )
+    .await?;
+    check_template(svc, ctx, &input.domain_id, &settings_of!(input)).await?;
+    resource::update_doc(
+        svc,
+        ctx,
+        &input.domain_id,
+        ResourceKind::Template,
+        &input.template_id,
+        input.name.as_deref(),
+        |r, doc: &mut TemplateDoc| {
+            resource::check_not_deleted(r)?;
             if let Some(d) = &input.description {
                 doc.description = Some(d.clone());
             }
@@ -319,8 +311,6 @@ pub(crate) async fn update_template(
             if let Some(t) = &input.tag_propagation_configurations {
                 doc.tag_propagation_configurations.clone_from(t);
             }
-            r.body = to_body(&doc)?;
-            r.modified = Timestamp::now();
             Ok(())
         },
     )
@@ -333,7 +323,7 @@ pub(crate) async fn delete_template(
     ctx: &RequestContext,
     input: DeleteTemplateRequest,
 ) -> Result<DeleteTemplateResponse> {
-    crate::schema::resource::soft_delete(
+    resource::soft_delete(
         svc,
         ctx,
         &input.domain_id,
@@ -352,7 +342,7 @@ pub(crate) async fn list_templates(
 ) -> Result<ListTemplatesResponse> {
     // No status filter means every status.
     let statuses = input.status.unwrap_or_default();
-    let (page, next_token) = crate::schema::resource::list_page(
+    let (page, next_token) = resource::list_page(
         svc,
         ctx,
         &input.domain_id,
@@ -382,14 +372,4 @@ pub(crate) async fn list_templates(
         templates,
         next_token,
     })
-}
-
-fn check_not_deleted(r: &ResourceRecord) -> Result<()> {
-    if r.deleted {
-        return Err(Error::validation(format!(
-            "Template {} has been deleted and cannot be updated",
-            r.id
-        )));
-    }
-    Ok(())
 }

@@ -11,7 +11,7 @@
 use super::format::*;
 use crate::cases::fields::{CaseFields, FieldInfo};
 use crate::cases::validate;
-use crate::schema::fields::{FieldOptionDoc, SYSTEM_FIELDS, system_field};
+use crate::schema::fields::{SYSTEM_FIELDS, default_options, system_field};
 use crate::value::{Value, typed_value};
 use caseload_model::Timestamp;
 use caseload_model::shapes::{
@@ -79,21 +79,6 @@ fn default_field_info(t: FieldType, id: &str) -> FieldInfo {
     }
 }
 
-/// The options a new domain's system field starts with (`status`: `open` and `closed`).
-fn default_options(id: &str) -> Vec<FieldOptionDoc> {
-    if id != "status" {
-        return vec![];
-    }
-    ["open", "closed"]
-        .iter()
-        .map(|v| FieldOptionDoc {
-            name: (*v).to_owned(),
-            value: (*v).to_owned(),
-            active: true,
-        })
-        .collect()
-}
-
 impl Checker {
     pub fn new() -> Checker {
         let fields = SYSTEM_FIELDS
@@ -145,14 +130,7 @@ impl Checker {
                 namespace: FieldNamespace::System,
                 description: None,
                 attributes: None,
-                options: default_options(f.id)
-                    .into_iter()
-                    .map(|o| caseload_model::shapes::FieldOption {
-                        name: o.name,
-                        value: o.value,
-                        active: o.active,
-                    })
-                    .collect(),
+                options: default_options(f.id).into_iter().map(Into::into).collect(),
                 deleted: false,
                 created_time: domain.created_time,
                 last_modified_time: domain.created_time,
@@ -244,15 +222,7 @@ impl Checker {
             FieldInfo {
                 field_type: f.field_type,
                 deleted: f.deleted,
-                options: f
-                    .options
-                    .iter()
-                    .map(|o| FieldOptionDoc {
-                        name: o.name.clone(),
-                        value: o.value.clone(),
-                        active: o.active,
-                    })
-                    .collect(),
+                options: f.options.iter().map(Into::into).collect(),
             },
         );
         Ok(())

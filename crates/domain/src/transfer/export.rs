@@ -2,10 +2,11 @@
 
 use super::format::Line;
 use super::records;
+use crate::schema::resource::list_all;
 use crate::store::DomainKey;
 use crate::store::{ResourceKind, Store, StoreError};
 
-/// Records read from the store per call.
+/// Cases and related items read from the store per call.
 const PAGE: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,31 +40,16 @@ pub async fn export(
         ResourceKind::Layout,
         ResourceKind::Template,
     ] {
-        let mut after: Option<String> = None;
-        loop {
-            let page = store
-                .list_resources(
-                    DomainKey::new(account_id, domain_id),
-                    kind,
-                    after.as_deref(),
-                    PAGE,
-                    true,
-                )
-                .await?;
-            for r in &page {
-                let line = match kind {
-                    ResourceKind::Field => records::field_line(r).map(Line::Field),
-                    ResourceKind::CaseRule => records::case_rule_line(r).map(Line::CaseRule),
-                    ResourceKind::Layout => records::layout_line(r).map(Line::Layout),
-                    ResourceKind::Template => records::template_line(r).map(Line::Template),
-                }
-                .map_err(ExportError::Unreadable)?;
-                emit(line)?;
+        let all = list_all(store, &DomainKey::new(account_id, domain_id), kind, true).await?;
+        for r in &all {
+            let line = match kind {
+                ResourceKind::Field => records::field_line(r).map(Line::Field),
+                ResourceKind::CaseRule => records::case_rule_line(r).map(Line::CaseRule),
+                ResourceKind::Layout => records::layout_line(r).map(Line::Layout),
+                ResourceKind::Template => records::template_line(r).map(Line::Template),
             }
-            if page.len() < PAGE {
-                break;
-            }
-            after = page.last().map(|r| r.id.clone());
+            .map_err(ExportError::Unreadable)?;
+            emit(line)?;
         }
     }
     let mut cases = 0;

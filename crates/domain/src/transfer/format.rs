@@ -48,81 +48,78 @@ pub struct DomainLine {
     pub tags: Tags,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FieldLine {
-    pub field_id: String,
-    pub name: String,
-    #[serde(rename = "fieldType")]
-    pub field_type: FieldType,
-    pub namespace: FieldNamespace,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<FieldAttributes>,
-    /// SingleSelect options, in the order they were added.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub options: Vec<FieldOption>,
-    #[serde(default)]
-    pub deleted: bool,
-    pub created_time: Timestamp,
-    pub last_modified_time: Timestamp,
-    #[serde(default)]
-    pub tags: Tags,
+/// Declares the line of a schema resource (field, case rule, layout, template): its own members,
+/// then what every schema resource has, written once here: whether it is deleted, its times, its
+/// tags. (`#[serde(flatten)]` would share them as a struct, but serde cannot then refuse unknown
+/// members.)
+macro_rules! resource_line {
+    ($(#[$attr:meta])* pub struct $name:ident { $($member:tt)* }) => {
+        $(#[$attr])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            $($member)*
+            #[serde(default)]
+            pub deleted: bool,
+            pub created_time: Timestamp,
+            pub last_modified_time: Timestamp,
+            #[serde(default)]
+            pub tags: Tags,
+        }
+    };
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CaseRuleLine {
-    pub case_rule_id: String,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub rule: CaseRuleDetails,
-    #[serde(default)]
-    pub deleted: bool,
-    pub created_time: Timestamp,
-    pub last_modified_time: Timestamp,
-    #[serde(default)]
-    pub tags: Tags,
+resource_line! {
+    pub struct FieldLine {
+        pub field_id: String,
+        pub name: String,
+        #[serde(rename = "fieldType")]
+        pub field_type: FieldType,
+        pub namespace: FieldNamespace,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub attributes: Option<FieldAttributes>,
+        /// SingleSelect options, in the order they were added.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub options: Vec<FieldOption>,
+    }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LayoutLine {
-    pub layout_id: String,
-    pub name: String,
-    pub content: LayoutContent,
-    #[serde(default)]
-    pub deleted: bool,
-    pub created_time: Timestamp,
-    pub last_modified_time: Timestamp,
-    #[serde(default)]
-    pub tags: Tags,
+resource_line! {
+    pub struct CaseRuleLine {
+        pub case_rule_id: String,
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        pub rule: CaseRuleDetails,
+    }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TemplateLine {
-    pub template_id: String,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub status: TemplateStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout_configuration: Option<LayoutConfiguration>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub required_fields: Vec<RequiredField>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<TemplateRule>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tag_propagation_configurations: Vec<TagPropagationConfiguration>,
-    #[serde(default)]
-    pub deleted: bool,
-    pub created_time: Timestamp,
-    pub last_modified_time: Timestamp,
-    #[serde(default)]
-    pub tags: Tags,
+resource_line! {
+    pub struct LayoutLine {
+        pub layout_id: String,
+        pub name: String,
+        pub content: LayoutContent,
+    }
+}
+
+resource_line! {
+    pub struct TemplateLine {
+        pub template_id: String,
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        pub status: TemplateStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub layout_configuration: Option<LayoutConfiguration>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub required_fields: Vec<RequiredField>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub rules: Vec<TemplateRule>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub tag_propagation_configurations: Vec<TagPropagationConfiguration>,
+    }
 }
 
 /// A case with every value it holds, the server-maintained ones (`case_id`, `reference_number`,

@@ -5,14 +5,12 @@
 use super::format::*;
 use crate::related::ItemDoc;
 use crate::related::query::ref_key;
-use crate::schema::fields::{FieldDoc, FieldOptionDoc};
+use crate::schema::fields::FieldDoc;
 use crate::schema::layouts::LayoutDoc;
 use crate::schema::templates::TemplateDoc;
 use crate::store::{CaseRecord, DomainRecord, RelatedItemRecord, ResourceKind, ResourceRecord};
 use crate::value::Value;
-use caseload_model::shapes::{
-    CaseRuleDetails, FieldOption, RelatedItemContent, RelatedItemType, RequiredField,
-};
+use caseload_model::shapes::{CaseRuleDetails, RelatedItemContent, RelatedItemType, RequiredField};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -51,15 +49,7 @@ pub fn field_line(r: &ResourceRecord) -> Result<FieldLine, String> {
         namespace: doc.namespace,
         description: doc.description,
         attributes: doc.attributes,
-        options: doc
-            .options
-            .into_iter()
-            .map(|o| FieldOption {
-                name: o.name,
-                value: o.value,
-                active: o.active,
-            })
-            .collect(),
+        options: doc.options.into_iter().map(Into::into).collect(),
         deleted: r.deleted,
         created_time: r.created,
         last_modified_time: r.modified,
@@ -201,15 +191,7 @@ impl Target {
             namespace: l.namespace,
             description: l.description.clone(),
             attributes: l.attributes.clone(),
-            options: l
-                .options
-                .iter()
-                .map(|o| FieldOptionDoc {
-                    name: o.name.clone(),
-                    value: o.value.clone(),
-                    active: o.active,
-                })
-                .collect(),
+            options: l.options.iter().map(Into::into).collect(),
         };
         self.resource(
             ResourceKind::Field,

@@ -21,25 +21,39 @@ pub enum Progress {
 impl Progress {
     /// Progress through `total` bytes of input (0: unknown, e.g. a pipe or an export).
     pub fn bytes(label: &str, total: u64, quiet: bool) -> Progress {
+        if total > 0 {
+            Progress::new(
+                label,
+                total,
+                quiet,
+                "{msg:>10} [{bar:40}] {bytes}/{total_bytes} {elapsed_precise} (eta {eta})",
+            )
+        } else {
+            Progress::new(
+                label,
+                total,
+                quiet,
+                "{msg:>10} {spinner} {pos} lines {elapsed_precise}",
+            )
+        }
+    }
+
+    /// A wait of unknown length (the search index catching up).
+    pub fn waiting(label: &str, quiet: bool) -> Progress {
+        Progress::new(label, 0, quiet, "{msg:>10} {spinner} {elapsed_precise}")
+    }
+
+    /// Progress toward `total` (0: unknown, a spinner), drawn on a terminal with `template`.
+    fn new(label: &str, total: u64, quiet: bool, template: &str) -> Progress {
         if quiet {
             return Progress::Quiet;
         }
         if std::io::stderr().is_terminal() {
+            let style = ProgressStyle::with_template(template).expect("valid template");
             let bar = if total > 0 {
-                ProgressBar::new(total).with_style(
-                    ProgressStyle::with_template(
-                        "{msg:>10} [{bar:40}] {bytes}/{total_bytes} {elapsed_precise} (eta {eta})",
-                    )
-                    .expect("valid template")
-                    .progress_chars("=> "),
-                )
+                ProgressBar::new(total).with_style(style.progress_chars("=> "))
             } else {
-                ProgressBar::new_spinner().with_style(
-                    ProgressStyle::with_template(
-                        "{msg:>10} {spinner} {pos} lines {elapsed_precise}",
-                    )
-                    .expect("valid template"),
-                )
+                ProgressBar::new_spinner().with_style(style)
             };
             bar.set_message(label.to_owned());
             bar.enable_steady_tick(Duration::from_millis(200));
@@ -49,29 +63,6 @@ impl Progress {
             Progress::Plain {
                 label: label.to_owned(),
                 total,
-                last: Instant::now(),
-            }
-        }
-    }
-
-    /// A wait of unknown length (the search index catching up).
-    pub fn waiting(label: &str, quiet: bool) -> Progress {
-        if quiet {
-            return Progress::Quiet;
-        }
-        if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template("{msg:>10} {spinner} {elapsed_precise}")
-                    .expect("valid template"),
-            );
-            bar.set_message(label.to_owned());
-            bar.enable_steady_tick(Duration::from_millis(200));
-            Progress::Bar(bar)
-        } else {
-            eprintln!("{label}: started");
-            Progress::Plain {
-                label: label.to_owned(),
-                total: 0,
                 last: Instant::now(),
             }
         }

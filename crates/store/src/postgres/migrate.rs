@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bytewise_keys",
         sql: include_str!("../../migrations/postgres/0003_bytewise_keys.sql"),
     },
+    Migration {
+        version: 4,
+        name: "schema_generation",
+        sql: include_str!("../../migrations/postgres/0004_schema_generation.sql"),
+    },
 ];
 
 /// The advisory lock key the migration step holds ("caseload" in ASCII, then a 1 for the

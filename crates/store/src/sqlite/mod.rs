@@ -228,6 +228,22 @@ impl SqliteStore {
         self.db.read_point(f).await
     }
 
+    /// UpdateRelatedItem and DeleteRelatedItem: the item's row changed with its case, audit
+    /// record and event, in one write.
+    async fn change_related(
+        &self,
+        change: related::ItemChange,
+        item: &RelatedItemRecord,
+        audit: &AuditRecord,
+        event: Option<&EventRecord>,
+        case_update: Option<&CaseRecord>,
+    ) -> StoreResult<()> {
+        let (item, audit) = (item.clone(), audit.clone());
+        let (event, case) = (event.cloned(), case_update.cloned());
+        self.with(move |c| related::change(c, change, &item, &audit, event.as_ref(), case.as_ref()))
+            .await
+    }
+
     /// Wakes the requests waiting in `wait_token`.
     fn token_changed(&self) {
         self.token_events.send_modify(|n| *n = n.wrapping_add(1));
@@ -705,10 +721,14 @@ impl Store for SqliteStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        let (item, audit) = (item.clone(), audit.clone());
-        let (event, case) = (event.cloned(), case_update.cloned());
-        self.with(move |c| related::update(c, &item, &audit, event.as_ref(), case.as_ref()))
-            .await
+        self.change_related(
+            related::ItemChange::Replace,
+            item,
+            audit,
+            event,
+            case_update,
+        )
+        .await
     }
     async fn delete_related_item(
         &self,
@@ -717,9 +737,7 @@ impl Store for SqliteStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        let (item, audit) = (item.clone(), audit.clone());
-        let (event, case) = (event.cloned(), case_update.cloned());
-        self.with(move |c| related::delete(c, &item, &audit, event.as_ref(), case.as_ref()))
+        self.change_related(related::ItemChange::Remove, item, audit, event, case_update)
             .await
     }
     async fn search_related_items(&self, q: &RelatedQuery) -> StoreResult<RelatedPage> {

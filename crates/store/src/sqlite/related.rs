@@ -235,23 +235,17 @@ pub(crate) fn replace_in(tx: &Connection, item: &RelatedItemRecord) -> StoreResu
     Ok(())
 }
 
-pub fn update(
-    c: &mut Connection,
-    item: &RelatedItemRecord,
-    audit: &AuditRecord,
-    event: Option<&EventRecord>,
-    case_update: Option<&CaseRecord>,
-) -> StoreResult<()> {
-    let tx = c.savepoint().map_err(backend)?;
-    touch_case(&tx, item, case_update)?;
-    replace_in(&tx, item)?;
-    cases::insert_audit_for(&tx, &item.account_id, &item.domain_id, &item.case_id, audit)?;
-    outbox::append(&tx, event)?;
-    tx.commit().map_err(backend)
+/// What an update or a delete does to the item's row; the rest of the write (the case touched,
+/// the audit record, the event) is the same for both.
+#[derive(Clone, Copy, Debug)]
+pub enum ItemChange {
+    Replace,
+    Remove,
 }
 
-pub fn delete(
+pub fn change(
     c: &mut Connection,
+    change: ItemChange,
     item: &RelatedItemRecord,
     audit: &AuditRecord,
     event: Option<&EventRecord>,
@@ -259,7 +253,10 @@ pub fn delete(
 ) -> StoreResult<()> {
     let tx = c.savepoint().map_err(backend)?;
     touch_case(&tx, item, case_update)?;
-    remove_in(&tx, item)?;
+    match change {
+        ItemChange::Replace => replace_in(&tx, item)?,
+        ItemChange::Remove => remove_in(&tx, item)?,
+    }
     cases::insert_audit_for(&tx, &item.account_id, &item.domain_id, &item.case_id, audit)?;
     outbox::append(&tx, event)?;
     tx.commit().map_err(backend)

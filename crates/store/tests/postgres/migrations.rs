@@ -102,6 +102,8 @@ async fn the_tables_are_the_sqlite_tables() {
         set(&["node", "needed_xid", "position", "updated_at"]),
     );
     expected.insert("change_log_floor".into(), set(&["only_row", "xid"]));
+    // The one thing only several servers need: a counter of schema writes (migration 4).
+    expected.insert("schema_generation".into(), set(&["only_row", "generation"]));
     assert_eq!(postgres, expected);
 }
 

@@ -396,6 +396,25 @@ async fn servers_share_the_token_secret_and_see_each_others_claims_end() {
         claim_id: id.into(),
         at: at(0),
     };
+    // Of concurrent claims of one free token, on several servers, exactly one owns it and the
+    // others see it held by that one.
+    let claims = at_once(&stores, |i, store| {
+        let c = claim(&format!("rival-{i}"));
+        async move { store.claim_token(&c, at(-60_000)).await.unwrap() }
+    })
+    .await;
+    let owners: Vec<usize> = (0..REQUESTS)
+        .filter(|&i| claims[i] == Claim::Owned)
+        .collect();
+    assert_eq!(owners.len(), 1, "{claims:?}");
+    let owner = format!("rival-{}", owners[0]);
+    let held = Claim::Held {
+        request_hash: "request-1".into(),
+        claim_id: owner.clone(),
+    };
+    assert!(claims.iter().all(|c| *c == Claim::Owned || *c == held));
+    stores[2].release_token(&claim(&owner)).await.unwrap();
+
     let (a, b) = (claim("a"), claim("b"));
     assert_eq!(
         stores[0].claim_token(&a, at(-60_000)).await.unwrap(),
@@ -572,4 +591,88 @@ async fn create_case_throughput() {
     println!(
         "CreateCase-shaped inserts: {store_rate:.0}/s; raw single-row transactions: {raw_rate:.0}/s ({CALLERS} callers)"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_schema_write_of_any_server_moves_the_schema_generation() {
+    let Some((stores, _db)) = fleet().await else {
+        return;
+    };
+    let (a, b) = (&stores[0], &stores[1]);
+    // The contract's synchronous answer stays `None`: this server cannot see the others' writes.
+    assert_eq!(a.schema_generation(), None);
+    let mut seen = b.schema_generation_now().await.unwrap();
+    let mut moved = |now: u64, what: &str| {
+        assert!(
+            now > seen,
+            "{what} did not move the generation ({seen} → {now})"
+        );
+        seen = now;
+    };
+
+    with_domain(&**a).await;
+    moved(b.schema_generation_now().await.unwrap(), "a domain");
+    let field = resource(ResourceKind::Field, "f1", "Field");
+    a.insert_resource(&field, usize::MAX).await.unwrap();
+    moved(b.schema_generation_now().await.unwrap(), "a field");
+    let mut renamed = field.clone();
+    renamed.name = "Renamed".into();
+    assert!(a.replace_resource_if(&renamed, &field).await.unwrap());
+    moved(b.schema_generation_now().await.unwrap(), "a field's update");
+    a.put_event_config(domain_key(), REGION, &json!({"v": 1}))
+        .await
+        .unwrap();
+    moved(
+        b.schema_generation_now().await.unwrap(),
+        "an event configuration",
+    );
+    a.update_domain_tags(domain_key(), &[("k".to_owned(), None)].into())
+        .await
+        .unwrap();
+    moved(b.schema_generation_now().await.unwrap(), "domain tags");
+
+    // Refused schema writes and case writes leave it where it is.
+    let unchanged = b.schema_generation_now().await.unwrap();
+    assert!(
+        a.insert_resource(&resource(ResourceKind::Field, "f2", "Renamed"), usize::MAX)
+            .await
+            .is_err()
+    );
+    assert!(!a.replace_resource_if(&renamed, &field).await.unwrap());
+    put_case(&**a, &case("case-1", "00000001")).await;
+    assert_eq!(b.schema_generation_now().await.unwrap(), unchanged);
+
+    a.delete_domain(domain_key()).await.unwrap();
+    moved(
+        b.schema_generation_now().await.unwrap(),
+        "a domain's deletion",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_counts_its_writes_and_its_pool_for_metrics() {
+    use caseload_store::stats::Stats;
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = PgStore::open(&db.config()).await.unwrap();
+    let before = store.group_sizes().snapshot();
+    let v1 = with_case(&store).await;
+    store.update_case(&next(&v1, 1)).await.unwrap();
+    // Reads and refused writes are not writes.
+    assert!(stored_case(&store, "case-1").await.is_some());
+    assert!(store.update_case(&next(&v1, 2)).await.is_err());
+    store.events_after(0, None, 10).await.unwrap();
+    let after = store.group_sizes().snapshot();
+    // A domain, a case and an update, each a group of one.
+    assert_eq!(after.writes - before.writes, 3);
+    assert_eq!(after.groups - before.groups, 3);
+    let pool = store.pool().expect("a pool");
+    assert_eq!(pool.max, PgConfig::new("").pool_size);
+    assert!(pool.open >= 1 && pool.idle <= pool.open);
+    // The search index's position waits for the index feed.
+    assert!(matches!(
+        store.index_position().await,
+        Err(StoreError::Unavailable { .. })
+    ));
 }

@@ -84,6 +84,26 @@ pub(super) async fn insert_audit(
     Ok(())
 }
 
+/// An optional event as the parameters of a one-statement write (its region, time and body,
+/// and whether there is one).
+struct EventParams<'a> {
+    region: Option<&'a str>,
+    time_ms: Option<i64>,
+    body: Option<String>,
+    present: bool,
+}
+
+impl<'a> EventParams<'a> {
+    fn of(event: Option<&'a EventRecord>) -> EventParams<'a> {
+        EventParams {
+            region: event.map(|e| e.region.as_str()),
+            time_ms: event.map(|e| e.time.unix_millis()),
+            body: event.map(|e| e.body.to_string()),
+            present: event.is_some(),
+        }
+    }
+}
+
 /// A new case with everything written with it, as one statement: the client token (if any), then
 /// (only if the token was new) the case, its audit event, its change-log row and its event. One
 /// statement is one round trip and its own transaction: concurrent CreateCases commit
@@ -121,15 +141,13 @@ pub async fn insert(
     token: Option<&IdempotencyRecord>,
 ) -> StoreResult<Created> {
     let text = CaseText::of(case)?;
-    let (has_token, has_event) = (token.is_some(), event.is_some());
+    let has_token = token.is_some();
+    let e = EventParams::of(event);
     let operation = token.map(|t| t.operation);
     let token_text = token.map(|t| t.token.as_str());
     let request_hash = token.map(|t| t.request_hash.as_str());
     let response = token.map(|t| t.response.to_string());
     let token_ms = token.map(|t| t.created.unix_millis());
-    let region = event.map(|e| e.region.as_str());
-    let event_ms = event.map(|e| e.time.unix_millis());
-    let event_body = event.map(|e| e.body.to_string());
     let statement = c.prepare_cached(INSERT_CASE).await.map_err(db)?;
     let row = c
         .query_one(
@@ -154,10 +172,10 @@ pub async fn insert(
                 &audit.event_id,
                 &audit.performed_time.unix_millis(),
                 &audit.body.to_string(),
-                &region,
-                &event_ms,
-                &event_body,
-                &has_event,
+                &e.region,
+                &e.time_ms,
+                &e.body,
+                &e.present,
             ],
         )
         .await;
@@ -240,6 +258,68 @@ pub async fn update(
         related::replace_in(tx, item).await?;
     }
     outbox::append(tx, event.as_slice()).await
+}
+
+/// `update` of a case alone (no claim, no items), as one statement (see `INSERT_CASE` for why):
+/// the versioned UPDATE, and only if it wrote, the audit event, the change-log row and the event.
+const UPDATE_CASE: &str = "WITH updated AS (
+    UPDATE cases SET template_id = $4, fields = $5, tags = $6, updated_ms = $7, version = $8
+    WHERE account_id = $1 AND domain_id = $2 AND case_id = $3 AND version = $8::bigint - 1
+    RETURNING 1
+), audited AS (
+    INSERT INTO audit (account_id, domain_id, case_id, event_id, performed_ms, body)
+    SELECT $1::text, $2::text, $3::text, $9::text, $10::bigint, $11::text FROM updated WHERE $12::boolean
+), logged AS (
+    INSERT INTO changes (account_id, domain_id, case_id, deleted)
+    SELECT $1::text, $2::text, $3::text, false FROM updated
+), evented AS (
+    INSERT INTO events (account_id, region, domain_id, case_id, created_ms, body)
+    SELECT $1::text, $13::text, $2::text, $3::text, $14::bigint, $15::text FROM updated WHERE $16::boolean
+)
+SELECT EXISTS (SELECT 1 FROM updated)";
+
+pub async fn update_alone(
+    c: &impl GenericClient,
+    case: &CaseRecord,
+    audit: Option<&AuditRecord>,
+    event: Option<&EventRecord>,
+) -> StoreResult<()> {
+    let text = CaseText::of(case)?;
+    let has_audit = audit.is_some();
+    let event_id = audit.map(|a| a.event_id.as_str());
+    let performed_ms = audit.map(|a| a.performed_time.unix_millis());
+    let audit_body = audit.map(|a| a.body.to_string());
+    let e = EventParams::of(event);
+    let statement = c.prepare_cached(UPDATE_CASE).await.map_err(db)?;
+    let row = c
+        .query_one(
+            &statement,
+            &[
+                &case.account_id,
+                &case.domain_id,
+                &case.case_id,
+                &case.template_id,
+                &text.fields,
+                &text.tags,
+                &case.updated.unix_millis(),
+                &case.version,
+                &event_id,
+                &performed_ms,
+                &audit_body,
+                &has_audit,
+                &e.region,
+                &e.time_ms,
+                &e.body,
+                &e.present,
+            ],
+        )
+        .await
+        .map_err(db)?;
+    if col(&row, 0)? {
+        Ok(())
+    } else {
+        Err(StoreError::VersionMismatch)
+    }
 }
 
 /// Replaces a case whose stored version is `case.version - 1` inside `tx`, with its audit event

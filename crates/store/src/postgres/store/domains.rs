@@ -113,6 +113,12 @@ const DOMAIN_TABLES: [&str; 7] = [
     "merges",
 ];
 
+/// Removes the domain and its records. Known gap across servers: a write into the domain that
+/// another server committed after this statement's snapshot (it looked the domain up before the
+/// delete committed) stays behind, under a domain id that no longer exists. Such rows are
+/// unreachable (every operation looks its domain up first, and domain ids are never reused) but
+/// take space; SQLite, with one writer, has no such race. Closing it needs every write to fence
+/// on the domain (a shared advisory lock and a tombstone), which this backend does not do yet.
 pub async fn delete(tx: &Transaction<'_>, key: &DomainKey) -> StoreResult<bool> {
     let (account, domain) = (&key.account_id, &key.domain_id);
     let n = exec(

@@ -14,7 +14,8 @@
 //!
 //! Throughput: a transaction of several statements costs a round trip each, during which its
 //! connection is busy. CreateCase, the hot write, is therefore one statement (its token, case,
-//! audit event, change-log row and event in data-modifying CTEs, `cases::insert`): concurrent
+//! audit event, change-log row and event in data-modifying CTEs, `cases::insert`), and so is an
+//! UpdateCase that moves no related item and holds no claim (`cases::update_alone`): concurrent
 //! ones commit independently and PostgreSQL's WAL flush already takes the commits that arrive
 //! together in one write, which is the group commit the embedded mode does in its writer thread.
 //! Measured with `create_case_throughput` (64 callers, debug build, a 2-core machine at load 10):
@@ -71,12 +72,11 @@ pub struct PgStore {
     /// Bumped after this server ends or moves a client-token claim, so its own requests waiting
     /// in `wait_token` look again at once; claims ended by other servers are found by polling.
     token_events: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Writes counted for metrics (`stats::Stats`).
+    groups: Arc<GroupSizes>,
     /// This server's search index (`with_search`); without one SearchCases is unavailable.
     search: Option<Arc<PgSearch>>,
     search_wait: Duration,
-    /// CreateCase transactions, one write each: PostgreSQL's WAL flush groups concurrent commits
-    /// itself, where this server cannot see it (see the module's notes on throughput).
-    group_sizes: Arc<GroupSizes>,
 }
 
 impl PgStore {
@@ -91,10 +91,16 @@ impl PgStore {
         Ok(PgStore {
             pool,
             token_events: Arc::new(tokio::sync::watch::Sender::new(0)),
+            groups: Default::default(),
             search: None,
             search_wait: DEFAULT_SEARCH_WAIT,
-            group_sizes: Arc::default(),
         })
+    }
+
+    /// A number that changes with every schema write of any server, atomically with it (what
+    /// `Store::schema_generation` would answer if it could ask the database: see there).
+    pub async fn schema_generation_now(&self) -> StoreResult<u64> {
+        sql::schema_generation(&self.conn().await?).await
     }
 
     /// Opens this server's search index in `dir` (a derived cache, rebuilt from the tables when
@@ -128,7 +134,7 @@ impl PgStore {
     }
 
     /// The connection pool (for metrics, and for the change-log reader of the search index).
-    pub fn pool(&self) -> &PgPool {
+    pub fn pg_pool(&self) -> &PgPool {
         &self.pool
     }
 
@@ -143,14 +149,20 @@ impl PgStore {
 }
 
 /// Runs `$body` in a read-write transaction `$tx` on a pooled connection and commits it when
-/// the body returns `Ok` (dropping the transaction on an error rolls it back).
+/// the body returns `Ok` (dropping the transaction on an error rolls it back); a committed one
+/// counts as a write for metrics.
 macro_rules! in_tx {
     ($self:ident, |$tx:ident| $body:expr) => {{
+        let out = in_tx!(uncounted $self, |$tx| $body)?;
+        $self.groups.record(1);
+        Ok(out)
+    }};
+    (uncounted $self:ident, |$tx:ident| $body:expr) => {{
         let mut conn = $self.conn().await?;
         let $tx = conn.transaction().await.map_err(db)?;
         let out = $body;
         $tx.commit().await.map_err(db)?;
-        Ok(out)
+        StoreResult::Ok(out)
     }};
 }
 
@@ -176,7 +188,9 @@ impl Store for PgStore {
     /// `None`: other servers write schemas too, and this one cannot learn of their writes
     /// without asking the database, which this synchronous call cannot do. The domain layer then
     /// reads schemas on every request, so a change made through any server is enforced by every
-    /// server on its next request.
+    /// server on its next request. The database keeps the number this would need
+    /// (`schema_generation_now`, one indexed read); an asynchronous `schema_generation` in the
+    /// contract would let the domain layer cache schemas again on this backend.
     fn schema_generation(&self) -> Option<u64> {
         None
     }
@@ -224,7 +238,10 @@ impl Store for PgStore {
     }
 
     async fn insert_domain(&self, d: &DomainRecord, max: usize) -> StoreResult<()> {
-        in_tx!(self, |tx| domains::insert(&tx, d, max).await?)
+        in_tx!(self, |tx| {
+            domains::insert(&tx, d, max).await?;
+            sql::bump_schema_generation(&tx).await?
+        })
     }
     async fn get_domain(&self, key: DomainKey) -> StoreResult<Option<DomainRecord>> {
         domains::get(&self.conn().await?, &key).await
@@ -239,21 +256,38 @@ impl Store for PgStore {
         domains::list(&self.conn().await?, account_id, region, after, limit).await
     }
     async fn update_domain_tags(&self, key: DomainKey, tags: &Tags) -> StoreResult<bool> {
-        domains::update_tags(&self.conn().await?, &key, tags).await
+        in_tx!(self, |tx| {
+            let found = domains::update_tags(&tx, &key, tags).await?;
+            sql::bump_schema_generation(&tx).await?;
+            found
+        })
     }
     async fn delete_domain(&self, key: DomainKey) -> StoreResult<bool> {
-        in_tx!(self, |tx| domains::delete(&tx, &key).await?)
+        in_tx!(self, |tx| {
+            let found = domains::delete(&tx, &key).await?;
+            sql::bump_schema_generation(&tx).await?;
+            found
+        })
     }
 
     async fn insert_resource(&self, r: &ResourceRecord, quota: usize) -> StoreResult<()> {
-        in_tx!(self, |tx| resources::insert(&tx, r, quota).await?)
+        in_tx!(self, |tx| {
+            resources::insert(&tx, r, quota).await?;
+            sql::bump_schema_generation(&tx).await?
+        })
     }
     async fn replace_resource_if(
         &self,
         r: &ResourceRecord,
         prior: &ResourceRecord,
     ) -> StoreResult<bool> {
-        in_tx!(self, |tx| resources::replace_if(&tx, r, prior).await?)
+        in_tx!(self, |tx| {
+            let written = resources::replace_if(&tx, r, prior).await?;
+            if written {
+                sql::bump_schema_generation(&tx).await?;
+            }
+            written
+        })
     }
     async fn count_resources(
         &self,
@@ -299,7 +333,7 @@ impl Store for PgStore {
     ) -> StoreResult<Created> {
         // One statement, its own transaction (see `cases::insert`).
         let created = cases::insert(&self.conn().await?, case, audit, event, token).await?;
-        self.group_sizes.record(1);
+        self.groups.record(1);
         Ok(created)
     }
     async fn get_case(&self, key: CaseKey) -> StoreResult<Option<CaseRecord>> {
@@ -320,6 +354,12 @@ impl Store for PgStore {
         items: &[RelatedItemRecord],
         claim: Option<&TokenClaim>,
     ) -> StoreResult<()> {
+        if items.is_empty() && claim.is_none() {
+            // The common case, one statement (see `cases::update_alone`).
+            cases::update_alone(&self.conn().await?, case, audit, event).await?;
+            self.groups.record(1);
+            return Ok(());
+        }
         in_tx!(self, |tx| cases::update(
             &tx, case, audit, event, items, claim
         )
@@ -458,8 +498,10 @@ impl Store for PgStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        in_tx!(self, |tx| related::update(
+        let change = related::ItemChange::Replace;
+        in_tx!(self, |tx| related::change(
             &tx,
+            change,
             item,
             audit,
             event,
@@ -474,8 +516,10 @@ impl Store for PgStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        in_tx!(self, |tx| related::delete(
+        let change = related::ItemChange::Remove;
+        in_tx!(self, |tx| related::change(
             &tx,
+            change,
             item,
             audit,
             event,
@@ -506,7 +550,11 @@ impl Store for PgStore {
         region: &str,
         body: &serde_json::Value,
     ) -> StoreResult<()> {
-        outbox::put_config(&self.conn().await?, &key, region, body).await
+        // A schema write: writes decide their events by the configuration they read.
+        in_tx!(self, |tx| {
+            outbox::put_config(&tx, &key, region, body).await?;
+            sql::bump_schema_generation(&tx).await?
+        })
     }
     async fn events_after(
         &self,
@@ -514,11 +562,10 @@ impl Store for PgStore {
         scope: Option<(&str, &str)>,
         limit: usize,
     ) -> StoreResult<Vec<EventRecord>> {
-        in_tx!(self, |tx| outbox::events_after(&tx, after, scope, limit)
-            .await?)
+        in_tx!(uncounted self, |tx| outbox::events_after(&tx, after, scope, limit).await?)
     }
     async fn last_event_seq(&self) -> StoreResult<i64> {
-        in_tx!(self, |tx| outbox::last_seq(&tx).await?)
+        in_tx!(uncounted self, |tx| outbox::last_seq(&tx).await?)
     }
     async fn delivery_cursor(&self, target: &str) -> StoreResult<Option<i64>> {
         outbox::cursor(&self.conn().await?, target).await
@@ -552,10 +599,12 @@ impl Store for PgStore {
     }
 }
 
+/// Each write is a transaction (or a statement) of its own: groups of one. PostgreSQL groups the
+/// commits that arrive together into one WAL flush by itself, which this cannot see.
 #[async_trait::async_trait]
 impl Stats for PgStore {
     fn group_sizes(&self) -> &GroupSizes {
-        &self.group_sizes
+        &self.groups
     }
 
     fn pool(&self) -> Option<PoolUsage> {

@@ -268,28 +268,27 @@ pub(super) async fn replace_in(tx: &Transaction<'_>, item: &RelatedItemRecord) -
     Ok(())
 }
 
-pub async fn update(
-    tx: &Transaction<'_>,
-    item: &RelatedItemRecord,
-    audit: &AuditRecord,
-    event: Option<&EventRecord>,
-    case_update: Option<&CaseRecord>,
-) -> StoreResult<()> {
-    touch_case(tx, item, case_update).await?;
-    replace_in(tx, item).await?;
-    cases::insert_audit(tx, &item.account_id, &item.domain_id, &item.case_id, audit).await?;
-    outbox::append(tx, event.as_slice()).await
+/// What an update or a delete does to the item's row; the rest of the write (the case touched,
+/// the audit record, the event) is the same for both.
+#[derive(Clone, Copy, Debug)]
+pub enum ItemChange {
+    Replace,
+    Remove,
 }
 
-pub async fn delete(
+pub async fn change(
     tx: &Transaction<'_>,
+    change: ItemChange,
     item: &RelatedItemRecord,
     audit: &AuditRecord,
     event: Option<&EventRecord>,
     case_update: Option<&CaseRecord>,
 ) -> StoreResult<()> {
     touch_case(tx, item, case_update).await?;
-    remove_in(tx, item).await?;
+    match change {
+        ItemChange::Replace => replace_in(tx, item).await?,
+        ItemChange::Remove => remove_in(tx, item).await?,
+    }
     cases::insert_audit(tx, &item.account_id, &item.domain_id, &item.case_id, audit).await?;
     outbox::append(tx, event.as_slice()).await
 }

@@ -105,3 +105,24 @@ pub(super) async fn lock(c: &impl GenericClient, parts: &[&str]) -> StoreResult<
     .await?;
     Ok(())
 }
+
+/// Marks a schema change (see migration 4), in the schema write's transaction, as its last
+/// statement: the row is shared by every schema write of the fleet, and its lock is held until
+/// commit.
+pub(super) async fn bump_schema_generation(tx: &impl GenericClient) -> StoreResult<()> {
+    exec(
+        tx,
+        "UPDATE schema_generation SET generation = generation + 1",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The schema generation now.
+pub(super) async fn schema_generation(c: &impl GenericClient) -> StoreResult<u64> {
+    let row = query_opt(c, "SELECT generation FROM schema_generation", &[])
+        .await?
+        .ok_or_else(|| StoreError::Backend("the schema generation row is missing".into()))?;
+    Ok(col::<i64>(&row, 0)?.max(0) as u64)
+}
