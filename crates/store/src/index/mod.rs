@@ -135,6 +135,12 @@ pub trait ChangeLog: Send + Sync + 'static {
     ) -> StoreResult<Vec<CaseRecord>>;
     /// Forget changes up to `upto`: a durable commit of the index holds them.
     fn prune(&self, upto: &Self::Position) -> StoreResult<()>;
+    /// A rebuild from the tables starts at `from`: the changes after it are needed until the
+    /// rebuild's commit (a log shared by several indexes must not prune them meanwhile).
+    fn rebuild_from(&self, from: &Self::Position) -> StoreResult<()> {
+        let _ = from;
+        Ok(())
+    }
     /// The number of cases of every domain that has any, read in one snapshot, if the tables
     /// are still exactly at `at` (no change after it is committed); `None` when they moved on.
     fn case_counts(&self, at: &Self::Position) -> StoreResult<Option<BTreeMap<DomainKey, u64>>>;
@@ -1061,6 +1067,7 @@ impl<P: Position> Indexer<P> {
         // Taken before the tables are read: every change it covers is in what they show, and the
         // changes after it are applied again on top.
         let seq = self.log.horizon()?;
+        self.log.rebuild_from(&seq)?;
         self.writer()?.delete_all_documents().map_err(backend)?;
         let mut after = None;
         loop {

@@ -49,7 +49,7 @@ pub struct PgLog {
     chores: Mutex<Chores>,
 }
 
-/// When the node last marked itself live and last pruned the log.
+/// When the node last marked itself live, recorded its position and pruned the log.
 struct Chores {
     live_at: Option<Instant>,
     recorded_at: Option<Instant>,
@@ -79,6 +79,8 @@ impl PgLog {
     /// Runs `op` on the indexer's connection, connecting first if needed; a connection that
     /// failed is dropped, so the next call connects again.
     fn with<T>(&self, op: impl AsyncFnOnce(&mut Client) -> PgResult<T>) -> StoreResult<T> {
+        let heartbeat = self.chore(|c| &mut c.live_at, HEARTBEAT);
+        let node = self.node.as_str();
         let runtime = self.runtime.as_ref().expect("present until dropped");
         let mut slot = self.client.lock().unwrap_or_else(|e| e.into_inner());
         let outcome = runtime.block_on(async {
@@ -98,7 +100,19 @@ impl PgLog {
                     .await?;
                 *slot = Some(client);
             }
-            op(slot.as_mut().expect("just connected")).await
+            let client = slot.as_mut().expect("just connected");
+            if heartbeat {
+                // Keeps the recorded position (never ahead of this node's durable one) live for
+                // pruning while no commit records a new one: an idle database, a long rebuild. A
+                // node without a row has nothing to keep.
+                client
+                    .execute(
+                        "UPDATE index_positions SET updated_at = now() WHERE node = $1",
+                        &[&node],
+                    )
+                    .await?;
+            }
+            op(client).await
         });
         if let Err(e) = &outcome
             && !matches!(e, PgError::Pruned { .. })
@@ -107,9 +121,7 @@ impl PgLog {
         }
         outcome.map_err(Into::into)
     }
-}
 
-impl PgLog {
     /// Whether the chore whose last run `last` picks is due (`every` since then, or never run),
     /// and if so counts it as run now.
     fn chore(
@@ -141,21 +153,17 @@ impl ChangeLog for PgLog {
     type Position = Snapshot;
 
     fn horizon(&self) -> StoreResult<Snapshot> {
-        let heartbeat = self.chore(|c| &mut c.live_at, HEARTBEAT);
+        self.with(async |client| super::changelog::horizon_now(&*client).await)
+    }
+
+    /// Records `from` at once: a node joining a busy fleet (or rebuilding) must keep the changes
+    /// after it through a rebuild that may take minutes, or the other nodes would prune them and
+    /// the rebuilt index would find its position gone, and rebuild again.
+    fn rebuild_from(&self, from: &Snapshot) -> StoreResult<()> {
+        self.chore(|c| &mut c.live_at, Duration::ZERO);
+        self.chore(|c| &mut c.recorded_at, Duration::ZERO);
         let node = self.node.as_str();
-        self.with(async |client| {
-            if heartbeat {
-                // Keeps the recorded position (never ahead of this node's durable one) live for
-                // pruning while no change moves it; a node without a row has nothing to keep.
-                client
-                    .execute(
-                        "UPDATE index_positions SET updated_at = now() WHERE node = $1",
-                        &[&node],
-                    )
-                    .await?;
-            }
-            super::changelog::horizon_now(&*client).await
-        })
+        self.with(async |client| record_position(&*client, node, from).await)
     }
 
     fn changes_after(

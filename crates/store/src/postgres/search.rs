@@ -56,6 +56,22 @@ impl PgSearch {
         self.index.wait_for(horizon, bound).await
     }
 
+    /// How many committed changes searches do not see yet (for the index-lag metric: positions
+    /// here are sets of transactions, not numbers, so the lag is counted in the log itself).
+    pub async fn changes_behind(&self) -> StoreResult<u64> {
+        let searchable = self.index.status().indexed;
+        let client = self.pool.get().await?;
+        let n: i64 = client
+            .query_one(
+                "SELECT count(*) FROM changes WHERE xid >= $1 OR xid = ANY($2)",
+                &[&searchable.xmax(), &searchable.in_progress()],
+            )
+            .await
+            .map_err(super::PgError::from)?
+            .get(0);
+        Ok(n.max(0) as u64)
+    }
+
     /// The position searches see, and why the indexer fails if it does (for readiness).
     pub fn status(&self) -> IndexStatus<Snapshot> {
         self.index.status()

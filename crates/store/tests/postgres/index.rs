@@ -6,7 +6,11 @@ use crate::harness::{PrivateServer, TestDb, connect};
 use caseload_domain::store::{CaseQuery, FieldPredicate, Filter, Op, SortSpec, StoreError};
 use caseload_domain::value::Value;
 use caseload_model::shapes::FieldType;
-use caseload_store::postgres::{LIVE_WITHIN, MIGRATIONS, PgSearch, append, migrate, prune};
+use caseload_store::index::ChangeLog;
+use caseload_store::postgres::{
+    LIVE_WITHIN, MIGRATIONS, PgLog, PgSearch, append, forget_node, horizon_now, migrate, prune,
+    record_position,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -176,8 +180,16 @@ async fn a_transaction_committing_after_a_later_one_is_still_indexed() {
     put_case(&t1, "case-a", "late").await;
     put_case(&b, "case-b", "early").await;
     assert_eq!(found(&node).await, ["case-b"], "T2 indexed while T1 runs");
+    assert_eq!(
+        node.changes_behind().await.unwrap(),
+        0,
+        "T1's change is not committed"
+    );
 
     t1.commit().await.unwrap();
+    // Committed, and not searchable until a search (or the commit delay) has the index commit.
+    let behind = node.changes_behind().await.unwrap();
+    assert!(behind <= 1, "{behind}");
     let seqs = strings(&b, "SELECT case_id FROM changes ORDER BY seq").await;
     assert_eq!(
         seqs,
@@ -185,6 +197,7 @@ async fn a_transaction_committing_after_a_later_one_is_still_indexed() {
         "T1 took the lower sequence number"
     );
     assert_eq!(found(&node).await, ["case-a", "case-b"]);
+    assert_eq!(node.changes_behind().await.unwrap(), 0);
     // Its row was indexed, not just its key.
     let (total, hits) = node.search(&query(Some("late")), WAIT).await.unwrap();
     assert_eq!((total, hits), (1, vec!["case-a".to_owned()]));
@@ -487,4 +500,50 @@ async fn a_deleted_domain_leaves_the_index() {
     let (total, hits) = node.search(&other, WAIT).await.unwrap();
     assert_eq!((total, hits), (1, vec!["c000".to_owned()]));
     node.close().await.unwrap();
+}
+
+/// A node starting a rebuild records the position it rebuilds from at once: the changes after it
+/// survive the other nodes' pruning through a long rebuild (without it, they would be pruned and
+/// the rebuilt index would find its position gone, and rebuild again).
+#[tokio::test]
+async fn a_rebuilding_node_holds_back_pruning_from_the_start_of_its_rebuild() {
+    let Some(db) = TestDb::migrated().await else {
+        return;
+    };
+    let mut client = db.client().await;
+    let from = horizon_now(&client).await.unwrap();
+    commit_cases(&mut client, &ids("c", 0..3)).await;
+    // Another node, live, is past those changes (once other tests' transactions that were open
+    // meanwhile have ended: transaction ids are the whole server's).
+    let started = Instant::now();
+    let ahead = loop {
+        let h = horizon_now(&client).await.unwrap();
+        if h.xmin() > from.xmax() {
+            break h;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{h} never passed {from}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    record_position(&client, "b", &ahead).await.unwrap();
+
+    let log = PgLog::new("joiner", db.pool().connect_config().clone()).unwrap();
+    let log = tokio::task::spawn_blocking(move || {
+        log.rebuild_from(&from).unwrap();
+        log
+    })
+    .await
+    .unwrap();
+    let kept = prune(&mut client, LIVE_WITHIN).await.unwrap();
+    assert_eq!(kept.deleted, 0, "floor {}", kept.floor);
+    assert_eq!(number(&client, "SELECT count(*) FROM changes").await, 3);
+
+    // Without the joiner's record, the same prune removes them.
+    forget_node(&client, "joiner").await.unwrap();
+    assert_eq!(prune(&mut client, LIVE_WITHIN).await.unwrap().deleted, 3);
+    tokio::task::spawn_blocking(move || drop(log))
+        .await
+        .unwrap();
 }

@@ -611,25 +611,23 @@ impl Stats for PgStore {
         Some(self.pool.usage())
     }
 
-    /// Positions are change-log rows: `committed` the newest one's sequence number, and
-    /// `searchable` that less the committed changes the index has not delivered yet (those of
-    /// transactions not done in its position).
+    /// Positions are change-log rows: `committed` the newest one's sequence number (read first),
+    /// and `searchable` that less the committed changes searches do not see yet.
     async fn index_position(&self) -> StoreResult<IndexPosition> {
-        let status = self.search()?.status();
-        let indexed = status.indexed;
+        let search = self.search()?;
         let row = sql::query_opt(
             &self.conn().await?,
-            "SELECT (SELECT coalesce(max(seq), 0) FROM changes),
-                    (SELECT count(*) FROM changes WHERE xid >= $1 OR xid = ANY($2))",
-            &[&indexed.xmax(), &indexed.in_progress()],
+            "SELECT coalesce(max(seq), 0) FROM changes",
+            &[],
         )
         .await?
         .ok_or_else(|| StoreError::Backend("no row from a SELECT".into()))?;
         let committed: i64 = sql::col(&row, 0)?;
-        let pending: i64 = sql::col(&row, 1)?;
+        let behind = i64::try_from(search.changes_behind().await?).unwrap_or(i64::MAX);
+        let status = search.status();
         Ok(IndexPosition {
             committed,
-            searchable: committed - pending,
+            searchable: committed.saturating_sub(behind),
             failing: status.failing.is_some(),
         })
     }
