@@ -73,6 +73,28 @@ echo "== fuzz targets, briefly (scripts/fuzz.sh: built once, ${FUZZ_SECONDS:-20}
 echo "== boto3 and AWS CLI suite"
 CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" python3 -m pytest -q tests/python
 
+# The same suites with every server on PostgreSQL (scale-out mode): each test server gets a
+# database of its own, created before it starts and dropped after it stops, and the SDK suite's
+# fleet tests run three servers on one database. The whole SDK suite; of the Python suite the
+# files whose behaviour goes through the store. Left out, as they exercise code no store is under
+# (the listener, signing, the wire protocol, failures on demand) or the embedded mode's own
+# SQLite file and tools (durability): running them twice would add minutes and test nothing new.
+pg_admin_url="${CASELOAD_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ -n "${CASELOAD_TEST_DATABASE_URL:-}" ]; then
+    echo "== aws-sdk-connectcases suite and boto3 / AWS CLI suite on PostgreSQL"
+    CASELOAD_TEST_DATABASE_URL="$pg_admin_url" cargo test -p caseload-sdk-tests --locked --test api
+    CASELOAD_TEST_DATABASE_URL="$pg_admin_url" CASELOAD_BIN="$CARGO_TARGET_DIR/debug/caseload" \
+        python3 -m pytest -q tests/python/test_batch_update.py tests/python/test_cases.py \
+        tests/python/test_client_tokens.py tests/python/test_events.py tests/python/test_merge.py \
+        tests/python/test_operability.py tests/python/test_related.py tests/python/test_rules.py \
+        tests/python/test_schema.py
+elif [ -n "${CASELOAD_REQUIRE_POSTGRES:-}" ]; then
+    echo "CASELOAD_REQUIRE_POSTGRES is set but no PostgreSQL answers on 127.0.0.1:5432." >&2
+    exit 1
+else
+    echo "== SKIPPED: the API suites on PostgreSQL (no PostgreSQL on 127.0.0.1:5432)"
+fi
+
 echo "== web page in Chromium (tests/browser: node's test runner, playwright-core, /usr/bin/chromium)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 # Screenshots of this run go to a scratch folder; docs/screenshots/ is refreshed by running

@@ -2,8 +2,17 @@
 helpers every test file uses (`from conftest import code, message, s, EMPTY, ...`).
 
 The binary is `$CASELOAD_BIN`, or `$CARGO_TARGET_DIR/debug/caseload`, or `target/debug/caseload`.
+
+With `CASELOAD_TEST_DATABASE_URL` set (an admin URL, e.g.
+`postgres://postgres@127.0.0.1:5432/postgres`) the servers run on PostgreSQL: one started
+in memory gets a database of its own instead, one on a data directory the database that
+directory records (so that a restart sees the same data); each is created before the server
+starts and dropped when it stops, or at the latest when the run ends. `Server(embedded=True)`
+keeps a server embedded (the tests of the SQLite file and its offline tools).
 """
 
+import atexit
+import itertools
 import http.client
 import json
 import os
@@ -75,6 +84,54 @@ def wait_until(predicate, timeout=15.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+PG_ADMIN_URL = os.environ.get("CASELOAD_TEST_DATABASE_URL") or None
+# The file in a data directory that names its test database.
+PG_MARKER = "test-database"
+_pg_created = set()
+_pg_next = itertools.count()
+
+
+def _pg_admin(sql):
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", PG_ADMIN_URL, "-c", sql],
+                   check=True, capture_output=True)
+
+
+def _pg_url(name):
+    # libpq lets a later dbname override the first, as a URL parameter or one more pair.
+    if "://" in PG_ADMIN_URL:
+        return f"{PG_ADMIN_URL}{'&' if '?' in PG_ADMIN_URL else '?'}dbname={name}"
+    return f"{PG_ADMIN_URL} dbname={name}"
+
+
+def pg_create_database():
+    name = f"caseload_py_{os.getpid()}_{time.time_ns() % 10**9}_{next(_pg_next)}"
+    _pg_admin(f"CREATE DATABASE {name}")
+    _pg_created.add(name)
+    return name
+
+
+def pg_drop_database(name):
+    if name in _pg_created:
+        _pg_created.discard(name)
+        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@atexit.register
+def _pg_drop_left_over():
+    for name in list(_pg_created):
+        pg_drop_database(name)
+
+
+def _pg_database_of_dir(data_dir):
+    marker = pathlib.Path(data_dir) / PG_MARKER
+    if marker.exists():
+        return marker.read_text().strip()
+    name = pg_create_database()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(name)
+    return name
+
+
 def binary() -> str:
     if os.environ.get("CASELOAD_BIN"):
         return os.environ["CASELOAD_BIN"]
@@ -85,12 +142,22 @@ def binary() -> str:
 class Server:
     """One caseload process; stopped by `stop()` (the fixtures do it)."""
 
-    def __init__(self, *args: str, prefix=()):
+    def __init__(self, *args: str, prefix=(), embedded=False):
         # `prefix`: a command the server runs under, e.g. ("prlimit", "--nofile=256", "--").
         argv = [*prefix, binary(), "serve"]
         if "--listen" not in args:
             argv += ["--listen", "127.0.0.1:0"]
-        if "--data-dir" not in args and "--in-memory" not in args:
+        self.own_database, self.own_dir = None, None
+        if PG_ADMIN_URL and not embedded and "--database-url" not in args:
+            args = [a for a in args if a != "--in-memory"]
+            if "--data-dir" in args:
+                name = _pg_database_of_dir(args[args.index("--data-dir") + 1])
+            else:
+                name = self.own_database = pg_create_database()
+                self.own_dir = tempfile.mkdtemp(prefix="caseload-pytest-index-")
+                argv += ["--data-dir", self.own_dir]
+            argv += ["--database-url", _pg_url(name)]
+        elif "--data-dir" not in args and "--in-memory" not in args:
             argv.append("--in-memory")
         self.proc = subprocess.Popen(argv + list(args), stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
@@ -137,11 +204,20 @@ class Server:
 
     def stop(self):
         self.proc.terminate()
-        return self.proc.wait(timeout=10)
+        status = self.proc.wait(timeout=10)
+        self._drop_own()
+        return status
 
     def kill(self):
         self.proc.kill()
         self.proc.wait(timeout=10)
+        self._drop_own()
+
+    def _drop_own(self):
+        if self.own_database:
+            pg_drop_database(self.own_database)
+            shutil.rmtree(self.own_dir, ignore_errors=True)
+            self.own_database = None
 
 
 class Feed:

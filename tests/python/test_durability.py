@@ -1,5 +1,6 @@
 """Durability of the search index against the database, as clients see it: a full disk under
-write load, `GET /health` and `GET /ready`, bounded searches, and `caseload check`."""
+write load, `GET /health` and `GET /ready`, bounded searches, and `caseload check`. Of the
+embedded mode (its SQLite file, its index beside it, `check`), so embedded on every backend."""
 
 import concurrent.futures
 import os
@@ -74,7 +75,7 @@ def test_a_full_disk_loses_no_acknowledged_case(small_disk):
     with open(ballast, "wb") as f:
         f.write(b"\0" * (54 * 1024 * 1024))
     data_dir = os.path.join(small_disk, "data")
-    server = Server("--data-dir", data_dir, "--search-wait-ms", "2000")
+    server = Server("--data-dir", data_dir, "--search-wait-ms", "2000", embedded=True)
     try:
         c = server.client()
         d = c.create_domain(name="full")["domainId"]
@@ -154,7 +155,7 @@ def test_a_full_disk_loses_no_acknowledged_case(small_disk):
         server.stop()
 
     # After a restart too, and the index agrees with the database case by case.
-    server = Server("--data-dir", data_dir)
+    server = Server("--data-dir", data_dir, embedded=True)
     try:
         c = server.client()
         wait_ready(server)
@@ -170,7 +171,7 @@ def test_a_full_disk_loses_no_acknowledged_case(small_disk):
 def test_searches_refuse_past_the_bound_with_retry_after_and_then_succeed(data_dir):
     # A 1 ms bound: a search right after a write cannot wait for the index's commit, so it
     # answers a retryable InternalServerException, and answers again once the commit is done.
-    server = Server("--data-dir", data_dir, "--search-wait-ms", "1")
+    server = Server("--data-dir", data_dir, "--search-wait-ms", "1", embedded=True)
     try:
         c = server.client()
         d = c.create_domain(name="bound")["domainId"]
@@ -198,7 +199,7 @@ def test_searches_refuse_past_the_bound_with_retry_after_and_then_succeed(data_d
 
 
 def test_check_names_differences_repairs_them_and_start_up_repairs_by_itself(data_dir):
-    server = Server("--data-dir", data_dir)
+    server = Server("--data-dir", data_dir, embedded=True)
     c = server.client()
     d = c.create_domain(name="check")["domainId"]
     t = c.create_template(domainId=d, name="T")["templateId"]
@@ -230,7 +231,7 @@ def test_check_names_differences_repairs_them_and_start_up_repairs_by_itself(dat
     db.execute("DELETE FROM cases WHERE case_id = ?", (ids[1],))
     db.commit()
     db.close()
-    server = Server("--data-dir", data_dir)
+    server = Server("--data-dir", data_dir, embedded=True)
     try:
         c = server.client()
         deadline = time.monotonic() + 30

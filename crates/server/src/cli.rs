@@ -62,6 +62,9 @@ pub struct ExportArgs {
     /// Directory holding the SQLite database.
     #[arg(long, env = "CASELOAD_DATA_DIR", default_value = "./caseload-data")]
     pub data_dir: PathBuf,
+    /// Export from this PostgreSQL database instead (servers may keep running on it).
+    #[arg(long, env = "CASELOAD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// The domain to export.
     #[arg(long)]
     pub domain_id: String,
@@ -87,6 +90,10 @@ pub struct ImportArgs {
     /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
     #[arg(long)]
     pub endpoint: Option<String>,
+    /// Set for servers on PostgreSQL: a direct import into PostgreSQL is not supported yet, so
+    /// without --endpoint the import stops with a message rather than write to --data-dir.
+    #[arg(long, env = "CASELOAD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Import into this existing domain, which must be empty (no custom fields, templates,
     /// layouts or cases), instead of creating one.
     #[arg(long)]
@@ -148,7 +155,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CASELOAD_LISTEN", default_value = "127.0.0.1:4599")]
     pub listen: SocketAddr,
 
-    /// Directory holding the SQLite database (created if missing).
+    /// Directory holding the SQLite database (created if missing); with --database-url only this
+    /// server's search index (a cache: deleting it loses nothing, it is rebuilt at start-up).
     #[arg(
         long,
         env = "CASELOAD_DATA_DIR",
@@ -160,6 +168,9 @@ pub struct ServeArgs {
     /// Keep everything in memory and lose it on exit (tests, demos).
     #[arg(long, env = "CASELOAD_IN_MEMORY")]
     pub in_memory: bool,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     /// TOML file of identities: `[[identity]]` tables with access_key_id, secret_access_key and
     /// account_id. Without it the only identity is access key `test`, secret `test`, account
@@ -243,6 +254,30 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub edge: EdgeArgs,
+}
+
+/// The scale-out mode: PostgreSQL as the system of record, shared by any number of servers.
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Run on this PostgreSQL database (15 or later) instead of a SQLite file, e.g.
+    /// postgres://caseload@db.internal:5432/caseload. The server creates and migrates the schema
+    /// itself; several servers may share the database (give each its own --node-name).
+    #[arg(
+        long,
+        env = "CASELOAD_DATABASE_URL",
+        conflicts_with = "in_memory",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Most connections this server holds open to PostgreSQL (its search indexer holds one
+    /// more of its own).
+    #[arg(long, env = "CASELOAD_DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub database_pool_size: usize,
+
+    /// How long start-up keeps trying to reach PostgreSQL before it gives up, in seconds.
+    #[arg(long, env = "CASELOAD_DATABASE_START_TIMEOUT", default_value_t = 30.0, value_parser = seconds)]
+    pub database_start_timeout: f64,
 }
 
 /// How connections are bounded, and failures served on purpose (`listener`, `faults`).

@@ -11,6 +11,7 @@ mod listener;
 mod logging;
 mod merges;
 mod metrics;
+mod storage;
 mod throttle;
 mod transfer;
 mod ui;
@@ -22,7 +23,6 @@ use clap::Parser;
 use cli::{Cli, Command, ExportArgs, ImportArgs, ReindexArgs, ServeArgs};
 use startup::Fail;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A fatal start-up error: printed as one line, exit status 1. Any displayable error converts.
 mod startup {
@@ -75,16 +75,7 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
             args.listen
         )));
     }
-    let store = Arc::new(
-        if args.in_memory {
-            SqliteStore::in_memory()?
-        } else {
-            SqliteStore::open(&args.data_dir)?
-        }
-        .with_search_wait(Duration::from_millis(args.search_wait_ms.max(1))),
-    );
-    // The backend's numbers for /metrics (a PostgreSQL store will hand in its own).
-    let stats: Arc<dyn caseload_store::stats::Stats> = store.clone();
+    let storage::Opened { store, stats } = storage::open(&args, &node).await.map_err(Fail)?;
     let quotas = Quotas {
         domains_per_account: args.max_domains,
         fields_per_domain: args.max_fields,
@@ -98,7 +89,6 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
         fields_per_custom_item: args.max_custom_item_fields,
         ..Quotas::default()
     };
-    let store: Arc<dyn caseload_domain::store::Store> = store;
     let service = Arc::new(Service::new(store.clone(), quotas).await?);
     if !args.webhook.is_empty() && args.webhook_secret.is_none() {
         return Err(Fail(
@@ -197,6 +187,7 @@ async fn reindex(args: ReindexArgs) -> Result<(), Fail> {
 async fn export(args: ExportArgs) -> Result<(), Fail> {
     let cases = transfer::export::run(transfer::export::Export {
         data_dir: args.data_dir,
+        database_url: args.database_url,
         account_id: args.account_id,
         domain_id: args.domain_id,
         output: args.output,
@@ -226,6 +217,11 @@ async fn import(args: ImportArgs) -> Result<(), Fail> {
             })
             .await
         }
+        None if args.database_url.is_some() => Err(
+            "a direct import into PostgreSQL is not supported yet: import through a running \
+             server with --endpoint URL"
+                .to_owned(),
+        ),
         None => {
             transfer::direct::run(transfer::direct::DirectImport {
                 file: args.file,

@@ -8,7 +8,7 @@
 //!   through its change log and rebuildable from it at any time.
 //! - `postgres`: the scale-out backend, `PgStore` (many servers on one PostgreSQL database), with
 //!   its connection pool, migrations, the change log read in commit order and each node's search
-//!   index fed from it (`PgSearch`). The server does not use it yet.
+//!   index fed from it (`PgSearch`); `caseload serve --database-url` runs on it.
 //!
 //! - `stats`: what a backend tells the server's `GET /metrics` (group-commit sizes, pool use,
 //!   the index's position against the database), the same for every backend.

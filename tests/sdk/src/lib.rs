@@ -2,7 +2,9 @@
 //! `helpers` has the values and error readers every test file uses.
 //!
 //! The binary is the one cargo built for this workspace (`$CARGO_TARGET_DIR/debug/caseload`, or
-//! `CASELOAD_BIN` if set). Each `Server` is its own process with its own data, stopped on drop.
+//! `CASELOAD_BIN` if set). Each `Server` is its own process with its own data, stopped on drop:
+//! embedded (in memory, or SQLite in a data directory), or with `CASELOAD_TEST_DATABASE_URL` set
+//! on a PostgreSQL database of its own (`postgres`).
 
 use aws_sdk_connectcases::config::{BehaviorVersion, Credentials, Region};
 use std::io::{BufRead, BufReader};
@@ -13,6 +15,7 @@ pub use aws_sdk_connectcases as sdk;
 pub use helpers::*;
 
 mod helpers;
+pub mod postgres;
 
 /// Path of the server binary under test.
 pub fn binary() -> PathBuf {
@@ -29,6 +32,9 @@ pub struct Server {
     pub endpoint: String,
     child: Child,
     args: Vec<String>,
+    /// On PostgreSQL instead of in memory: its database and index directory, dropped after the
+    /// process is stopped (fields drop after `Drop::drop`).
+    _own: Option<(postgres::TestDatabase, TempDir)>,
 }
 
 impl Server {
@@ -44,13 +50,50 @@ impl Server {
         Self::spawn(args)
     }
 
-    /// A server keeping its data in `dir`; start another on the same dir to test restarts.
+    /// A server keeping its data in `dir` (on PostgreSQL: in the database `dir` records); start
+    /// another on the same dir to test restarts.
     pub fn start_persistent(dir: &Path) -> Server {
         Self::spawn(vec!["--data-dir".into(), dir.display().to_string()])
     }
 
-    /// A server with arbitrary `serve` flags (no `--in-memory` added).
-    pub fn spawn(args: Vec<String>) -> Server {
+    /// An embedded server keeping its data in `dir`'s SQLite file, whichever backend the suite
+    /// runs on: for the offline tools that read and write a data directory (export, direct
+    /// import).
+    pub fn start_embedded(dir: &Path) -> Server {
+        Self::launch(vec!["--data-dir".into(), dir.display().to_string()], None)
+    }
+
+    /// A server with arbitrary `serve` flags (no `--in-memory` added). When the suite runs on
+    /// PostgreSQL, `--in-memory` becomes a database of the server's own and `--data-dir DIR` the
+    /// database `DIR` records (see `postgres`).
+    pub fn spawn(mut args: Vec<String>) -> Server {
+        let has = |args: &[String], flag: &str| args.iter().any(|a| a == flag);
+        if postgres::admin_url().is_none() || has(&args, "--database-url") {
+            return Self::launch(args, None);
+        }
+        if let Some(i) = args.iter().position(|a| a == "--in-memory") {
+            let db = postgres::TestDatabase::create().expect("the admin URL is set");
+            let dir = TempDir::new("pg-index");
+            args.splice(
+                i..=i,
+                [
+                    "--database-url".into(),
+                    db.url.clone(),
+                    "--data-dir".into(),
+                    dir.path().display().to_string(),
+                ],
+            );
+            return Self::launch(args, Some((db, dir)));
+        }
+        if let Some(i) = args.iter().position(|a| a == "--data-dir") {
+            let dir = Path::new(args.get(i + 1).expect("--data-dir DIR"));
+            let url = postgres::TestDatabase::of_dir(dir).expect("the admin URL is set");
+            args.extend(["--database-url".into(), url]);
+        }
+        Self::launch(args, None)
+    }
+
+    fn launch(args: Vec<String>, own: Option<(postgres::TestDatabase, TempDir)>) -> Server {
         let mut cmd = Command::new(binary());
         cmd.arg("serve");
         if !args.iter().any(|a| a == "--listen") {
@@ -81,6 +124,7 @@ impl Server {
             endpoint,
             child,
             args,
+            _own: own,
         }
     }
 
@@ -99,7 +143,8 @@ impl Server {
         self.child.wait().expect("wait for the server")
     }
 
-    /// The flags this server was started with (to start a successor on the same data).
+    /// The flags this server was started with (to start a successor on the same data; a server
+    /// that was `--in-memory` on PostgreSQL names its own database, dropped with it).
     pub fn args(&self) -> &[String] {
         &self.args
     }
@@ -150,6 +195,7 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        postgres::drop_recorded(&self.0);
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }

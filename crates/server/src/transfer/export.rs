@@ -1,12 +1,17 @@
-//! `caseload export`: a domain of a data directory (the server stopped) as an NDJSON file.
+//! `caseload export`: a domain of a data directory (the server stopped), or of a PostgreSQL
+//! database (servers may be running on it), as an NDJSON file.
 
 use super::progress::Progress;
+use caseload_domain::store::Store;
 use caseload_store::SqliteStore;
+use caseload_store::postgres::{PgConfig, PgStore};
 use std::io::Write;
 use std::path::PathBuf;
 
 pub struct Export {
     pub data_dir: PathBuf,
+    /// Read from this PostgreSQL database instead of `data_dir`.
+    pub database_url: Option<String>,
     pub account_id: String,
     pub domain_id: String,
     /// `None`: standard output.
@@ -16,12 +21,21 @@ pub struct Export {
 
 /// Writes the export; returns the number of cases.
 pub async fn run(args: Export) -> Result<u64, String> {
-    let store = SqliteStore::open(&args.data_dir).map_err(|e| {
-        format!(
-            "cannot open {}: {e} (is a server running on it? export needs it stopped)",
-            args.data_dir.display()
-        )
-    })?;
+    let store: Box<dyn Store> = match &args.database_url {
+        // Pages are read in separate transactions: a domain written to meanwhile may export a
+        // mix of before and after (stop writing to it for an exact copy).
+        Some(url) => Box::new(
+            PgStore::open(&PgConfig::new(url.clone()))
+                .await
+                .map_err(|e| format!("cannot open the PostgreSQL database: {e}"))?,
+        ),
+        None => Box::new(SqliteStore::open(&args.data_dir).map_err(|e| {
+            format!(
+                "cannot open {}: {e} (is a server running on it? export needs it stopped)",
+                args.data_dir.display()
+            )
+        })?),
+    };
     let sink: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(
             std::fs::File::create(path)
@@ -41,10 +55,14 @@ pub async fn run(args: Export) -> Result<u64, String> {
         }
         Ok(())
     };
-    let cases =
-        caseload_domain::transfer::export(&store, &args.account_id, &args.domain_id, &mut emit)
-            .await
-            .map_err(|e| e.to_string())?;
+    let cases = caseload_domain::transfer::export(
+        store.as_ref(),
+        &args.account_id,
+        &args.domain_id,
+        &mut emit,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     out.flush()
         .map_err(|e| format!("cannot write the export: {e}"))?;
     progress.finish(&format!("{lines} lines, {cases} cases"));

@@ -52,9 +52,9 @@ use serde_json::json;
 /// Two other forms:
 /// - `conformance_tests!($make, without_search)` leaves out the tests of SearchCases, for a
 ///   backend whose search is provided apart from the store under test;
-/// - `conformance_tests!(optional $make, without_search)` takes a `$make` returning an `Option`:
-///   `None` (the backend's server is not reachable, and the test harness says so) ends the test
-///   early.
+/// - `conformance_tests!(optional $make)` (or `optional $make, without_search`) takes a `$make`
+///   returning an `Option`: `None` (the backend's server is not reachable, and the test harness
+///   says so) ends the test early.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:path) => {
@@ -63,6 +63,10 @@ macro_rules! conformance_tests {
     };
     ($make:path, without_search) => {
         $crate::conformance_tests!(@store always $make);
+    };
+    (optional $make:path) => {
+        $crate::conformance_tests!(@store optional $make);
+        $crate::conformance_tests!(@search optional $make);
     };
     (optional $make:path, without_search) => {
         $crate::conformance_tests!(@store optional $make);

@@ -4,8 +4,8 @@
 //! - `store`: `PgStore`, the storage contract over these tables (`PgStore::open` runs the
 //!   migrations), passing the conformance suite; every method one transaction, and each
 //!   uniqueness, quota, version, reference-number and client-token rule held across servers by
-//!   the database (see the module for how). Its SearchCases answers `Unavailable` until each
-//!   server's search index, fed from `changelog`, is wired in.
+//!   the database (see the module for how). Its SearchCases goes through the server's own
+//!   search index (`PgStore::with_search`, a `PgSearch`), fed from `changelog`.
 //! - `pool`: a bounded connection pool whose every wait is bounded, so a database that is down
 //!   or restarting gives a retryable error (`PgError::Unavailable`) in seconds, never a hang.
 //! - `migrate`: the schema (`migrations/postgres/`, the SQLite tables translated, plus the change
@@ -30,9 +30,7 @@
 //!   position holds back pruning, and one away longer than `LIVE_WITHIN` rebuilds on return.
 //! - `rows`: the tables' rows as the domain's records.
 //!
-//! Still to come (issue 15): wiring `PgSearch` into `PgStore::search_cases`, the server's
-//! `--database-url`, and running the API suites against this backend. Nothing here is reachable
-//! from the server yet.
+//! The server runs on this backend with `caseload serve --database-url`.
 
 mod changelog;
 mod error;

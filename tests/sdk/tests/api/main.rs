@@ -2,6 +2,7 @@
 
 mod cases;
 mod domains;
+mod fleet;
 mod protocol;
 mod related;
 mod rules;

@@ -1,5 +1,9 @@
 //! `caseload export` and `caseload import`: a domain made through the SDK, exported, imported
 //! directly and through a running server, and exported again.
+//!
+//! A direct import writes a data directory's SQLite file (there is none into PostgreSQL yet), so
+//! the tests of it run embedded servers (`Server::start_embedded`) on every backend; export and
+//! the import through a server run on the suite's backend.
 
 use aws_sdk_connectcases::Client;
 use aws_sdk_connectcases::types::{
@@ -9,7 +13,7 @@ use aws_sdk_connectcases::types::{
     RelatedItemType, Section, SlaInputConfiguration, SlaInputContent, SlaType, TemplateStatus,
     UserUnion,
 };
-use caseload_sdk_tests::{AGENT, Server, TempDir, binary, fv, s};
+use caseload_sdk_tests::{AGENT, Server, TempDir, binary, fv, postgres, s};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -34,12 +38,18 @@ fn imported_domain(stdout: &str) -> String {
     stdout.trim().rsplit(' ').next().unwrap().to_owned()
 }
 
+/// Exports from the data directory, or from the PostgreSQL database its server ran on.
 fn export(dir: &Path, domain: &str, file: &Path) -> String {
+    let dir = dir.display().to_string();
+    let source = match postgres::recorded_url(Path::new(&dir)) {
+        Some(url) => ["--database-url".to_owned(), url],
+        None => ["--data-dir".to_owned(), dir],
+    };
     ok(caseload(&[
         "export",
         "--quiet",
-        "--data-dir",
-        &dir.display().to_string(),
+        &source[0],
+        &source[1],
         "--domain-id",
         domain,
         "--output",
@@ -264,7 +274,7 @@ async fn export_import_export_gives_the_same_bytes() {
         TempDir::new("transfer-b"),
         TempDir::new("transfer-files"),
     );
-    let server = Server::start_persistent(a.path());
+    let server = Server::start_embedded(a.path());
     let d = build(&server.client()).await;
     assert!(server.terminate().success());
 
@@ -296,7 +306,7 @@ async fn export_import_export_gives_the_same_bytes() {
     assert_eq!(first, second);
 
     // The copy serves like the original.
-    let server = Server::start_persistent(b.path());
+    let server = Server::start_embedded(b.path());
     let c = server.client();
     let found = c
         .search_cases()
@@ -485,7 +495,7 @@ async fn bad_lines_are_reported_by_number_and_nothing_is_imported() {
     assert!(!err.contains("line 3:"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
 
-    let server = Server::start_persistent(&data);
+    let server = Server::start_embedded(&data);
     let domains = server.client().list_domains().send().await.unwrap();
     assert!(domains.domains().is_empty());
 }

@@ -22,8 +22,10 @@
 //! 492/s as a six-statement transaction, 1,435/s as one statement, against 2,113/s for raw
 //! single-row INSERTs on the same database.
 //!
-//! SearchCases is not served here yet: it needs each server's Tantivy index fed from the change
-//! log (issue 15, branch `pg-index`), and answers `StoreError::Unavailable` until it is wired in.
+//! SearchCases is served by this server's own Tantivy index (`PgSearch`, opened by
+//! `with_search`), fed from the change log: a search first takes the database's snapshot, waits
+//! (at most `with_search_wait`) until the index covers it, so it sees every write any server
+//! acknowledged before it arrived, then reads the page's cases from the tables.
 
 mod bulk;
 mod cases;
@@ -35,7 +37,8 @@ mod resources;
 mod sql;
 mod tokens;
 
-use super::{MIGRATIONS, PgConfig, PgPool, migrate};
+use super::{MIGRATIONS, PgConfig, PgPool, PgSearch, migrate};
+use crate::stats::{GroupSizes, IndexPosition, PoolUsage, Stats};
 use caseload_domain::store::{
     AuditRecord, CaseKey, CasePage, CaseQuery, CaseRecord, Claim, Created, DomainKey, DomainRecord,
     EventRecord, IdempotencyRecord, MergeFinish, MergeRecord, MergeStart, NewRelatedItem,
@@ -46,6 +49,7 @@ use caseload_model::Timestamp;
 use caseload_model::shapes::CaseSummary;
 use deadpool_postgres::Object;
 use sql::db;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::IsolationLevel;
@@ -55,6 +59,13 @@ use tokio_postgres::IsolationLevel;
 const TOKEN_POLL_FIRST: Duration = Duration::from_millis(10);
 const TOKEN_POLL_MAX: Duration = Duration::from_millis(250);
 
+/// How long SearchCases waits for this server's index to reach the writes before it, unless
+/// `with_search_wait` says otherwise (the embedded store's default).
+const DEFAULT_SEARCH_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a readiness probe waits for the index to catch up before it answers "not ready".
+const READY_WAIT: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -62,7 +73,10 @@ pub struct PgStore {
     /// in `wait_token` look again at once; claims ended by other servers are found by polling.
     token_events: Arc<tokio::sync::watch::Sender<u64>>,
     /// Writes counted for metrics (`stats::Stats`).
-    groups: Arc<crate::stats::GroupSizes>,
+    groups: Arc<GroupSizes>,
+    /// This server's search index (`with_search`); without one SearchCases is unavailable.
+    search: Option<Arc<PgSearch>>,
+    search_wait: Duration,
 }
 
 impl PgStore {
@@ -78,6 +92,8 @@ impl PgStore {
             pool,
             token_events: Arc::new(tokio::sync::watch::Sender::new(0)),
             groups: Default::default(),
+            search: None,
+            search_wait: DEFAULT_SEARCH_WAIT,
         })
     }
 
@@ -85,6 +101,36 @@ impl PgStore {
     /// `Store::schema_generation` would answer if it could ask the database: see there).
     pub async fn schema_generation_now(&self) -> StoreResult<u64> {
         sql::schema_generation(&self.conn().await?).await
+    }
+
+    /// Opens this server's search index in `dir` (a derived cache, rebuilt from the tables when
+    /// missing) under the name `node`, which must be stable across restarts and unique among
+    /// the servers sharing the database (see `PgSearch::open`).
+    pub fn with_search(mut self, node: &str, dir: &Path) -> StoreResult<PgStore> {
+        self.search = Some(Arc::new(PgSearch::open(self.pool.clone(), node, dir)?));
+        Ok(self)
+    }
+
+    /// How long SearchCases waits for the index to reach the writes before it (its
+    /// read-your-writes guarantee) before it answers a retryable `Unavailable`.
+    pub fn with_search_wait(mut self, wait: Duration) -> PgStore {
+        self.search_wait = wait;
+        self
+    }
+
+    /// The search index, or `Unavailable` when none was opened.
+    fn search(&self) -> StoreResult<&PgSearch> {
+        self.search
+            .as_deref()
+            .ok_or_else(|| StoreError::Unavailable {
+                detail: "this PostgreSQL store has no search index (PgStore::with_search)".into(),
+                retry_after_seconds: 1,
+            })
+    }
+
+    /// Waits until the search index holds every write committed so far (at most `bound`).
+    pub async fn wait_indexed(&self, bound: Option<Duration>) -> StoreResult<()> {
+        self.search()?.wait_indexed(bound).await
     }
 
     /// The connection pool (for metrics, and for the change-log reader of the search index).
@@ -137,27 +183,6 @@ macro_rules! in_snapshot {
     }};
 }
 
-/// Each write is a transaction (or a statement) of its own: groups of one. PostgreSQL groups the
-/// commits that arrive together into one WAL flush by itself, which this cannot see.
-#[async_trait::async_trait]
-impl crate::stats::Stats for PgStore {
-    fn group_sizes(&self) -> &crate::stats::GroupSizes {
-        &self.groups
-    }
-
-    fn pool(&self) -> Option<crate::stats::PoolUsage> {
-        Some(self.pool.usage())
-    }
-
-    /// The search index is not wired to this store yet (see the module comment).
-    async fn index_position(&self) -> StoreResult<crate::stats::IndexPosition> {
-        Err(StoreError::Unavailable {
-            detail: "the search index on PostgreSQL needs the index feed (pg-index)".into(),
-            retry_after_seconds: 1,
-        })
-    }
-}
-
 #[async_trait::async_trait]
 impl Store for PgStore {
     /// The database's counter (`schema_generation_now`, one read of a one-row table), bumped in
@@ -167,6 +192,8 @@ impl Store for PgStore {
         Ok(Some(self.schema_generation_now().await?))
     }
 
+    /// Ready when the database answers and a search would now be answered: the indexer is not
+    /// failing and covers what is committed within `READY_WAIT`.
     async fn readiness(&self) -> Result<(), String> {
         let conn = self
             .conn()
@@ -175,7 +202,15 @@ impl Store for PgStore {
         conn.simple_query("SELECT 1")
             .await
             .map_err(|e| format!("the database does not answer: {e}"))?;
-        Ok(())
+        drop(conn);
+        let search = self.search().map_err(|e| e.to_string())?;
+        if let Some(e) = search.status().failing {
+            return Err(format!("the search indexer is failing: {e}"));
+        }
+        search
+            .wait_indexed(Some(READY_WAIT.min(self.search_wait)))
+            .await
+            .map_err(|e| format!("the search index is behind the database: {e}"))
     }
 
     async fn token_secret(&self) -> StoreResult<Vec<u8>> {
@@ -345,13 +380,16 @@ impl Store for PgStore {
     ) -> StoreResult<Vec<AuditRecord>> {
         cases::list_audit(&self.conn().await?, &key, after, limit).await
     }
-    async fn search_cases(&self, _q: &CaseQuery) -> StoreResult<CasePage> {
-        // Not SQL over the cases table on purpose (issue 15: search stays on Tantivy). Each
-        // server's index, fed from the change log, is wired in separately.
-        Err(StoreError::Unavailable {
-            detail: "SearchCases on PostgreSQL needs the index feed (pg-index)".into(),
-            retry_after_seconds: 1,
-        })
+    /// Through this server's index, not SQL over the cases table (issue 15: search stays on
+    /// Tantivy); the page's cases are then read from the tables, so a case deleted since the
+    /// index saw it is left out.
+    async fn search_cases(&self, q: &CaseQuery) -> StoreResult<CasePage> {
+        let (total, mut ids) = self.search()?.search(q, self.search_wait).await?;
+        let more = ids.len() > q.limit;
+        ids.truncate(q.limit);
+        let domain = DomainKey::new(&q.account_id, &q.domain_id);
+        let cases = cases::get_many(&self.conn().await?, &domain, &ids).await?;
+        Ok(CasePage { cases, total, more })
     }
 
     async fn claim_token(&self, claim: &TokenClaim, stale_before: Timestamp) -> StoreResult<Claim> {
@@ -555,5 +593,39 @@ impl Store for PgStore {
         }
         // Already completed by another worker: dropping the transaction rolls it back.
         Ok(())
+    }
+}
+
+/// Each write is a transaction (or a statement) of its own: groups of one. PostgreSQL groups the
+/// commits that arrive together into one WAL flush by itself, which this cannot see.
+#[async_trait::async_trait]
+impl Stats for PgStore {
+    fn group_sizes(&self) -> &GroupSizes {
+        &self.groups
+    }
+
+    fn pool(&self) -> Option<PoolUsage> {
+        Some(self.pool.usage())
+    }
+
+    /// Positions are change-log rows: `committed` the newest one's sequence number (read first),
+    /// and `searchable` that less the committed changes searches do not see yet.
+    async fn index_position(&self) -> StoreResult<IndexPosition> {
+        let search = self.search()?;
+        let row = sql::query_opt(
+            &self.conn().await?,
+            "SELECT coalesce(max(seq), 0) FROM changes",
+            &[],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Backend("no row from a SELECT".into()))?;
+        let committed: i64 = sql::col(&row, 0)?;
+        let behind = i64::try_from(search.changes_behind().await?).unwrap_or(i64::MAX);
+        let status = search.status();
+        Ok(IndexPosition {
+            committed,
+            searchable: committed.saturating_sub(behind),
+            failing: status.failing.is_some(),
+        })
     }
 }
