@@ -414,18 +414,19 @@ pub fn markdown(r: &Results, plot: &str, analysis: Option<&str>) -> String {
         );
         let _ = writeln!(
             m,
-            "| SearchCases (25 per page, 1 client) | totalCount | p50 ms | p99 ms | p50 ÷ bare p50 |\n|---|---:|---:|---:|---:|"
+            "| SearchCases (25 per page, 1 client) | totalCount | p50 ms | p99 ms | p50 ÷ bare p50 | server CPU µs/req |\n|---|---:|---:|---:|---:|---:|"
         );
         for q in &s.search {
             let _ = writeln!(
                 m,
-                "| `{}`: {} | {} | {} | {} | {} |",
+                "| `{}`: {} | {} | {} | {} | {} | {} |",
                 q.name,
                 q.description,
                 q.total_count,
                 ms(q.stats.p50_ms),
                 ms(q.stats.p99_ms),
-                ratio(q.stats.p50_ms, bare1)
+                ratio(q.stats.p50_ms, bare1),
+                cpu(q.stats.server_cpu_us)
             );
         }
         let _ = writeln!(

@@ -189,7 +189,7 @@ async fn one_size(bin: &Path, args: &RunArgs, n: u64) -> Result<SizeResult, Stri
     r.search_settle_s = Some(settle(&server).await);
     for q in scenarios::search_mix(&g, &domain) {
         r.search
-            .push(search(&client, q, args.search_iterations).await?);
+            .push(search(&client, server.pid(), q, args.search_iterations).await?);
     }
 
     let secs = Duration::from_secs_f64(args.seconds);
@@ -336,9 +336,12 @@ pub async fn wait_serving(client: &Client) -> Result<(), String> {
     }
 }
 
-/// A query of the mix, timed on one client after a short warm-up.
+/// A query of the mix, timed on one client after a short warm-up, with the CPU time the server
+/// (`pid`) used per request: unlike the latency, the server's CPU is not blurred by the load
+/// generator's share of the machine, so it compares revisions on a busy machine.
 async fn search(
     client: &Client,
+    pid: u32,
     q: scenarios::Query,
     iterations: u64,
 ) -> Result<QueryResult, String> {
@@ -369,10 +372,13 @@ async fn search(
         let _ = client.send_request(&request).await;
     }
     let cl = client.clone();
-    let stats = load::run(1, Duration::from_secs(30), iterations, move |_| {
-        let (cl, request) = (cl.clone(), request.clone());
-        async move { ok(cl.send_request(&request).await) }
-    })
+    let stats = load::with_cpu(
+        pid,
+        load::run(1, Duration::from_secs(30), iterations, move |_| {
+            let (cl, request) = (cl.clone(), request.clone());
+            async move { ok(cl.send_request(&request).await) }
+        }),
+    )
     .await;
     Ok(QueryResult {
         name: q.name.to_owned(),
