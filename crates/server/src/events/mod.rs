@@ -32,6 +32,8 @@ pub struct Options {
     pub secret: Vec<u8>,
     /// How long delivered events stay for feeds to resume from.
     pub retention: Duration,
+    /// This process's name in webhook leases: unique even among processes of one node name.
+    pub holder: String,
 }
 
 /// The event delivery of one server: what feeds and webhook workers wait on.
@@ -60,7 +62,12 @@ impl Hub {
         tokio::spawn(hub.clone().pump());
         for url in &options.webhooks {
             let target = webhook::Target::parse(url)?;
-            tokio::spawn(webhook::run(hub.clone(), target, options.secret.clone()));
+            tokio::spawn(webhook::run(
+                hub.clone(),
+                target,
+                options.secret.clone(),
+                options.holder.clone(),
+            ));
         }
         tokio::spawn(hub.clone().prune(options.webhooks, options.retention));
         Ok(hub)
