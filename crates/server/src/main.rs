@@ -119,6 +119,7 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
         .then(|| throttle::Throttle::new(&edge.throttle_rates))
         .transpose()
         .map_err(Fail)?;
+    let hub = events.clone();
     let state = Arc::new(http::AppState {
         api: service,
         identities,
@@ -170,6 +171,7 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
         },
     )
     .await;
+    hub.release_leases().await;
     Ok(())
 }
 

@@ -320,6 +320,12 @@ pub trait Store: Send + Sync + 'static {
     /// `set_delivery_cursor` fenced by the lease: saves only while `holder` still holds the
     /// lease on `target` and says whether it did, so a holder that lost the lease (it stalled
     /// past its ttl and another server took over) cannot move the new holder's cursor back.
+    /// Gives up `holder`'s lease on `target` at once (a server stopping), so that another
+    /// server, or this one restarted, need not wait for it to run out. Nothing when another
+    /// holder has it.
+    async fn release_delivery(&self, _target: &str, _holder: &str) -> StoreResult<()> {
+        Ok(())
+    }
     async fn save_delivery_cursor(
         &self,
         target: &str,

@@ -43,6 +43,9 @@ pub struct Hub {
     nudge: Notify,
     /// Flips to true when the server shuts down; open feeds end then.
     stop: watch::Receiver<bool>,
+    /// The webhook URLs this server delivers to, and its name in their leases.
+    webhooks: Vec<String>,
+    holder: String,
 }
 
 impl Hub {
@@ -58,6 +61,8 @@ impl Hub {
             latest: watch::Sender::new(last),
             nudge: Notify::new(),
             stop,
+            webhooks: options.webhooks.clone(),
+            holder: options.holder.clone(),
         });
         tokio::spawn(hub.clone().pump());
         for url in &options.webhooks {
@@ -79,6 +84,16 @@ impl Hub {
     pub fn poke(&self) {
         if self.latest.receiver_count() > 0 {
             self.nudge.notify_one();
+        }
+    }
+
+    /// Gives up this server's webhook leases, once it has stopped, so that another server (or
+    /// this one restarted) takes the deliveries over at once rather than when the leases run out.
+    pub async fn release_leases(&self) {
+        for url in &self.webhooks {
+            if let Err(e) = self.store.release_delivery(url, &self.holder).await {
+                tracing::warn!(url = %url, error = %e, "cannot give up the webhook's lease; it runs out by itself");
+            }
         }
     }
 

@@ -1,32 +1,17 @@
 //! Webhook delivery leases: of the servers sharing a database one at a time delivers a target's
 //! events, and a holder that lost its lease cannot save the target's position.
 
-use crate::harness::TestDb;
+use crate::store::fleet as servers;
 use caseload_domain::store::Store;
-use caseload_store::postgres::{PgConfig, PgStore};
 use std::sync::Arc;
 use std::time::Duration;
 
 const URL: &str = "http://127.0.0.1:9/hook";
 const LONG: Duration = Duration::from_secs(60);
 
-/// `n` stores ("servers") on one fresh database, and the database.
-async fn servers(n: usize) -> Option<(Vec<Arc<PgStore>>, TestDb)> {
-    let db = TestDb::create().await?;
-    let mut stores = Vec::new();
-    for _ in 0..n {
-        let config = PgConfig {
-            pool_size: 4,
-            ..db.config()
-        };
-        stores.push(Arc::new(PgStore::open(&config).await.expect("a store")));
-    }
-    Some((stores, db))
-}
-
 #[tokio::test]
 async fn one_holder_at_a_time_renews_and_alone_saves() {
-    let Some((s, _db)) = servers(2).await else {
+    let Some((s, _db)) = servers().await else {
         return;
     };
     assert!(s[0].lease_delivery(URL, "a", LONG).await.unwrap());
@@ -53,7 +38,7 @@ async fn one_holder_at_a_time_renews_and_alone_saves() {
 
 #[tokio::test]
 async fn an_expired_lease_is_taken_over_and_fences_its_old_holder() {
-    let Some((s, _db)) = servers(2).await else {
+    let Some((s, _db)) = servers().await else {
         return;
     };
     let short = Duration::from_millis(300);
@@ -74,7 +59,7 @@ async fn an_expired_lease_is_taken_over_and_fences_its_old_holder() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_many_servers_asking_at_once_one_gets_the_lease() {
-    let Some((s, _db)) = servers(3).await else {
+    let Some((s, _db)) = servers().await else {
         return;
     };
     for round in 0..2 {
@@ -99,4 +84,19 @@ async fn of_many_servers_asking_at_once_one_gets_the_lease() {
         }
         assert_eq!(granted, 1, "round {round}");
     }
+}
+
+#[tokio::test]
+async fn a_released_lease_is_free_at_once_and_only_its_holder_releases_it() {
+    let Some((s, _db)) = servers().await else {
+        return;
+    };
+    assert!(s[0].lease_delivery(URL, "a", LONG).await.unwrap());
+    // Not "b"'s to give up.
+    s[1].release_delivery(URL, "b").await.unwrap();
+    assert!(!s[1].lease_delivery(URL, "b", LONG).await.unwrap());
+    // "a" stops: "b" need not wait the minute out.
+    s[0].release_delivery(URL, "a").await.unwrap();
+    assert!(s[1].lease_delivery(URL, "b", LONG).await.unwrap());
+    assert!(!s[0].save_delivery_cursor(URL, "a", 1).await.unwrap());
 }

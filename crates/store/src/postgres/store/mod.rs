@@ -578,6 +578,9 @@ impl Store for PgStore {
     ) -> StoreResult<bool> {
         outbox::lease(&self.conn().await?, target, holder, ttl).await
     }
+    async fn release_delivery(&self, target: &str, holder: &str) -> StoreResult<()> {
+        outbox::release(&self.conn().await?, target, holder).await
+    }
     async fn save_delivery_cursor(
         &self,
         target: &str,

@@ -172,6 +172,17 @@ pub async fn lease(
         .is_some())
 }
 
+/// Ends `holder`'s lease on `target` now, if it still holds it.
+pub async fn release(c: &impl GenericClient, target: &str, holder: &str) -> StoreResult<()> {
+    exec(
+        c,
+        "UPDATE event_deliveries SET lease_until_ms = 0 WHERE target = $1 AND holder = $2",
+        &[&target, &holder],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Saves `target`'s position if `holder` still holds its lease. The row lock the UPDATE takes
 /// orders it against a concurrent takeover: whichever commits second sees the other's write.
 pub async fn save_cursor(
