@@ -205,7 +205,7 @@ def test_webhook_and_feed_see_the_same_ordered_events_across_restarts(data_dir, 
     server = start(data_dir, receiver)
     try:
         # On PostgreSQL the killed server still held the webhook's lease: the restarted one takes
-        # over when it runs out (up to 15 s, then its next ask within 5 s).
+        # over when it runs out (up to 15 s, then its next ask within 4 s).
         wait_until(lambda: len(receiver.unique_ids()) >= 12, timeout=30,
                    what="the events held while the receiver was down")
         titles = [e["detail"]["case"]["fields"]["title"]["value"]["stringValue"]
