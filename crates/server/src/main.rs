@@ -103,6 +103,8 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
             webhooks: args.webhook.clone(),
             secret: args.webhook_secret.clone().unwrap_or_default().into_bytes(),
             retention: std::time::Duration::from_secs(args.event_retention_hours * 3600),
+            // The random part keeps two processes given one --node-name from sharing a lease.
+            holder: format!("{node}/{}", uuid::Uuid::new_v4().simple()),
         },
         stop_rx,
     )
@@ -117,6 +119,7 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
         .then(|| throttle::Throttle::new(&edge.throttle_rates))
         .transpose()
         .map_err(Fail)?;
+    let hub = events.clone();
     let state = Arc::new(http::AppState {
         api: service,
         identities,
@@ -168,6 +171,7 @@ async fn serve(args: ServeArgs, node: String) -> Result<(), Fail> {
         },
     )
     .await;
+    hub.release_leases().await;
     Ok(())
 }
 

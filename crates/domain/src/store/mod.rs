@@ -305,6 +305,36 @@ pub trait Store: Send + Sync + 'static {
     /// How far a delivery target (a webhook URL) has durably got in the outbox.
     async fn delivery_cursor(&self, target: &str) -> StoreResult<Option<i64>>;
     async fn set_delivery_cursor(&self, target: &str, seq: i64) -> StoreResult<()>;
+    /// Takes or renews the lease on delivering to `target` for `ttl`; true while `holder` owns
+    /// it. Servers sharing a database each run a worker per target, and only the holder
+    /// delivers, so an event goes out once, not once per server. The default grants every
+    /// call: a backend whose data one process owns (SQLite) has nobody to share the work with.
+    async fn lease_delivery(
+        &self,
+        _target: &str,
+        _holder: &str,
+        _ttl: std::time::Duration,
+    ) -> StoreResult<bool> {
+        Ok(true)
+    }
+    /// `set_delivery_cursor` fenced by the lease: saves only while `holder` still holds the
+    /// lease on `target` and says whether it did, so a holder that lost the lease (it stalled
+    /// past its ttl and another server took over) cannot move the new holder's cursor back.
+    /// Gives up `holder`'s lease on `target` at once (a server stopping), so that another
+    /// server, or this one restarted, need not wait for it to run out. Nothing when another
+    /// holder has it.
+    async fn release_delivery(&self, _target: &str, _holder: &str) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn save_delivery_cursor(
+        &self,
+        target: &str,
+        holder: &str,
+        seq: i64,
+    ) -> StoreResult<bool> {
+        let _ = holder;
+        self.set_delivery_cursor(target, seq).await.map(|()| true)
+    }
     /// Forgets events up to `up_to_seq` that are older than `older_than`. Returns how many.
     async fn prune_events(&self, up_to_seq: i64, older_than: Timestamp) -> StoreResult<usize>;
 

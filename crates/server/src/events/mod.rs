@@ -32,6 +32,8 @@ pub struct Options {
     pub secret: Vec<u8>,
     /// How long delivered events stay for feeds to resume from.
     pub retention: Duration,
+    /// This process's name in webhook leases: unique even among processes of one node name.
+    pub holder: String,
 }
 
 /// The event delivery of one server: what feeds and webhook workers wait on.
@@ -41,6 +43,9 @@ pub struct Hub {
     nudge: Notify,
     /// Flips to true when the server shuts down; open feeds end then.
     stop: watch::Receiver<bool>,
+    /// The webhook URLs this server delivers to, and its name in their leases.
+    webhooks: Vec<String>,
+    holder: String,
 }
 
 impl Hub {
@@ -56,11 +61,18 @@ impl Hub {
             latest: watch::Sender::new(last),
             nudge: Notify::new(),
             stop,
+            webhooks: options.webhooks.clone(),
+            holder: options.holder.clone(),
         });
         tokio::spawn(hub.clone().pump());
         for url in &options.webhooks {
             let target = webhook::Target::parse(url)?;
-            tokio::spawn(webhook::run(hub.clone(), target, options.secret.clone()));
+            tokio::spawn(webhook::run(
+                hub.clone(),
+                target,
+                options.secret.clone(),
+                options.holder.clone(),
+            ));
         }
         tokio::spawn(hub.clone().prune(options.webhooks, options.retention));
         Ok(hub)
@@ -72,6 +84,16 @@ impl Hub {
     pub fn poke(&self) {
         if self.latest.receiver_count() > 0 {
             self.nudge.notify_one();
+        }
+    }
+
+    /// Gives up this server's webhook leases, once it has stopped, so that another server (or
+    /// this one restarted) takes the deliveries over at once rather than when the leases run out.
+    pub async fn release_leases(&self) {
+        for url in &self.webhooks {
+            if let Err(e) = self.store.release_delivery(url, &self.holder).await {
+                tracing::warn!(url = %url, error = %e, "cannot give up the webhook's lease; it runs out by itself");
+            }
         }
     }
 

@@ -1,8 +1,16 @@
 //! Webhook delivery: one worker per URL posts every outbox event to it, one at a time and in
 //! outbox order (so in order per case), retrying each with exponential back-off until the
 //! receiver answers 2xx. The worker's position is saved in the store after each batch, so a
-//! restart resumes where it was: delivery is at least once (an event delivered just before a
-//! crash is delivered again; receivers deduplicate on the event's `id`).
+//! restart resumes where it was.
+//!
+//! Servers sharing one database each run a worker per URL, but only the one holding the URL's
+//! lease in the store delivers; the others wait and take over when the holder stops renewing it
+//! (it died or lost the database), resuming from the position the holder last saved. The save is
+//! fenced by the lease, so a holder that stalled past its lease cannot move the new holder's
+//! position back. Delivery stays at least once: an event delivered just before a crash, or
+//! before a holder's position save, is delivered again by whoever resumes (receivers deduplicate
+//! on the event's `id` or the `X-Caseload-Event-Seq` header). On SQLite the lease is always
+//! granted: one process owns the data.
 //!
 //! Every request carries `X-Caseload-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body
 //! under the server's webhook secret, and `X-Caseload-Event-Seq`, the event's outbox position.
@@ -17,6 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use sha2::Sha256;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// Events read from the outbox at a time.
 const BATCH: usize = 100;
@@ -27,6 +36,14 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Longest time a delivered position goes unsaved while events keep flowing.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// How long a lease lasts unrenewed: how long the URL's deliveries stop when its holder dies.
+/// Longer than `RENEW_AFTER + TIMEOUT`, so a lease renewed before an attempt outlasts it and no
+/// other server starts on the URL while a delivery is in flight.
+const LEASE_TTL: Duration = Duration::from_secs(15);
+/// The holder renews its lease before a batch or an attempt once it is this old; a server that
+/// does not hold it asks again this often.
+const RENEW_AFTER: Duration = Duration::from_secs(4);
+const _: () = assert!(RENEW_AFTER.as_millis() + TIMEOUT.as_millis() < LEASE_TTL.as_millis());
 
 /// A webhook URL, checked at start-up.
 pub struct Target {
@@ -62,58 +79,186 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
-pub async fn run(hub: Arc<Hub>, target: Target, secret: Vec<u8>) {
+/// Why a worker stopped delivering.
+enum Ended {
+    /// Another server holds the URL's lease now (or this one could not renew it).
+    LostLease,
+    /// The server is shutting down.
+    Stopping,
+}
+
+/// Delivers `target`'s events whenever this server (`holder`, unique to the process) holds
+/// the URL's lease, until the server stops.
+pub async fn run(hub: Arc<Hub>, target: Target, secret: Vec<u8>, holder: String) {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let mut latest = hub.subscribe();
     let mut stop = hub.stopping();
+    loop {
+        let Some(mut lease) = Lease::take(&hub, &target.url, &holder, &mut stop).await else {
+            return;
+        };
+        tracing::info!(url = %target.url, holder = %holder, "delivering this webhook's events");
+        match deliver_while_held(&hub, &client, &target, &secret, &mut lease, &mut stop).await {
+            Ended::LostLease => {
+                tracing::info!(url = %target.url, "another server delivers this webhook's events now");
+            }
+            Ended::Stopping => return,
+        }
+    }
+}
+
+/// This server's hold on a URL's deliveries.
+struct Lease<'a> {
+    hub: &'a Hub,
+    url: &'a str,
+    holder: &'a str,
+    /// When the lease was last granted (taken before asking, so never later than the database's
+    /// own reckoning).
+    renewed: Instant,
+}
+
+impl<'a> Lease<'a> {
+    /// Waits until the lease is granted; None when the server stops first.
+    async fn take(
+        hub: &'a Hub,
+        url: &'a str,
+        holder: &'a str,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<Lease<'a>> {
+        loop {
+            let asked = Instant::now();
+            match hub.store.lease_delivery(url, holder, LEASE_TTL).await {
+                Ok(true) => {
+                    return Some(Lease {
+                        hub,
+                        url,
+                        holder,
+                        renewed: asked,
+                    });
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(url = %url, error = %e, "cannot ask for the webhook's lease; retrying");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(RENEW_AFTER) => {}
+                _ = stop.changed() => return None,
+            }
+        }
+    }
+
+    /// Renews the lease when it is due; false when it is lost (or cannot be renewed, in which
+    /// case it may lapse before this server could know, so delivery stops too).
+    async fn renew_if_due(&mut self) -> bool {
+        if self.renewed.elapsed() < RENEW_AFTER {
+            return true;
+        }
+        let asked = Instant::now();
+        match self
+            .hub
+            .store
+            .lease_delivery(self.url, self.holder, LEASE_TTL)
+            .await
+        {
+            Ok(true) => {
+                self.renewed = asked;
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                tracing::warn!(url = %self.url, error = %e, "cannot renew the webhook's lease");
+                false
+            }
+        }
+    }
+
+    /// Saves the delivered position under the lease. Ok(false) when it could not be saved for
+    /// now (it is saved later); Err when the lease is lost.
+    async fn save(&self, seq: i64) -> Result<bool, Ended> {
+        match self
+            .hub
+            .store
+            .save_delivery_cursor(self.url, self.holder, seq)
+            .await
+        {
+            Ok(true) => Ok(true),
+            Ok(false) => Err(Ended::LostLease),
+            Err(e) => {
+                tracing::warn!(url = %self.url, error = %e, "cannot save the webhook's position");
+                Ok(false)
+            }
+        }
+    }
+}
+
+async fn deliver_while_held(
+    hub: &Hub,
+    client: &HttpClient,
+    target: &Target,
+    secret: &[u8],
+    lease: &mut Lease<'_>,
+    stop: &mut watch::Receiver<bool>,
+) -> Ended {
+    let mut latest = hub.subscribe();
     let mut backoff = Backoff::default();
-    // Where this URL's deliveries are; a URL seen for the first time starts with the events
-    // that follow its first start-up.
+    // Where this URL's deliveries are, read afresh on each taking of the lease (another server
+    // may have moved it); a URL seen for the first time starts with the events that follow its
+    // first start-up.
     let mut cursor = loop {
-        let known = hub.store.delivery_cursor(&target.url).await;
-        let start = match known {
-            Ok(Some(seq)) => Ok(seq),
+        if !lease.renew_if_due().await {
+            return Ended::LostLease;
+        }
+        let start = match hub.store.delivery_cursor(&target.url).await {
+            Ok(Some(seq)) => Ok(Some(seq)),
             Ok(None) => match hub.store.last_event_seq().await {
-                Ok(seq) => hub
-                    .store
-                    .set_delivery_cursor(&target.url, seq)
-                    .await
-                    .map(|()| seq),
+                Ok(seq) => match lease.save(seq).await {
+                    Ok(true) => Ok(Some(seq)),
+                    Ok(false) => Ok(None),
+                    Err(lost) => return lost,
+                },
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
         };
         match start {
-            Ok(seq) => break seq,
+            Ok(Some(seq)) => break seq,
+            Ok(None) => {}
             Err(e) => {
                 tracing::warn!(url = %target.url, error = %e, "cannot read the webhook's position; retrying");
-                if !backoff.wait(&mut stop).await {
-                    return;
-                }
             }
+        }
+        if !backoff.wait(stop).await {
+            return Ended::Stopping;
         }
     };
     let mut saved = cursor;
     let mut saved_at = Instant::now();
     loop {
+        if !lease.renew_if_due().await {
+            return Ended::LostLease;
+        }
         let batch = match hub.store.events_after(cursor, None, BATCH).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the event outbox; retrying");
-                if !backoff.wait(&mut stop).await {
-                    return;
+                if !backoff.wait(stop).await {
+                    return Ended::Stopping;
                 }
                 continue;
             }
         };
         if batch.is_empty() {
-            if saved != cursor && save(&hub, &target, cursor).await {
-                saved = cursor;
+            if saved != cursor {
+                match lease.save(cursor).await {
+                    Ok(true) => saved = cursor,
+                    Ok(false) => {}
+                    Err(lost) => return lost,
+                }
             }
             tokio::select! {
                 _ = latest.changed() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = stop.changed() => return,
+                _ = stop.changed() => return Ended::Stopping,
             }
             continue;
         }
@@ -121,31 +266,31 @@ pub async fn run(hub: Arc<Hub>, target: Target, secret: Vec<u8>) {
             let body = Bytes::from(serde_json::to_vec(&event.body).unwrap_or_default());
             let mut attempt = Backoff::default();
             loop {
-                match deliver(&client, &target, &secret, event.seq, body.clone()).await {
+                // Renewed just before each attempt, the lease outlasts the attempt's timeout.
+                if !lease.renew_if_due().await {
+                    return Ended::LostLease;
+                }
+                match deliver(client, target, secret, event.seq, body.clone()).await {
                     Ok(()) => break,
                     Err(why) => {
                         tracing::warn!(url = %target.url, seq = event.seq, attempt = attempt.attempts + 1, error = %why, "webhook delivery failed; retrying");
-                        if !attempt.wait(&mut stop).await {
-                            return;
+                        if !attempt.wait(stop).await {
+                            return Ended::Stopping;
                         }
                     }
                 }
             }
             cursor = event.seq;
-            if saved_at.elapsed() >= SAVE_EVERY && save(&hub, &target, cursor).await {
-                saved = cursor;
-                saved_at = Instant::now();
+            if saved_at.elapsed() >= SAVE_EVERY {
+                match lease.save(cursor).await {
+                    Ok(true) => {
+                        saved = cursor;
+                        saved_at = Instant::now();
+                    }
+                    Ok(false) => {}
+                    Err(lost) => return lost,
+                }
             }
-        }
-    }
-}
-
-async fn save(hub: &Hub, target: &Target, seq: i64) -> bool {
-    match hub.store.set_delivery_cursor(&target.url, seq).await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(url = %target.url, error = %e, "cannot save the webhook's position");
-            false
         }
     }
 }
@@ -186,7 +331,7 @@ struct Backoff {
 
 impl Backoff {
     /// Waits before the next attempt; false when the server is stopping instead.
-    async fn wait(&mut self, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    async fn wait(&mut self, stop: &mut watch::Receiver<bool>) -> bool {
         let delay = FIRST_BACKOFF
             .saturating_mul(1 << self.attempts.min(16))
             .min(MAX_BACKOFF);

@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "schema_generation",
         sql: include_str!("../../migrations/postgres/0004_schema_generation.sql"),
     },
+    Migration {
+        version: 5,
+        name: "delivery_leases",
+        sql: include_str!("../../migrations/postgres/0005_delivery_leases.sql"),
+    },
 ];
 
 /// The advisory lock key the migration step holds ("caseload" in ASCII, then a 1 for the

@@ -13,6 +13,7 @@ mod common;
 mod changelog;
 mod conformance;
 mod index;
+mod leases;
 mod migrations;
 mod pool;
 mod schema_cache;

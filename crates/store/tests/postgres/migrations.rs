@@ -92,6 +92,13 @@ async fn the_tables_are_the_sqlite_tables() {
     for table in ["changes", "events"] {
         expected.get_mut(table).unwrap().insert("xid".into());
     }
+    // Which server delivers a webhook's events (migration 5).
+    for column in ["holder", "lease_until_ms"] {
+        expected
+            .get_mut("event_deliveries")
+            .unwrap()
+            .insert(column.into());
+    }
     let set = |cols: &[&str]| cols.iter().map(|c| c.to_string()).collect::<BTreeSet<_>>();
     expected.insert(
         "schema_migrations".into(),

@@ -18,7 +18,7 @@ const SERVERS: usize = 3;
 const REQUESTS: usize = 20;
 
 /// `SERVERS` stores on one fresh database, and the database.
-async fn fleet() -> Option<(Vec<Arc<PgStore>>, TestDb)> {
+pub(crate) async fn fleet() -> Option<(Vec<Arc<PgStore>>, TestDb)> {
     let db = TestDb::create().await?;
     let mut stores = Vec::new();
     for _ in 0..SERVERS {

@@ -570,6 +570,25 @@ impl Store for PgStore {
     async fn set_delivery_cursor(&self, target: &str, seq: i64) -> StoreResult<()> {
         outbox::set_cursor(&self.conn().await?, target, seq).await
     }
+    async fn lease_delivery(
+        &self,
+        target: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> StoreResult<bool> {
+        outbox::lease(&self.conn().await?, target, holder, ttl).await
+    }
+    async fn release_delivery(&self, target: &str, holder: &str) -> StoreResult<()> {
+        outbox::release(&self.conn().await?, target, holder).await
+    }
+    async fn save_delivery_cursor(
+        &self,
+        target: &str,
+        holder: &str,
+        seq: i64,
+    ) -> StoreResult<bool> {
+        outbox::save_cursor(&self.conn().await?, target, holder, seq).await
+    }
     async fn prune_events(&self, up_to_seq: i64, older_than: Timestamp) -> StoreResult<usize> {
         outbox::prune(&self.conn().await?, up_to_seq, older_than).await
     }

@@ -135,14 +135,69 @@ pub async fn last_seq(tx: &Transaction<'_>) -> StoreResult<i64> {
 }
 
 pub async fn cursor(c: &impl GenericClient, target: &str) -> StoreResult<Option<i64>> {
-    query_opt(
+    // A row a lease created before any position was saved has a NULL `seq`.
+    Ok(query_opt(
         c,
         "SELECT seq FROM event_deliveries WHERE target = $1",
         &[&target],
     )
     .await?
-    .map(|r| col(&r, 0))
-    .transpose()
+    .map(|r| col::<Option<i64>>(&r, 0))
+    .transpose()?
+    .flatten())
+}
+
+/// The database's clock in milliseconds: every server judges a lease's expiry by this one clock,
+/// so servers whose clocks disagree still never both hold a lease.
+const NOW_MS: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
+/// Takes the lease on `target` for `holder`, or renews it, in one statement: granted when the
+/// target has no holder yet, is held by `holder` already, or its holder let the lease run out.
+pub async fn lease(
+    c: &impl GenericClient,
+    target: &str,
+    holder: &str,
+    ttl: std::time::Duration,
+) -> StoreResult<bool> {
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    let sql = format!(
+        "INSERT INTO event_deliveries AS d (target, seq, holder, lease_until_ms) \
+         VALUES ($1, NULL, $2, {NOW_MS} + $3) \
+         ON CONFLICT (target) DO UPDATE SET holder = excluded.holder, lease_until_ms = excluded.lease_until_ms \
+         WHERE d.holder IS NULL OR d.holder = excluded.holder OR d.lease_until_ms < {NOW_MS} \
+         RETURNING 1"
+    );
+    Ok(query_opt(c, &sql, &[&target, &holder, &ttl_ms])
+        .await?
+        .is_some())
+}
+
+/// Ends `holder`'s lease on `target` now, if it still holds it.
+pub async fn release(c: &impl GenericClient, target: &str, holder: &str) -> StoreResult<()> {
+    exec(
+        c,
+        "UPDATE event_deliveries SET lease_until_ms = 0 WHERE target = $1 AND holder = $2",
+        &[&target, &holder],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Saves `target`'s position if `holder` still holds its lease. The row lock the UPDATE takes
+/// orders it against a concurrent takeover: whichever commits second sees the other's write.
+pub async fn save_cursor(
+    c: &impl GenericClient,
+    target: &str,
+    holder: &str,
+    seq: i64,
+) -> StoreResult<bool> {
+    let saved = exec(
+        c,
+        "UPDATE event_deliveries SET seq = $2 WHERE target = $1 AND holder = $3",
+        &[&target, &seq, &holder],
+    )
+    .await?;
+    Ok(saved == 1)
 }
 
 pub async fn set_cursor(c: &impl GenericClient, target: &str, seq: i64) -> StoreResult<()> {
