@@ -183,6 +183,29 @@ macro_rules! in_snapshot {
     }};
 }
 
+impl PgStore {
+    /// UpdateRelatedItem and DeleteRelatedItem: the item's row changed with its case, audit
+    /// record and event, in one transaction.
+    async fn change_related(
+        &self,
+        change: related::ItemChange,
+        item: &RelatedItemRecord,
+        audit: &AuditRecord,
+        event: Option<&EventRecord>,
+        case_update: Option<&CaseRecord>,
+    ) -> StoreResult<()> {
+        in_tx!(self, |tx| related::change(
+            &tx,
+            change,
+            item,
+            audit,
+            event,
+            case_update
+        )
+        .await?)
+    }
+}
+
 #[async_trait::async_trait]
 impl Store for PgStore {
     /// The database's counter (`schema_generation_now`, one read of a one-row table), bumped in
@@ -495,16 +518,14 @@ impl Store for PgStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        let change = related::ItemChange::Replace;
-        in_tx!(self, |tx| related::change(
-            &tx,
-            change,
+        self.change_related(
+            related::ItemChange::Replace,
             item,
             audit,
             event,
-            case_update
+            case_update,
         )
-        .await?)
+        .await
     }
     async fn delete_related_item(
         &self,
@@ -513,16 +534,8 @@ impl Store for PgStore {
         event: Option<&EventRecord>,
         case_update: Option<&CaseRecord>,
     ) -> StoreResult<()> {
-        let change = related::ItemChange::Remove;
-        in_tx!(self, |tx| related::change(
-            &tx,
-            change,
-            item,
-            audit,
-            event,
-            case_update
-        )
-        .await?)
+        self.change_related(related::ItemChange::Remove, item, audit, event, case_update)
+            .await
     }
     async fn search_related_items(&self, q: &RelatedQuery) -> StoreResult<RelatedPage> {
         in_snapshot!(self, |tx| related::search(&tx, q).await?)
